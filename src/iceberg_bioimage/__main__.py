@@ -1,0 +1,3 @@
+from iceberg_bioimage.cli import run
+
+run()

@@ -1,0 +1,252 @@
+"""Command-line interface: argument parsing and rendering only; work is in ``api``.
+
+Exit codes: 0 ok, 1 invalid (or warnings under ``--strict``), 2 usage or input
+error. Errors are one line on stderr; ``--verbose`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from iceberg_bioimage import __version__, api
+from iceberg_bioimage.errors import IcebergBioimageError
+from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanWarning
+
+app = typer.Typer(
+    name="iceberg-bioimage",
+    help="Scan OME-Zarr / OME-TIFF stores into canonical tables, publish them, join profiles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+EXIT_OK, EXIT_INVALID, EXIT_INPUT = 0, 1, 2
+_MAX_TABLE_ROWS = 40
+
+
+class _State:
+    quiet = False
+    verbose = False
+
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Exit with code 1 when the scan has warnings.")
+]
+DatasetIdOption = Annotated[
+    str | None,
+    typer.Option("--dataset-id", help="Dataset id (default: store name without suffix)."),
+]
+
+
+@app.callback()
+def _main_options(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print results.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    _State.quiet, _State.verbose = quiet, verbose
+    if version:
+        out.print(__version__)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def scan(
+    uris: Annotated[list[str], typer.Argument(help="Stores, or folders holding stores.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write image_assets rows to Parquet."),
+    ] = None,
+    dataset_id: DatasetIdOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Scan stores (metadata only) into canonical image_assets rows.
+
+    Example: iceberg-bioimage scan plate.ome.zarr --output assets.parquet
+    """
+    scanned = api.scan_paths(uris, dataset_id=dataset_id)
+    if output is not None:
+        path = api.write_image_assets_parquet(scanned, output)
+        _note(f"wrote {sum(len(r.image_assets) for r in scanned.results)} rows to {path}")
+    if as_json:
+        _print_json(
+            {
+                "results": [r.to_dict() for r in scanned.results],
+                "errors": [str(e) for e in scanned.errors],
+            }
+        )
+    elif not _State.quiet:
+        _render_scan(scanned)
+    _finish(scanned.warnings, strict, failed=bool(scanned.errors))
+
+
+@app.command()
+def summarize(
+    uri: Annotated[str, typer.Argument(help="A store path or URI.")],
+    dataset_id: DatasetIdOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Summarise a store: variants, versions, plates/wells/fields, dtypes, shapes, axes.
+
+    Example: iceberg-bioimage summarize plate.ome.zarr --json
+    """
+    summary = api.summarize_store(uri, dataset_id=dataset_id)
+    if as_json:
+        out.print(summary.to_json(), markup=False)
+    else:
+        _render_summary(summary)
+    _finish(tuple(ScanWarning("", w) for w in summary.warnings), strict)
+
+
+def _render_scan(scanned: DirectoryScan) -> None:
+    for result in scanned.results:
+        table = Table(title=f"{result.dataset_id}  ({result.uri})", title_justify="left")
+        for column in (
+            "image_id",
+            "kind",
+            "plate/well/site",
+            "shape",
+            "dtype",
+            "axes",
+            "chunks",
+            "levels",
+        ):
+            table.add_column(column)
+        for asset in result.image_assets[:_MAX_TABLE_ROWS]:
+            hcs = f"{asset.plate_id}/{asset.well_id}/{asset.site_id}" if asset.well_id else ""
+            table.add_row(
+                asset.image_id,
+                asset.image_kind,
+                hcs,
+                _shape(asset.shape),
+                asset.dtype,
+                asset.axes_order or "",
+                _shape(asset.chunk_shape),
+                str(len(asset.levels)),
+            )
+        out.print(table)
+        hidden = len(result.image_assets) - _MAX_TABLE_ROWS
+        if hidden > 0:
+            out.print(f"... and {hidden} more (use --json or --output for all rows)")
+
+
+def _render_summary(summary: DatasetSummary) -> None:
+    table = Table(title=f"{summary.dataset_id}", title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    rows: list[tuple[str, Any]] = [
+        ("uri", summary.uri),
+        ("format", summary.format_family),
+        ("storage variants", ", ".join(summary.storage_variants)),
+        ("OME-NGFF versions", ", ".join(summary.ome_ngff_versions) or "-"),
+        ("images", summary.image_count),
+        ("labels", summary.label_count),
+        ("arrays (all levels)", summary.array_count),
+        ("pyramid levels (max)", summary.level_count),
+        ("plates", ", ".join(summary.plate_ids) or "-"),
+        ("wells", summary.well_count),
+        ("fields", summary.field_count),
+        ("dtypes", ", ".join(summary.dtypes)),
+        ("shapes", ", ".join(_shape(s) for s in summary.shapes[:5])),
+        ("axes", ", ".join(summary.axes) or "-"),
+        ("channels", ", ".join(summary.channel_names) or "-"),
+        ("warnings", len(summary.warnings)),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    out.print(table)
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "" if shape is None else "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _print_json(data: Any) -> None:
+    out.print(json.dumps(data, indent=2, default=str), markup=False)
+
+
+def _note(message: str) -> None:
+    if not _State.quiet:
+        err.print(message, markup=False)
+
+
+def _finish(warnings: tuple[ScanWarning, ...], strict: bool, *, failed: bool = False) -> None:
+    """Show warnings on stderr and pick the exit code."""
+    if not _State.quiet:
+        for warning in warnings[: None if _State.verbose else 20]:
+            err.print(f"warning: {warning}", markup=False)
+        if not _State.verbose and len(warnings) > 20:
+            err.print(f"warning: ... {len(warnings) - 20} more (use --verbose)", markup=False)
+    if failed:
+        raise typer.Exit(EXIT_INPUT)
+    if strict and warnings:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning errors into one line and an exit code."""
+    args = _global_flags_first(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
+    except typer.Exit as done:
+        return done.exit_code
+    except IcebergBioimageError as error:
+        _fail(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        return 130
+    except Exception as error:  # click usage errors and anything unexpected
+        return _handle_other(error)
+    return EXIT_OK
+
+
+_GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose")
+
+
+def _global_flags_first(args: list[str]) -> list[str]:
+    """Accept ``--quiet`` / ``--verbose`` after the command name too."""
+    if "--" in args:
+        return args
+    flags = [a for a in args if a in _GLOBAL_FLAGS]
+    return flags + [a for a in args if a not in _GLOBAL_FLAGS]
+
+
+def _handle_other(error: Exception) -> int:
+    # Typer ships its own copy of click, so usage errors are recognised by
+    # their interface (``show`` and ``exit_code``) rather than by class.
+    if callable(getattr(error, "show", None)) and hasattr(error, "exit_code"):
+        error.show(file=sys.stderr)  # type: ignore[attr-defined]
+        return EXIT_INPUT
+    if type(error).__name__ == "Abort":
+        err.print("aborted", markup=False)
+        return EXIT_INPUT
+    _fail(f"unexpected error: {type(error).__name__}: {error}")
+    return EXIT_INPUT
+
+
+def _fail(message: str) -> None:
+    if _State.verbose:
+        traceback.print_exc()
+    err.print(f"error: {message}", markup=False)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

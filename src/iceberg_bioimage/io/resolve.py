@@ -1,0 +1,35 @@
+"""Turn a user's path or URI into a :class:`Store`."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from iceberg_bioimage.errors import UnsupportedStoreError
+from iceberg_bioimage.io.base import Store
+from iceberg_bioimage.io.local import LocalStore
+
+_REMOTE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss", "http", "https")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+
+
+def open_store(uri: str | os.PathLike[str]) -> Store:
+    """A store for a local path, a ``file://`` URI or (later) an object-store URI."""
+    text = os.fspath(uri)
+    match = _SCHEME.match(text)
+    if match is None:
+        return LocalStore(Path(text).expanduser())
+    scheme = match.group(1).lower()
+    if scheme == "file":
+        return LocalStore(unquote(urlparse(text).path))
+    if scheme in _REMOTE_SCHEMES:
+        raise UnsupportedStoreError(f"{text}: remote stores ({scheme}://) are not supported yet")
+    raise UnsupportedStoreError(f"{text}: unknown URI scheme '{scheme}://'")
+
+
+def store_name(uri: str) -> str:
+    """The last path component of a store URI (``a/b/plate.ome.zarr/`` -> name)."""
+    path = urlparse(uri).path if _SCHEME.match(uri) else uri
+    return unquote(path.rstrip("/").rsplit("/", 1)[-1])

@@ -1,0 +1,101 @@
+"""Format readers: metadata in, :class:`ScanResult` out. Never a pixel read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from iceberg_bioimage import identity
+from iceberg_bioimage.errors import (
+    InputError,
+    StoreNotFoundError,
+    UnsupportedStoreError,
+)
+from iceberg_bioimage.io import open_store, store_name
+from iceberg_bioimage.models import DirectoryScan, ScanResult, ScanWarning
+from iceberg_bioimage.scan.discover import find_stores, is_zarr_dir
+from iceberg_bioimage.scan.zarr_store import scan_zarr_store
+
+__all__ = ["find_stores", "scan_directory", "scan_paths", "scan_store"]
+
+_DEFAULT_WORKERS = 4
+
+
+def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) -> ScanResult:
+    """Scan one store (a Zarr / OME-Zarr directory) from its metadata only.
+
+    ``dataset_id`` defaults to the store's name without its format suffix.
+    Raises :class:`~iceberg_bioimage.errors.InputError` when the path is missing,
+    unsupported or empty; problems inside the store become warnings.
+    """
+    store = open_store(uri)
+    if not store.exists():
+        raise StoreNotFoundError(f"{os.fspath(uri)}: no such file or directory")
+    dataset_id = dataset_id or identity.dataset_id_from_name(store_name(store.uri))
+    if store.is_dir():
+        return scan_zarr_store(store, dataset_id)
+    raise UnsupportedStoreError(f"{os.fspath(uri)}: not a Zarr store")
+
+
+def scan_directory(
+    root: str | os.PathLike[str], *, max_workers: int = _DEFAULT_WORKERS
+) -> DirectoryScan:
+    """Scan every store under ``root`` concurrently (stores are not descended into).
+
+    A store that cannot be scanned is reported in ``errors`` and the others go on.
+    """
+    path = os.fspath(root)
+    if not os.path.isdir(path):
+        raise StoreNotFoundError(f"{path}: no such directory")
+    stores = find_stores(path)
+    results, errors = _scan_all(stores, max_workers)
+    return DirectoryScan(os.path.abspath(path), tuple(results), tuple(errors))
+
+
+def scan_paths(
+    uris: Iterable[str | os.PathLike[str]],
+    *,
+    dataset_id: str | None = None,
+    max_workers: int = _DEFAULT_WORKERS,
+) -> DirectoryScan:
+    """Scan stores and folders of stores, as the ``scan`` command does.
+
+    A path that is itself a store is scanned as one; a plain folder is searched
+    for stores. A missing path is an error, not a warning.
+    """
+    targets: list[str] = []
+    for uri in uris:
+        text = os.fspath(uri)
+        if "://" not in text and not os.path.exists(text):
+            raise StoreNotFoundError(f"{text}: no such file or directory")
+        if "://" in text or is_zarr_dir(text):
+            targets.append(text)
+        else:
+            found = find_stores(text)
+            if not found:
+                raise UnsupportedStoreError(f"{text}: no Zarr store found in this folder")
+            targets += found
+    if dataset_id is not None and len(targets) > 1:
+        raise InputError("--dataset-id can only be given when scanning a single store")
+    results, errors = _scan_all(targets, max_workers, dataset_id)
+    return DirectoryScan(",".join(os.fspath(u) for u in uris), tuple(results), tuple(errors))
+
+
+def _scan_all(
+    targets: list[str], max_workers: int, dataset_id: str | None = None
+) -> tuple[list[ScanResult], list[ScanWarning]]:
+    def scan_one(target: str) -> ScanResult | ScanWarning:
+        try:
+            return scan_store(target, dataset_id=dataset_id)
+        except InputError as error:
+            return ScanWarning(target, str(error))
+
+    if len(targets) == 1:
+        outcomes = [scan_one(targets[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+            outcomes = list(pool.map(scan_one, targets))
+    results = [o for o in outcomes if isinstance(o, ScanResult)]
+    errors = [o for o in outcomes if isinstance(o, ScanWarning)]
+    return results, errors

@@ -1,0 +1,326 @@
+"""Zarr v2 and v3 metadata, read as JSON straight from the store.
+
+Nodes are read in batches (every well of a plate at once, every image at once)
+so that a remote store can keep many requests in flight. Consolidated metadata
+(v2 ``.zmetadata``, v3 inline ``consolidated_metadata``) answers every read
+without touching the store again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from iceberg_bioimage.io import Store, join_key
+
+V2_GROUP, V2_ARRAY, V2_ATTRS, V2_CONSOLIDATED = (
+    ".zgroup",
+    ".zarray",
+    ".zattrs",
+    ".zmetadata",
+)
+V3_NODE = "zarr.json"
+ROOT_KEYS = (V3_NODE, V2_CONSOLIDATED, V2_GROUP, V2_ARRAY, V2_ATTRS)
+
+_COMPRESSORS = ("blosc", "zstd", "gzip", "zlib", "lz4", "bz2", "lzma", "lzf", "jpeg2k")
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayMeta:
+    """What a Zarr array's metadata says, normalised across v2 and v3."""
+
+    zarr_format: int
+    shape: tuple[int, ...]
+    chunk_shape: tuple[int, ...]
+    shard_shape: tuple[int, ...] | None
+    dtype: str
+    fill_value: Any
+    codecs: tuple[str, ...]
+    compressor: str | None
+    chunk_key_encoding: str
+    chunk_key_separator: str
+    dimension_names: tuple[str | None, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One Zarr node: a group, an array, or nothing at that path."""
+
+    path: str
+    kind: str  # "group" | "array" | "missing" | "invalid"
+    zarr_format: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    array: ArrayMeta | None = None
+    problem: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.kind in ("group", "array")
+
+
+class MetadataError(ValueError):
+    """Metadata that cannot be interpreted; the message says why."""
+
+
+class ZarrReader:
+    """Reads Zarr nodes of one store, batched, using consolidated metadata if any."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.consolidated: dict[str, dict[str, Any]] | None = None
+        self.root_format: int | None = None
+        self.root: Node = Node("", "missing")
+
+    def open_root(self) -> Node:
+        """Read the root once: its format, its node, consolidated metadata."""
+        fetched = zip(ROOT_KEYS, self.store.get_many(ROOT_KEYS), strict=True)
+        raw = {key: value for key, value in fetched if value is not None}
+        if V3_NODE in raw:
+            self.root_format = 3
+            self.root = _node_from_documents("", {V3_NODE: raw[V3_NODE]})
+            if self.root.exists:
+                self._load_v3_consolidated(raw[V3_NODE])
+        elif any(key in raw for key in (V2_GROUP, V2_ARRAY, V2_ATTRS)):
+            self.root_format = 2
+            consolidated = raw.pop(V2_CONSOLIDATED, None)
+            self.root = _node_from_documents("", raw)
+            if consolidated is not None:
+                self._load_v2_consolidated(consolidated)
+        return self.root
+
+    def read(self, paths: Sequence[str], expect: str = "group") -> dict[str, Node]:
+        """Nodes at ``paths``; ``expect`` ("group", "array", "any") picks the keys.
+
+        The first round asks only for the keys the expected kind needs; paths
+        that come back empty get one more round asking for every other key.
+        """
+        paths = list(dict.fromkeys(paths))
+        if self.consolidated is not None:
+            return {path: self._from_consolidated(path) for path in paths}
+        first = _keys_for(self.root_format, expect)
+        found = self._fetch(paths, first)
+        missing = [p for p, docs in found.items() if not docs]
+        if missing:
+            rest = tuple(k for k in (V3_NODE, V2_ARRAY, V2_GROUP, V2_ATTRS) if k not in first)
+            for path, docs in self._fetch(missing, rest).items():
+                found[path] = docs
+        return {path: _node_from_documents(path, docs) for path, docs in found.items()}
+
+    def _fetch(self, paths: Sequence[str], names: Iterable[str]) -> dict[str, dict[str, bytes]]:
+        names = tuple(names)
+        keys = [join_key(path, name) for path in paths for name in names]
+        values = self.store.get_many(keys)
+        out: dict[str, dict[str, bytes]] = {path: {} for path in paths}
+        for index, value in enumerate(values):
+            if value is not None:
+                path, name = paths[index // len(names)], names[index % len(names)]
+                out[path][name] = value
+        return out
+
+    def _from_consolidated(self, path: str) -> Node:
+        assert self.consolidated is not None
+        entry = self.consolidated.get(path)
+        if entry is None:
+            return Node(path, "missing")
+        try:
+            if self.root_format == 3:
+                return _v3_node(path, entry)
+            return _v2_node(path, entry.get(V2_ARRAY), entry.get(V2_GROUP), entry.get(V2_ATTRS))
+        except MetadataError as error:
+            return Node(path, "invalid", problem=str(error))
+
+    def _load_v3_consolidated(self, raw: bytes) -> None:
+        consolidated = json.loads(raw).get("consolidated_metadata")
+        documents = consolidated.get("metadata") if isinstance(consolidated, dict) else None
+        if isinstance(documents, dict):
+            root = {"zarr_format": 3, "node_type": self.root.kind}
+            self.consolidated = {"": root | {"attributes": self.root.attributes}} | {
+                key.strip("/"): value for key, value in documents.items()
+            }
+
+    def _load_v2_consolidated(self, raw: bytes) -> None:
+        try:
+            metadata = json.loads(raw)["metadata"]
+        except (ValueError, KeyError, TypeError):
+            return  # a broken .zmetadata is ignored: the store is read node by node
+        grouped: dict[str, dict[str, Any]] = {}
+        for key, value in metadata.items():
+            path, _, name = key.rpartition("/")
+            grouped.setdefault(path, {})[name] = value
+        self.consolidated = grouped
+
+
+def _keys_for(root_format: int | None, expect: str) -> tuple[str, ...]:
+    if root_format == 3:
+        return (V3_NODE,)
+    if expect == "group":
+        return (V2_ATTRS,)
+    if expect == "array":
+        return (V2_ARRAY,)
+    return (V2_ARRAY, V2_GROUP, V2_ATTRS)
+
+
+def _node_from_documents(path: str, docs: dict[str, bytes]) -> Node:
+    try:
+        if V3_NODE in docs:
+            return _v3_node(path, _load_json(docs[V3_NODE], V3_NODE))
+        if not docs:
+            return Node(path, "missing")
+        return _v2_node(
+            path,
+            _load_json(docs[V2_ARRAY], V2_ARRAY) if V2_ARRAY in docs else None,
+            _load_json(docs[V2_GROUP], V2_GROUP) if V2_GROUP in docs else None,
+            _load_json(docs[V2_ATTRS], V2_ATTRS) if V2_ATTRS in docs else None,
+        )
+    except MetadataError as error:
+        return Node(path, "invalid", problem=str(error))
+
+
+def _load_json(raw: bytes, name: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MetadataError(f"{name} is not valid JSON ({error})") from None
+
+
+def _v2_node(path: str, zarray: Any, zgroup: Any, zattrs: Any) -> Node:
+    attributes = zattrs if isinstance(zattrs, dict) else {}
+    if zattrs is not None and not isinstance(zattrs, dict):
+        raise MetadataError(".zattrs is not a JSON object")
+    if zarray is not None:
+        return Node(path, "array", 2, attributes, parse_v2_array(zarray))
+    return Node(path, "group", 2, attributes)
+
+
+def _v3_node(path: str, document: Any) -> Node:
+    if not isinstance(document, dict):
+        raise MetadataError("zarr.json is not a JSON object")
+    attributes = document.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise MetadataError("zarr.json 'attributes' is not an object")
+    node_type = document.get("node_type")
+    if node_type == "array":
+        return Node(path, "array", 3, attributes, parse_v3_array(document))
+    if node_type != "group":
+        raise MetadataError(f"zarr.json has unknown node_type {node_type!r}")
+    return Node(path, "group", 3, attributes)
+
+
+def parse_v2_array(meta: Any) -> ArrayMeta:
+    """Normalise a v2 ``.zarray`` document."""
+    if not isinstance(meta, dict):
+        raise MetadataError(".zarray is not a JSON object")
+    shape = _int_tuple(meta.get("shape"), ".zarray shape")
+    chunks = _int_tuple(meta.get("chunks"), ".zarray chunks")
+    _check_rank(shape, chunks, ".zarray chunks")
+    compressor = meta.get("compressor")
+    filters = meta.get("filters") or []
+    codecs = tuple(_codec_id(c) for c in [*filters, compressor] if c)
+    return ArrayMeta(
+        zarr_format=2,
+        shape=shape,
+        chunk_shape=chunks,
+        shard_shape=None,
+        dtype=_dtype_name(meta.get("dtype")),
+        fill_value=meta.get("fill_value"),
+        codecs=codecs,
+        compressor=_codec_label(compressor) if compressor else None,
+        chunk_key_encoding="v2",
+        chunk_key_separator=meta.get("dimension_separator") or ".",
+    )
+
+
+def parse_v3_array(meta: dict[str, Any]) -> ArrayMeta:
+    """Normalise a v3 array ``zarr.json`` document, sharding included."""
+    shape = _int_tuple(meta.get("shape"), "zarr.json shape")
+    grid = meta.get("chunk_grid") or {}
+    if not isinstance(grid, dict) or grid.get("name") != "regular":
+        raise MetadataError(f"unsupported chunk_grid {grid!r}")
+    outer = _int_tuple((grid.get("configuration") or {}).get("chunk_shape"), "chunk_shape")
+    _check_rank(shape, outer, "chunk_shape")
+    codecs = meta.get("codecs") or []
+    if not isinstance(codecs, list):
+        raise MetadataError("zarr.json 'codecs' is not a list")
+    shard_shape: tuple[int, ...] | None = None
+    chunk_shape = outer
+    names = [_codec_id(c) for c in codecs]
+    compressor = next((_codec_label(c) for c in codecs if _is_compressor(c)), None)
+    sharding = next((c for c in codecs if _codec_id(c) == "sharding_indexed"), None)
+    if sharding is not None:
+        config = sharding.get("configuration") or {}
+        chunk_shape = _int_tuple(config.get("chunk_shape"), "sharding chunk_shape")
+        _check_rank(shape, chunk_shape, "sharding chunk_shape")
+        shard_shape = outer
+        inner = config.get("codecs") or []
+        names += [_codec_id(c) for c in inner]
+        compressor = next((_codec_label(c) for c in inner if _is_compressor(c)), compressor)
+    encoding = meta.get("chunk_key_encoding") or {"name": "default"}
+    encoding_name = encoding.get("name", "default")
+    default_separator = "/" if encoding_name == "default" else "."
+    separator = (encoding.get("configuration") or {}).get("separator", default_separator)
+    names_field = meta.get("dimension_names")
+    return ArrayMeta(
+        zarr_format=3,
+        shape=shape,
+        chunk_shape=chunk_shape,
+        shard_shape=shard_shape,
+        dtype=_dtype_name(meta.get("data_type")),
+        fill_value=meta.get("fill_value"),
+        codecs=tuple(names),
+        compressor=compressor,
+        chunk_key_encoding=encoding_name,
+        chunk_key_separator=separator,
+        dimension_names=tuple(names_field) if isinstance(names_field, list) else None,
+    )
+
+
+def _int_tuple(value: Any, what: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    ):
+        raise MetadataError(f"{what} must be a list of non-negative integers, got {value!r}")
+    return tuple(value)
+
+
+def _check_rank(shape: tuple[int, ...], chunks: tuple[int, ...], what: str) -> None:
+    if len(shape) != len(chunks):
+        raise MetadataError(f"{what} has {len(chunks)} dimensions but shape has {len(shape)}")
+
+
+def _dtype_name(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return np.dtype(value).name
+        except TypeError:
+            return value
+    if isinstance(value, dict) and "name" in value:  # v3 extension data types
+        return str(value["name"])
+    if isinstance(value, list):  # v2 structured dtype
+        return json.dumps(value)
+    raise MetadataError(f"unknown data type {value!r}")
+
+
+def _codec_id(codec: Any) -> str:
+    if isinstance(codec, str):
+        return codec
+    if isinstance(codec, dict):
+        return str(codec.get("name") or codec.get("id") or "unknown")
+    return "unknown"
+
+
+def _codec_label(codec: Any) -> str:
+    """``blosc:lz4`` for Blosc (the inner compressor matters), else the codec id."""
+    name = _codec_id(codec)
+    if name == "blosc" and isinstance(codec, dict):
+        cname = codec.get("cname") or (codec.get("configuration") or {}).get("cname")
+        if cname:
+            return f"blosc:{cname}"
+    return name
+
+
+def _is_compressor(codec: Any) -> bool:
+    return _codec_id(codec) in _COMPRESSORS

@@ -1,0 +1,449 @@
+"""Scan one Zarr store (plain or OME-NGFF) into a :class:`ScanResult`.
+
+Navigation follows metadata (``plate.wells[].path``, ``well.images[].path``,
+``multiscales[].datasets[].path``, ``labels``); a directory is listed only where
+no metadata names the children. Every level of the hierarchy is read as one
+batch, so a plate costs a handful of rounds however many wells it has.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from iceberg_bioimage import identity
+from iceberg_bioimage.errors import EmptyStoreError, UnsupportedStoreError
+from iceberg_bioimage.io import Store, join_key
+from iceberg_bioimage.models import (
+    Axis,
+    ImageAsset,
+    ImageLevel,
+    PhysicalSize,
+    ScanResult,
+    ScanWarning,
+)
+from iceberg_bioimage.scan import ngff
+from iceberg_bioimage.scan.zarr_meta import ArrayMeta, Node, ZarrReader
+
+_MAX_PLAIN_DEPTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class _ImageRequest:
+    """An image to read, with the identity its parents already decided."""
+
+    path: str
+    image_id: str
+    kind: str = "image"
+    parent_image_id: str | None = None
+    label_name: str | None = None
+    hcs: dict[str, Any] | None = None
+    version: str | None = None
+
+
+class _ZarrScan:
+    def __init__(self, store: Store, dataset_id: str) -> None:
+        self.store = store
+        self.reader = ZarrReader(store)
+        self.dataset_id = dataset_id
+        self.assets: list[ImageAsset] = []
+        self.warnings: list[ScanWarning] = []
+        self.is_ome = False
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(ScanWarning(path, message))
+
+    def run(self) -> ScanResult:
+        root = self.reader.open_root()
+        if root.kind == "invalid":
+            raise UnsupportedStoreError(f"{self.store.uri}: {root.problem}")
+        if not root.exists:
+            raise UnsupportedStoreError(
+                f"{self.store.uri}: not a Zarr store (no zarr.json, .zgroup or .zarray)"
+            )
+        self.visit_root(root)
+        if not self.assets:
+            detail = (
+                f" ({len(self.warnings)} warnings: {self.warnings[0]})" if self.warnings else ""
+            )
+            raise EmptyStoreError(f"{self.store.uri}: the store holds no image or array{detail}")
+        self.assets.sort(key=lambda a: _natural_key(a.image_id))
+        return ScanResult(
+            dataset_id=self.dataset_id,
+            uri=self.store.uri,
+            format_family="ome-zarr" if self.is_ome else "zarr",
+            image_assets=tuple(self.assets),
+            warnings=tuple(self.warnings),
+        )
+
+    def visit_root(self, root: Node) -> None:
+        if root.kind == "array":
+            self.add_plain_arrays({"": root})
+            return
+        ome, version = ngff.ome_attributes(root.attributes)
+        if "plate" in ome:
+            self.visit_plate(ome, version)
+        elif "multiscales" in ome:
+            self.visit_images(
+                [_ImageRequest("", identity.path_image_id(""), version=version)],
+                {"": root},
+            )
+        elif ngff.is_bioformats2raw(ome):
+            self.visit_bioformats2raw(version)
+        else:
+            self.visit_plain_group("", 0)
+
+    # -- HCS plates -------------------------------------------------------
+    def visit_plate(self, ome: dict[str, Any], version: str | None) -> None:
+        self.is_ome = True
+        try:
+            plate = ngff.parse_plate(ome, version)
+        except ngff.NgffError as error:
+            self.warn("", f"invalid plate metadata: {error}")
+            return
+        plate_id = plate.name or self.dataset_id
+        rows = sorted({w.path.split("/")[0] for w in plate.wells if "/" in w.path})
+        nodes = self.reader.read([*rows, *(w.path for w in plate.wells)])
+        for row in rows:
+            if not nodes[row].exists:
+                self.warn(
+                    row,
+                    "row group has no Zarr metadata (wells are read from the plate's list)",
+                )
+        requests: list[_ImageRequest] = []
+        for well in plate.wells:
+            for site, image in enumerate(self.well_images(well.path, nodes[well.path])):
+                well_name = identity.well_id(well.row, well.column)
+                acquisition = image.acquisition
+                requests.append(
+                    _ImageRequest(
+                        path=join_key(well.path, image.path),
+                        image_id=identity.hcs_image_id(plate_id, well_name, site),
+                        version=plate.version,
+                        hcs={
+                            "plate_id": plate_id,
+                            "well_id": well_name,
+                            "site_id": site,
+                            "well_row": well.row,
+                            "well_column": well.column,
+                            "row_index": well.row_index,
+                            "column_index": well.column_index,
+                            "acquisition_id": acquisition,
+                            "acquisition_name": plate.acquisitions.get(acquisition or ""),
+                        },
+                    )
+                )
+        self.visit_images(requests)
+
+    def well_images(self, path: str, node: Node) -> tuple[ngff.WellImage, ...]:
+        if node.kind == "missing":
+            self.warn(path, "well is listed in the plate but absent from the store")
+            return ()
+        if node.kind == "invalid":
+            self.warn(path, f"well metadata unreadable: {node.problem}")
+            return ()
+        try:
+            return ngff.parse_well(ngff.ome_attributes(node.attributes)[0])
+        except ngff.NgffError as error:
+            fields = self.children(path)
+            self.warn(
+                path,
+                f"invalid well metadata ({error}); found {len(fields)} fields by listing",
+            )
+            return tuple(ngff.WellImage(name, None) for name in fields)
+
+    # -- bioformats2raw ---------------------------------------------------
+    def visit_bioformats2raw(self, version: str | None) -> None:
+        self.is_ome = True
+        ome_node = self.reader.read(["OME"])["OME"]
+        series = (
+            ngff.ome_attributes(ome_node.attributes)[0].get("series") if ome_node.exists else None
+        )
+        if not isinstance(series, list) or not all(isinstance(s, str) for s in series):
+            series = [name for name in self.children("") if name.isdigit()]
+            series.sort(key=int)
+        self.visit_images(
+            [_ImageRequest(s, identity.path_image_id(s), version=version) for s in series]
+        )
+
+    # -- images, levels and labels ---------------------------------------
+    def visit_images(
+        self, requests: list[_ImageRequest], known: dict[str, Node] | None = None
+    ) -> None:
+        if not requests:
+            return
+        known = known or {}
+        unread = [r.path for r in requests if r.path not in known]
+        nodes = known | (self.reader.read(unread) if unread else {})
+        parsed: list[tuple[_ImageRequest, ngff.Multiscale, dict[str, Any]]] = []
+        for request in requests:
+            found = self.multiscale_of(request, nodes[request.path])
+            if found is not None:
+                parsed.append((request, *found))
+        array_paths = [join_key(r.path, d.path) for r, ms, _ in parsed for d in ms.datasets]
+        arrays = self.reader.read(array_paths, expect="array")
+        label_groups = [join_key(r.path, "labels") for r, _, _ in parsed if r.kind == "image"]
+        label_nodes = self.reader.read(label_groups) if label_groups else {}
+        label_requests: list[_ImageRequest] = []
+        for request, multiscale, ome in parsed:
+            asset = self.build_asset(request, multiscale, ome, arrays)
+            if asset is None:
+                continue
+            self.assets.append(asset)
+            if request.kind == "image":
+                label_node = label_nodes[join_key(request.path, "labels")]
+                label_requests += self.label_requests(asset, label_node)
+        self.visit_images(label_requests)
+
+    def multiscale_of(
+        self, request: _ImageRequest, node: Node
+    ) -> tuple[ngff.Multiscale, dict[str, Any]] | None:
+        what = "label image" if request.kind == "label" else "image"
+        if node.kind == "missing":
+            self.warn(request.path, f"{what} is listed but absent from the store")
+            return None
+        if node.kind == "invalid":
+            self.warn(request.path, f"{what} metadata unreadable: {node.problem}")
+            return None
+        ome, version = ngff.ome_attributes(node.attributes)
+        try:
+            multiscales = ngff.parse_multiscales(ome, version or request.version)
+        except ngff.NgffError as error:
+            self.warn(request.path, f"invalid {what} metadata: {error}")
+            return None
+        if len(multiscales) > 1:
+            self.warn(
+                request.path,
+                f"{len(multiscales)} multiscales found; only the first is used",
+            )
+        self.is_ome = True
+        return multiscales[0], ome
+
+    def label_requests(self, parent: ImageAsset, node: Node) -> list[_ImageRequest]:
+        if node.kind == "missing":
+            return []
+        if node.kind == "invalid":
+            self.warn(node.path, f"labels metadata unreadable: {node.problem}")
+            return []
+        try:
+            names = ngff.parse_labels(ngff.ome_attributes(node.attributes)[0])
+        except ngff.NgffError as error:
+            self.warn(node.path, f"invalid labels metadata: {error}")
+            return []
+        return [
+            _ImageRequest(
+                path=join_key(node.path, name),
+                image_id=identity.label_image_id(parent.image_id, name),
+                kind="label",
+                parent_image_id=parent.image_id,
+                label_name=name,
+                hcs=_hcs_fields(parent),
+                version=parent.ome_ngff_version,
+            )
+            for name in names
+        ]
+
+    def build_asset(
+        self,
+        request: _ImageRequest,
+        multiscale: ngff.Multiscale,
+        ome: dict[str, Any],
+        arrays: dict[str, Node],
+    ) -> ImageAsset | None:
+        levels: list[ImageLevel] = []
+        first: ArrayMeta | None = None
+        for dataset in multiscale.datasets:
+            path = join_key(request.path, dataset.path)
+            node = arrays[path]
+            if node.kind != "array" or node.array is None:
+                reason = node.problem or ("is a group" if node.kind == "group" else "is absent")
+                self.warn(path, f"multiscale level {dataset.path!r} {reason}")
+                continue
+            first = first or node.array
+            levels.append(_level(dataset.path, node.array, dataset.scale, dataset.translation))
+        if first is None:
+            self.warn(request.path, "image has no readable level; skipped")
+            return None
+        axes = self.axes_for(request.path, multiscale.axes, first, multiscale.version)
+        base = levels[0]
+        return ImageAsset(
+            dataset_id=self.dataset_id,
+            image_id=request.image_id,
+            format_family="ome-zarr",
+            uri=self.store.uri,
+            image_path=request.path,
+            array_path=join_key(request.path, base.path),
+            shape=first.shape,
+            dtype=first.dtype,
+            storage_variant=f"zarr-v{first.zarr_format}",
+            image_kind=request.kind,
+            chunk_shape=first.chunk_shape,
+            shard_shape=first.shard_shape,
+            axes=axes,
+            levels=tuple(levels),
+            ome_ngff_version=multiscale.version or request.version,
+            image_name=multiscale.name,
+            parent_image_id=request.parent_image_id,
+            label_name=request.label_name,
+            physical_sizes=_physical_sizes(axes, base.scale),
+            channel_names=ngff.parse_omero_channels(ome) if request.kind == "image" else (),
+            codecs=first.codecs,
+            compressor=first.compressor,
+            fill_value=first.fill_value,
+            metadata={"ome": ome},
+            **(request.hcs or {}),
+        )
+
+    def axes_for(
+        self,
+        path: str,
+        axes: tuple[Axis, ...] | None,
+        array: ArrayMeta,
+        version: str | None,
+    ) -> tuple[Axis, ...]:
+        ndim = len(array.shape)
+        if axes is None:
+            if array.dimension_names and all(array.dimension_names):
+                return tuple(Axis(str(n)) for n in array.dimension_names)
+            return ngff.default_axes(ndim) if version in (None, "0.1", "0.2") else ()
+        if len(axes) != ndim:
+            self.warn(path, f"{len(axes)} axes declared but the array has {ndim} dimensions")
+            return ()
+        return axes
+
+    # -- plain Zarr -------------------------------------------------------
+    def visit_plain_group(self, path: str, depth: int) -> None:
+        if depth > _MAX_PLAIN_DEPTH:
+            self.warn(path, f"nesting deeper than {_MAX_PLAIN_DEPTH} levels; not descended")
+            return
+        children = [join_key(path, name) for name in self.children(path)]
+        nodes = self.reader.read(children, expect="any") if children else {}
+        arrays = {p: n for p, n in nodes.items() if n.kind == "array"}
+        self.add_plain_arrays(arrays)
+        images = []
+        for child, node in nodes.items():
+            if node.kind == "invalid":
+                self.warn(child, f"metadata unreadable: {node.problem}")
+            elif node.kind == "group":
+                ome, version = ngff.ome_attributes(node.attributes)
+                if "multiscales" in ome:
+                    images.append(
+                        _ImageRequest(child, identity.path_image_id(child), version=version)
+                    )
+                elif "plate" in ome:
+                    self.warn(child, "nested plate found; scan it as its own store")
+                else:
+                    self.visit_plain_group(child, depth + 1)
+        self.visit_images(images, {r.path: nodes[r.path] for r in images})
+
+    def add_plain_arrays(self, nodes: dict[str, Node]) -> None:
+        for path, node in nodes.items():
+            array = node.array
+            assert array is not None
+            names = array.dimension_names or node.attributes.get("_ARRAY_DIMENSIONS")
+            axes = tuple(Axis(str(n)) for n in names) if _valid_names(names, array) else ()
+            level = _level(path.rsplit("/", 1)[-1] if path else "", array, None, None)
+            self.assets.append(
+                ImageAsset(
+                    dataset_id=self.dataset_id,
+                    image_id=identity.path_image_id(path),
+                    format_family="zarr",
+                    uri=self.store.uri,
+                    image_path=path,
+                    array_path=path,
+                    shape=array.shape,
+                    dtype=array.dtype,
+                    storage_variant=f"zarr-v{array.zarr_format}",
+                    image_kind="array",
+                    chunk_shape=array.chunk_shape,
+                    shard_shape=array.shard_shape,
+                    axes=axes,
+                    levels=(level,),
+                    codecs=array.codecs,
+                    compressor=array.compressor,
+                    fill_value=array.fill_value,
+                    metadata={"attributes": node.attributes} if node.attributes else {},
+                )
+            )
+
+    def children(self, path: str) -> list[str]:
+        """Child node names: from consolidated metadata when present, else a listing."""
+        consolidated = self.reader.consolidated
+        if consolidated is not None:
+            prefix = f"{path}/" if path else ""
+            return sorted(
+                {
+                    key[len(prefix) :].split("/", 1)[0]
+                    for key in consolidated
+                    if key.startswith(prefix) and key != path
+                }
+            )
+        return [name for name in self.store.list_dir(path).dirs if not name.startswith(".")]
+
+
+def scan_zarr_store(store: Store, dataset_id: str) -> ScanResult:
+    """Scan a Zarr store (v2, v3, consolidated; plain or OME-NGFF 0.1-0.5)."""
+    return _ZarrScan(store, dataset_id).run()
+
+
+def _level(
+    path: str,
+    array: ArrayMeta,
+    scale: tuple[float, ...] | None,
+    translation: tuple[float, ...] | None,
+) -> ImageLevel:
+    return ImageLevel(
+        path=path,
+        shape=array.shape,
+        chunk_shape=array.chunk_shape,
+        shard_shape=array.shard_shape,
+        scale=scale,
+        translation=translation,
+        chunk_key_encoding=array.chunk_key_encoding,
+        chunk_key_separator=array.chunk_key_separator,
+        zarr_format=array.zarr_format,
+    )
+
+
+def _physical_sizes(
+    axes: tuple[Axis, ...], scale: tuple[float, ...] | None
+) -> tuple[PhysicalSize, ...]:
+    if scale is None or len(scale) != len(axes):
+        return ()
+    return tuple(
+        PhysicalSize(axis.name.lower(), value, axis.unit)
+        for axis, value in zip(axes, scale, strict=True)
+        if axis.name.lower() in ("x", "y", "z") and axis.type in (None, "space")
+    )
+
+
+def _hcs_fields(asset: ImageAsset) -> dict[str, Any] | None:
+    if asset.plate_id is None:
+        return None
+    return {
+        "plate_id": asset.plate_id,
+        "well_id": asset.well_id,
+        "site_id": asset.site_id,
+        "well_row": asset.well_row,
+        "well_column": asset.well_column,
+        "row_index": asset.row_index,
+        "column_index": asset.column_index,
+        "acquisition_id": asset.acquisition_id,
+        "acquisition_name": asset.acquisition_name,
+    }
+
+
+def _valid_names(names: Any, array: ArrayMeta) -> bool:
+    return (
+        isinstance(names, (list, tuple))
+        and len(names) == len(array.shape)
+        and all(isinstance(n, str) and n for n in names)
+    )
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural_key(text: str) -> tuple[Any, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in _DIGITS.split(text))

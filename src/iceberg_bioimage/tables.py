@@ -1,0 +1,100 @@
+"""Scan results as Arrow tables in the canonical schemas."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+
+from iceberg_bioimage.models import ImageAsset, ScanResult
+from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
+
+
+def image_assets_table(assets: Iterable[ImageAsset]) -> pa.Table:
+    """Canonical ``image_assets`` rows, one per image, in the declared schema."""
+    rows = [_asset_row(asset) for asset in assets]
+    columns = {name: [row[name] for row in rows] for name in IMAGE_ASSETS_SCHEMA.names}
+    return pa.table(columns, schema=IMAGE_ASSETS_SCHEMA)
+
+
+def scan_result_as_arrow_table(result: ScanResult | Iterable[ScanResult]) -> pa.Table:
+    """The ``image_assets`` table of one scan result or several."""
+    results = [result] if isinstance(result, ScanResult) else list(result)
+    return image_assets_table(asset for r in results for asset in r.image_assets)
+
+
+def _asset_row(asset: ImageAsset) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "dataset_id": asset.dataset_id,
+        "image_id": asset.image_id,
+        "format_family": asset.format_family,
+        "storage_variant": asset.storage_variant,
+        "uri": asset.uri,
+        "image_path": asset.image_path,
+        "array_path": asset.array_path,
+        "image_kind": asset.image_kind,
+        "parent_image_id": asset.parent_image_id,
+        "label_name": asset.label_name,
+        "image_name": asset.image_name,
+        "ome_ngff_version": asset.ome_ngff_version,
+        "plate_id": asset.plate_id,
+        "well_id": asset.well_id,
+        "site_id": asset.site_id,
+        "well_row": asset.well_row,
+        "well_column": asset.well_column,
+        "row_index": asset.row_index,
+        "column_index": asset.column_index,
+        "acquisition_id": asset.acquisition_id,
+        "acquisition_name": asset.acquisition_name,
+        "dtype": asset.dtype,
+        "ndim": len(asset.shape),
+        "shape": list(asset.shape),
+        "chunk_shape": _list(asset.chunk_shape),
+        "shard_shape": _list(asset.shard_shape),
+        "axes": [{"name": a.name, "type": a.type, "unit": a.unit} for a in asset.axes] or None,
+        "axes_order": asset.axes_order,
+        "level_count": len(asset.levels),
+        "levels": [
+            {
+                "path": level.path,
+                "shape": list(level.shape),
+                "chunk_shape": _list(level.chunk_shape),
+                "shard_shape": _list(level.shard_shape),
+                "scale": _list(level.scale),
+                "translation": _list(level.translation),
+                "chunk_key_encoding": level.chunk_key_encoding,
+                "chunk_key_separator": level.chunk_key_separator,
+                "zarr_format": level.zarr_format,
+            }
+            for level in asset.levels
+        ],
+        "channel_count": asset.channel_count,
+        "channel_names": list(asset.channel_names) or None,
+        "codecs": list(asset.codecs) or None,
+        "compressor": asset.compressor,
+        "fill_value": _json_value(asset.fill_value),
+        "source_files": list(asset.source_files) or None,
+        "shape_json": json.dumps(list(asset.shape)),
+        "chunk_shape_json": json.dumps(list(asset.chunk_shape)) if asset.chunk_shape else None,
+        "metadata_json": json.dumps(asset.metadata, default=str) if asset.metadata else None,
+    }
+    for axis in ("x", "y", "z"):
+        size = asset.physical_size(axis)
+        row[f"physical_size_{axis}"] = size.size if size else None
+        row[f"physical_size_{axis}_unit"] = size.unit if size else None
+    return row
+
+
+def _list(values: tuple[Any, ...] | None) -> list[Any] | None:
+    return None if values is None else list(values)
+
+
+def _json_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(str(value))
+    return json.dumps(value, default=str)
