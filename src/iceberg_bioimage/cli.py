@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from rich.table import Table
 
 from iceberg_bioimage import __version__, api
 from iceberg_bioimage.errors import IcebergBioimageError
-from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanWarning
+from iceberg_bioimage.models import DatasetSummary, DirectoryScan
 
 app = typer.Typer(
     name="iceberg-bioimage",
@@ -111,7 +112,7 @@ def summarize(
         out.print(summary.to_json(), markup=False)
     else:
         _render_summary(summary)
-    _finish(tuple(ScanWarning("", w) for w in summary.warnings), strict)
+    _finish(summary.warnings, strict)
 
 
 def _render_scan(scanned: DirectoryScan) -> None:
@@ -186,7 +187,7 @@ def _note(message: str) -> None:
         err.print(message, markup=False)
 
 
-def _finish(warnings: tuple[ScanWarning, ...], strict: bool, *, failed: bool = False) -> None:
+def _finish(warnings: Sequence[object], strict: bool, *, failed: bool = False) -> None:
     """Show warnings on stderr and pick the exit code."""
     if not _State.quiet:
         for warning in warnings[: None if _State.verbose else 20]:
@@ -203,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning errors into one line and an exit code."""
     args = _global_flags_first(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit.
+        code = app(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
     except IcebergBioimageError as error:
@@ -214,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # click usage errors and anything unexpected
         return _handle_other(error)
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 _GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose")

@@ -64,35 +64,36 @@ def scan_paths(
     A path that is itself a store is scanned as one; a plain folder is searched
     for stores. A missing path is an error, not a warning.
     """
-    targets: list[str] = []
+    named: list[str] = []
+    discovered: list[str] = []
     for uri in uris:
         text = os.fspath(uri)
-        if "://" not in text and not os.path.exists(text):
-            raise StoreNotFoundError(f"{text}: no such file or directory")
-        if "://" in text or is_zarr_dir(text):
-            targets.append(text)
+        if "://" in text or not os.path.isdir(text) or is_zarr_dir(text):
+            named.append(text)
         else:
             found = find_stores(text)
             if not found:
                 raise UnsupportedStoreError(f"{text}: no Zarr store found in this folder")
-            targets += found
-    if dataset_id is not None and len(targets) > 1:
+            discovered += found
+    if dataset_id is not None and len(named) + len(discovered) > 1:
         raise InputError("--dataset-id can only be given when scanning a single store")
-    results, errors = _scan_all(targets, max_workers, dataset_id)
-    return DirectoryScan(",".join(os.fspath(u) for u in uris), tuple(results), tuple(errors))
+    # A store the user named must scan (its error is the command's error); a
+    # store found inside a folder may fail without stopping the others.
+    results = [scan_store(target, dataset_id=dataset_id) for target in named]
+    found_results, errors = _scan_all(discovered, max_workers)
+    joined = ",".join(os.fspath(u) for u in uris)
+    return DirectoryScan(joined, tuple(results + found_results), tuple(errors))
 
 
-def _scan_all(
-    targets: list[str], max_workers: int, dataset_id: str | None = None
-) -> tuple[list[ScanResult], list[ScanWarning]]:
+def _scan_all(targets: list[str], max_workers: int) -> tuple[list[ScanResult], list[ScanWarning]]:
     def scan_one(target: str) -> ScanResult | ScanWarning:
         try:
-            return scan_store(target, dataset_id=dataset_id)
+            return scan_store(target)
         except InputError as error:
             return ScanWarning(target, str(error))
 
-    if len(targets) == 1:
-        outcomes = [scan_one(targets[0])]
+    if len(targets) <= 1:
+        outcomes = [scan_one(t) for t in targets]
     else:
         with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
             outcomes = list(pool.map(scan_one, targets))

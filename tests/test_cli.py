@@ -1,0 +1,72 @@
+"""The scan and summarize commands as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+import writers
+from iceberg_bioimage.cli import main
+from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
+
+
+def test_scan_folder_of_stores_to_parquet(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    writers.write_plate(tmp_path / "data" / "p1.ome.zarr", version="0.4")
+    writers.write_single_image(tmp_path / "data" / "nested" / "img.ome.zarr", version="0.5")
+    (tmp_path / "data" / "notes").mkdir()
+    out = tmp_path / "assets.parquet"
+    assert main(["scan", str(tmp_path / "data"), "--output", str(out), "--quiet"]) == 0
+    table = pq.read_table(out)
+    assert table.schema.equals(IMAGE_ASSETS_SCHEMA, check_metadata=False)
+    assert table.schema.metadata[b"iceberg_bioimage.schema_version"] == b"1"
+    assert table.num_rows == 13 + 1
+    assert sorted(set(table.column("dataset_id").to_pylist())) == ["img", "p1"]
+    assert not list(out.parent.glob(".*staging"))
+
+
+def test_scan_json_and_dataset_id(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    store = writers.write_single_image(tmp_path / "x.ome.zarr", version="0.5")
+    assert main(["scan", str(store), "--json", "--dataset-id", "exp1"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [a["dataset_id"] for a in payload["results"][0]["image_assets"]] == ["exp1"]
+    assert payload["errors"] == []
+
+
+def test_summarize_json(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    store = writers.write_plate(tmp_path / "p.zarr", version="0.5")
+    assert main(["summarize", str(store), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["plate_ids"] == ["test-plate"]
+    assert (summary["image_count"], summary["label_count"]) == (12, 1)
+    assert (summary["well_count"], summary["field_count"]) == (6, 12)
+    assert summary["storage_variants"] == ["zarr-v3"]
+    assert summary["channel_names"] == ["DAPI", "GFP"]
+
+
+def test_summarize_table_is_readable(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    store = writers.write_plate(tmp_path / "p.zarr", version="0.4")
+    assert main(["summarize", str(store)]) == 0
+    text = capsys.readouterr().out
+    assert "zarr-v2" in text and "test-plate" in text and "DAPI, GFP" in text
+
+
+def test_python_dash_m_entry_point(tmp_path: Path) -> None:
+    store = writers.write_single_image(tmp_path / "x.zarr", version="0.4")
+    done = subprocess.run(
+        [sys.executable, "-m", "iceberg_bioimage", "summarize", str(store), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dataset_id"] == "x"
+
+
+def test_quiet_after_the_command_is_accepted(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    store = writers.write_single_image(tmp_path / "x.zarr", version="0.4")
+    assert main(["scan", str(store), "-q"]) == 0
+    assert capsys.readouterr().out == ""
