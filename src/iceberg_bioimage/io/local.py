@@ -15,9 +15,11 @@ class LocalStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(os.path.abspath(os.fspath(path)))
         self.uri = self.path.as_uri()
+        self._root = os.fspath(self.path)
+        self._prefix = self._root.rstrip(os.sep) + os.sep
 
     def _full(self, key: str) -> str:
-        return os.path.join(self.path, key) if key else os.fspath(self.path)
+        return self._prefix + key if key else self._root
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         return [_read_file(self._full(key)) for key in keys]

@@ -9,13 +9,13 @@ without touching the store again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from iceberg_bioimage.io import Store, join_key
+from iceberg_bioimage.io import Store
 
 V2_GROUP, V2_ARRAY, V2_ATTRS, V2_CONSOLIDATED = (
     ".zgroup",
@@ -74,6 +74,7 @@ class ZarrReader:
         self.consolidated: dict[str, dict[str, Any]] | None = None
         self.root_format: int | None = None
         self.root: Node = Node("", "missing")
+        self._parsed: dict[tuple[tuple[str, bytes], ...], Node] = {}
 
     def open_root(self) -> Node:
         """Read the root once: its format, its node, consolidated metadata."""
@@ -92,33 +93,51 @@ class ZarrReader:
                 self._load_v2_consolidated(consolidated)
         return self.root
 
-    def read(self, paths: Sequence[str], expect: str = "group") -> dict[str, Node]:
+    def read(
+        self, paths: Sequence[str], expect: str = "group", *, probe: bool = True
+    ) -> dict[str, Node]:
         """Nodes at ``paths``; ``expect`` ("group", "array", "any") picks the keys.
 
-        The first round asks only for the keys the expected kind needs; paths
-        that come back empty get one more round asking for every other key.
+        A v2 group need not have ``.zattrs``: with ``probe``, groups that come
+        back empty get one more round asking for ``.zgroup`` / ``.zarray``, so
+        "exists without attributes" is told apart from "absent". Callers that
+        only care about groups with attributes (``labels``) skip that round.
         """
         paths = list(dict.fromkeys(paths))
         if self.consolidated is not None:
             return {path: self._from_consolidated(path) for path in paths}
-        first = _keys_for(self.root_format, expect)
-        found = self._fetch(paths, first)
-        missing = [p for p, docs in found.items() if not docs]
-        if missing:
-            rest = tuple(k for k in (V3_NODE, V2_ARRAY, V2_GROUP, V2_ATTRS) if k not in first)
-            for path, docs in self._fetch(missing, rest).items():
-                found[path] = docs
-        return {path: _node_from_documents(path, docs) for path, docs in found.items()}
+        found = self._fetch(paths, _keys_for(self.root_format, expect))
+        if probe and self.root_format == 2 and expect == "group":
+            missing = [path for path, docs in found.items() if not docs]
+            if missing:
+                found.update(self._fetch(missing, (V2_GROUP, V2_ARRAY)))
+        return {path: self._node(path, docs) for path, docs in found.items()}
 
-    def _fetch(self, paths: Sequence[str], names: Iterable[str]) -> dict[str, dict[str, bytes]]:
-        names = tuple(names)
-        keys = [join_key(path, name) for path in paths for name in names]
+    def _node(self, path: str, docs: dict[str, bytes]) -> Node:
+        """Parse a node's documents; identical documents (the same level of every
+        field in a plate, say) are parsed once."""
+        key = tuple(docs.items())
+        template = self._parsed.get(key)
+        if template is None:
+            template = _node_from_documents("", docs)
+            self._parsed[key] = template
+        return Node(
+            path,
+            template.kind,
+            template.zarr_format,
+            template.attributes,
+            template.array,
+            template.problem,
+        )
+
+    def _fetch(self, paths: Sequence[str], names: tuple[str, ...]) -> dict[str, dict[str, bytes]]:
+        keys = [f"{path}/{name}" if path else name for path in paths for name in names]
         values = self.store.get_many(keys)
         out: dict[str, dict[str, bytes]] = {path: {} for path in paths}
+        count = len(names)
         for index, value in enumerate(values):
             if value is not None:
-                path, name = paths[index // len(names)], names[index % len(names)]
-                out[path][name] = value
+                out[paths[index // count]][names[index % count]] = value
         return out
 
     def _from_consolidated(self, path: str) -> Node:

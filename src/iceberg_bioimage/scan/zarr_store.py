@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from iceberg_bioimage import identity
@@ -184,7 +185,7 @@ class _ZarrScan:
         array_paths = [join_key(r.path, d.path) for r, ms, _ in parsed for d in ms.datasets]
         arrays = self.reader.read(array_paths, expect="array")
         label_groups = [join_key(r.path, "labels") for r, _, _ in parsed if r.kind == "image"]
-        label_nodes = self.reader.read(label_groups) if label_groups else {}
+        label_nodes = self.reader.read(label_groups, probe=False) if label_groups else {}
         label_requests: list[_ImageRequest] = []
         for request, multiscale, ome in parsed:
             asset = self.build_asset(request, multiscale, ome, arrays)
@@ -406,6 +407,7 @@ def _level(
     )
 
 
+@lru_cache(maxsize=256)
 def _physical_sizes(
     axes: tuple[Axis, ...], scale: tuple[float, ...] | None
 ) -> tuple[PhysicalSize, ...]:
