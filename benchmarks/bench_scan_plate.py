@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -90,9 +89,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ib-bench-plate-"))
-    print(
-        f"{'variant':<16}{'raw s':>8}{'ours s':>8}{'zarr s':>8}{'ours/raw':>10}{'zarr/ours':>11}{'peak MB':>9}"
-    )
+    header = ("raw s", 8), ("ours s", 8), ("zarr s", 8), ("ours/raw", 10), ("zarr/ours", 11)
+    print(f"{'variant':<16}" + "".join(f"{name:>{width}}" for name, width in header) + "  peak MB")
     for zarr_format, label in ((2, "v2 / NGFF 0.4"), (3, "v3 / NGFF 0.5")):
         root = workdir / f"plate_v{zarr_format}.ome.zarr"
         if not root.exists():
@@ -110,7 +108,6 @@ def main() -> None:
             f"{ours_s / raw_s:>10.2f}{zarr_s / ours_s:>11.1f}{peak:>9.0f}"
         )
         print(f"{'':<16}({files} metadata files, {images} images)")
-    _ = resource
 
 
 if __name__ == "__main__":
