@@ -70,3 +70,16 @@ def test_quiet_after_the_command_is_accepted(tmp_path: Path, capsys) -> None:  #
     store = writers.write_single_image(tmp_path / "x.zarr", version="0.4")
     assert main(["scan", str(store), "-q"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_demo_writes_a_plate_zarr_python_can_read(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import zarr
+
+    assert main(["demo", "--workdir", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == 12
+    assert report["summary"]["plate_ids"] == ["demo-plate"]
+    table = pq.read_table(report["image_assets"])
+    assert table.column("well_id").to_pylist()[:3] == ["A01", "A01", "A02"]
+    level = zarr.open_array(str(tmp_path / "demo-plate.ome.zarr" / "A" / "1" / "0" / "s0"))
+    assert level.shape == (2, 64, 64) and level[:].max() > 0

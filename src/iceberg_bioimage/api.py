@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
+from iceberg_bioimage.samples import write_sample_plate
 from iceberg_bioimage.scan import scan_directory, scan_paths, scan_store
 from iceberg_bioimage.tables import scan_result_as_arrow_table
 
 __all__ = [
+    "run_demo",
     "scan_as_arrow_table",
     "scan_directory",
     "scan_paths",
@@ -41,6 +44,21 @@ def summarize_store(
 def scan_as_arrow_table(uri: str | os.PathLike[str], *, dataset_id: str | None = None) -> pa.Table:
     """Scan a store and return its canonical ``image_assets`` table."""
     return scan_result_as_arrow_table(scan_store(uri, dataset_id=dataset_id))
+
+
+def run_demo(workdir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the sample plate under ``workdir``, scan it and write its table."""
+    root = Path(workdir).expanduser().resolve()
+    plate = write_sample_plate(root / "demo-plate.ome.zarr")
+    result = scan_store(plate)
+    table_path = write_image_assets_parquet(result, root / "image_assets.parquet")
+    return {
+        "workdir": str(root),
+        "plate": str(plate),
+        "image_assets": str(table_path),
+        "rows": len(result.image_assets),
+        "summary": summarize_scan_result(result).to_dict(),
+    }
 
 
 def write_image_assets_parquet(

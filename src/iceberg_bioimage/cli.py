@@ -115,6 +115,34 @@ def summarize(
     _finish(summary.warnings, strict)
 
 
+@app.command()
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Where the sample data and outputs go.")
+    ] = Path("iceberg-bioimage-demo"),
+    as_json: JsonOption = False,
+) -> None:
+    """Write a small synthetic HCS plate, scan it, and write its image_assets table.
+
+    Example: iceberg-bioimage demo --workdir /tmp/ib-demo
+    """
+    report = api.run_demo(workdir)
+    if as_json:
+        _print_json(report)
+        return
+    summary = report["summary"]
+    out.print(f"Sample plate   {report['plate']}")
+    out.print(
+        f"Scanned        {summary['image_count']} images in {summary['well_count']} wells "
+        f"({', '.join(summary['storage_variants'])}, OME-NGFF "
+        f"{', '.join(summary['ome_ngff_versions'])})"
+    )
+    out.print(f"image_assets   {report['image_assets']} ({report['rows']} rows)")
+    out.print("Next:")
+    out.print(f"  iceberg-bioimage summarize {report['plate']}")
+    out.print(f"  iceberg-bioimage scan {report['plate']} --json")
+
+
 def _render_scan(scanned: DirectoryScan) -> None:
     for result in scanned.results:
         table = Table(title=f"{result.dataset_id}  ({result.uri})", title_justify="left")
