@@ -14,9 +14,11 @@ from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
 from iceberg_bioimage.samples import write_sample_plate
 from iceberg_bioimage.scan import scan_directory, scan_paths, scan_store
-from iceberg_bioimage.tables import scan_result_as_arrow_table
+from iceberg_bioimage.tables import image_assets_table, scan_result_as_arrow_table
 
+# The public functions; the package re-exports exactly these.
 __all__ = [
+    "image_assets_table",
     "run_demo",
     "scan_as_arrow_table",
     "scan_directory",

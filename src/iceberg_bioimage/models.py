@@ -62,6 +62,19 @@ class ScanWarning:
         return f"{self.path or '.'}: {self.message}"
 
 
+HCS_FIELDS = (
+    "plate_id",
+    "well_id",
+    "site_id",
+    "well_row",
+    "well_column",
+    "row_index",
+    "column_index",
+    "acquisition_id",
+    "acquisition_name",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ImageAsset:
     """One image (or label image, or plain array) found in a store.
@@ -118,6 +131,10 @@ class ImageAsset:
             if axis.type == "channel" or axis.name.lower() == "c":
                 return self.shape[index]
         return len(self.channel_names) or None
+
+    def hcs_fields(self) -> dict[str, Any]:
+        """The plate position of this image (all None outside a plate)."""
+        return {name: getattr(self, name) for name in HCS_FIELDS}
 
     def physical_size(self, axis: str) -> PhysicalSize | None:
         """The physical pixel size along ``axis`` (``"x"``, ``"y"``, ``"z"``)."""

@@ -26,34 +26,16 @@ def scan_result_as_arrow_table(result: ScanResult | Iterable[ScanResult]) -> pa.
     return image_assets_table(asset for r in results for asset in r.image_assets)
 
 
+# Columns whose value is the asset attribute of the same name (tuples -> lists).
+_DIRECT = tuple(
+    name for name in IMAGE_ASSETS_SCHEMA.names if name in ImageAsset.__dataclass_fields__
+)
+
+
 def _asset_row(asset: ImageAsset) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "dataset_id": asset.dataset_id,
-        "image_id": asset.image_id,
-        "format_family": asset.format_family,
-        "storage_variant": asset.storage_variant,
-        "uri": asset.uri,
-        "image_path": asset.image_path,
-        "array_path": asset.array_path,
-        "image_kind": asset.image_kind,
-        "parent_image_id": asset.parent_image_id,
-        "label_name": asset.label_name,
-        "image_name": asset.image_name,
-        "ome_ngff_version": asset.ome_ngff_version,
-        "plate_id": asset.plate_id,
-        "well_id": asset.well_id,
-        "site_id": asset.site_id,
-        "well_row": asset.well_row,
-        "well_column": asset.well_column,
-        "row_index": asset.row_index,
-        "column_index": asset.column_index,
-        "acquisition_id": asset.acquisition_id,
-        "acquisition_name": asset.acquisition_name,
-        "dtype": asset.dtype,
+    row: dict[str, Any] = {name: _plain(getattr(asset, name)) for name in _DIRECT}
+    row |= {
         "ndim": len(asset.shape),
-        "shape": list(asset.shape),
-        "chunk_shape": _list(asset.chunk_shape),
-        "shard_shape": _list(asset.shard_shape),
         "axes": [{"name": a.name, "type": a.type, "unit": a.unit} for a in asset.axes] or None,
         "axes_order": asset.axes_order,
         "level_count": len(asset.levels),
@@ -72,11 +54,7 @@ def _asset_row(asset: ImageAsset) -> dict[str, Any]:
             for level in asset.levels
         ],
         "channel_count": asset.channel_count,
-        "channel_names": list(asset.channel_names) or None,
-        "codecs": list(asset.codecs) or None,
-        "compressor": asset.compressor,
         "fill_value": _json_value(asset.fill_value),
-        "source_files": list(asset.source_files) or None,
         "shape_json": json.dumps(list(asset.shape)),
         "chunk_shape_json": json.dumps(list(asset.chunk_shape)) if asset.chunk_shape else None,
         "metadata_json": json.dumps(asset.metadata, default=str) if asset.metadata else None,
@@ -86,6 +64,13 @@ def _asset_row(asset: ImageAsset) -> dict[str, Any]:
         row[f"physical_size_{axis}"] = size.size if size else None
         row[f"physical_size_{axis}_unit"] = size.unit if size else None
     return row
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists; empty tuples become null (no value, not an empty list)."""
+    if isinstance(value, tuple):
+        return list(value) or None
+    return value
 
 
 def _list(values: tuple[Any, ...] | None) -> list[Any] | None:

@@ -239,7 +239,7 @@ class _ZarrScan:
                 kind="label",
                 parent_image_id=parent.image_id,
                 label_name=name,
-                hcs=_hcs_fields(parent),
+                hcs=parent.hcs_fields() if parent.plate_id else None,
                 version=parent.ome_ngff_version,
             )
             for name in names
@@ -418,22 +418,6 @@ def _physical_sizes(
         for axis, value in zip(axes, scale, strict=True)
         if axis.name.lower() in ("x", "y", "z") and axis.type in (None, "space")
     )
-
-
-def _hcs_fields(asset: ImageAsset) -> dict[str, Any] | None:
-    if asset.plate_id is None:
-        return None
-    return {
-        "plate_id": asset.plate_id,
-        "well_id": asset.well_id,
-        "site_id": asset.site_id,
-        "well_row": asset.well_row,
-        "well_column": asset.well_column,
-        "row_index": asset.row_index,
-        "column_index": asset.column_index,
-        "acquisition_id": asset.acquisition_id,
-        "acquisition_name": asset.acquisition_name,
-    }
 
 
 def _valid_names(names: Any, array: ArrayMeta) -> bool:
