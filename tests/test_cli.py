@@ -83,3 +83,14 @@ def test_demo_writes_a_plate_zarr_python_can_read(tmp_path: Path, capsys) -> Non
     assert table.column("well_id").to_pylist()[:3] == ["A01", "A01", "A02"]
     level = zarr.open_array(str(tmp_path / "demo-plate.ome.zarr" / "A" / "1" / "0" / "s0"))
     assert level.shape == (2, 64, 64) and level[:].max() > 0
+
+
+def test_folder_scan_continues_past_a_broken_store(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    writers.write_single_image(tmp_path / "good.ome.zarr", version="0.5")
+    (tmp_path / "bad.zarr").mkdir()
+    (tmp_path / "bad.zarr" / "zarr.json").write_text("{broken")
+    out = tmp_path / "a.parquet"
+    assert main(["scan", str(tmp_path), "-o", str(out)]) == 0
+    assert "bad.zarr" in capsys.readouterr().err
+    assert pq.read_table(out).column("dataset_id").to_pylist() == ["good"]
+    assert main(["scan", str(tmp_path), "--strict", "-q"]) == 1

@@ -93,7 +93,8 @@ def scan(
         )
     elif not _State.quiet:
         _render_scan(scanned)
-    _finish(scanned.warnings, strict, failed=bool(scanned.errors))
+    # A broken store found inside a folder is a warning; nothing scanned is an error.
+    _finish(scanned.warnings, strict, failed=not scanned.results)
 
 
 @app.command()
