@@ -15,6 +15,8 @@ from iceberg_bioimage.errors import (
 from iceberg_bioimage.io import open_store, store_name
 from iceberg_bioimage.models import DirectoryScan, ScanResult, ScanWarning
 from iceberg_bioimage.scan.discover import find_stores, is_zarr_dir
+from iceberg_bioimage.scan.tiff import is_tiff_name
+from iceberg_bioimage.scan.tiff_dataset import scan_tiff_folder, scan_tiff_path, tiff_files_in
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 
 __all__ = ["find_stores", "scan_directory", "scan_paths", "scan_store"]
@@ -23,19 +25,28 @@ _DEFAULT_WORKERS = 4
 
 
 def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) -> ScanResult:
-    """Scan one store (a Zarr / OME-Zarr directory) from its metadata only.
+    """Scan one store from its metadata only.
+
+    A store is a Zarr / OME-Zarr directory, a TIFF / OME-TIFF file (or
+    ``.companion.ome``), or a folder whose TIFF files form one dataset.
 
     ``dataset_id`` defaults to the store's name without its format suffix.
     Raises :class:`~iceberg_bioimage.errors.InputError` when the path is missing,
     unsupported or empty; problems inside the store become warnings.
     """
     store = open_store(uri)
+    text = os.fspath(uri)
     if not store.exists():
-        raise StoreNotFoundError(f"{os.fspath(uri)}: no such file or directory")
+        raise StoreNotFoundError(f"{text}: no such file or directory")
     dataset_id = dataset_id or identity.dataset_id_from_name(store_name(store.uri))
-    if store.is_dir():
-        return scan_zarr_store(store, dataset_id)
-    raise UnsupportedStoreError(f"{os.fspath(uri)}: not a Zarr store")
+    local = getattr(store, "path", None)
+    if not store.is_dir():
+        if local is not None and is_tiff_name(str(local)):
+            return scan_tiff_path(str(local), dataset_id)
+        raise UnsupportedStoreError(f"{text}: not a Zarr store, TIFF file or folder of TIFFs")
+    if local is not None and not is_zarr_dir(str(local)) and tiff_files_in(str(local)):
+        return scan_tiff_folder(str(local), dataset_id)
+    return scan_zarr_store(store, dataset_id)
 
 
 def scan_directory(
@@ -68,12 +79,14 @@ def scan_paths(
     discovered: list[str] = []
     for uri in uris:
         text = os.fspath(uri)
-        if "://" in text or not os.path.isdir(text) or is_zarr_dir(text):
+        if _is_single_store(text):
             named.append(text)
         else:
             found = find_stores(text)
             if not found:
-                raise UnsupportedStoreError(f"{text}: no Zarr store found in this folder")
+                raise UnsupportedStoreError(
+                    f"{text}: no Zarr store or TIFF file found in this folder"
+                )
             discovered += found
     if dataset_id is not None and len(named) + len(discovered) > 1:
         raise InputError("--dataset-id can only be given when scanning a single store")
@@ -100,3 +113,15 @@ def _scan_all(targets: list[str], max_workers: int) -> tuple[list[ScanResult], l
     results = [o for o in outcomes if isinstance(o, ScanResult)]
     errors = [o for o in outcomes if isinstance(o, ScanWarning)]
     return results, errors
+
+
+def _is_single_store(text: str) -> bool:
+    """A URI, a file, a Zarr store, or a folder of TIFFs with no sub-folders."""
+    if "://" in text or not os.path.isdir(text) or is_zarr_dir(text):
+        return True
+    return bool(tiff_files_in(text)) and not _has_subdirs(text)
+
+
+def _has_subdirs(path: str) -> bool:
+    with os.scandir(path) as entries:
+        return any(e.is_dir() and not e.name.startswith(".") for e in entries)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from iceberg_bioimage.scan.tiff import is_tiff_name
+
 _ZARR_MARKERS = ("zarr.json", ".zgroup", ".zarray")
 _ZARR_SUFFIXES = (".zarr", ".zr")
 
@@ -18,7 +20,12 @@ def is_zarr_dir(path: str) -> bool:
 
 
 def find_stores(root: str) -> list[str]:
-    """Every store under ``root`` (or ``root`` itself), sorted; stores are leaves."""
+    """Every store under ``root`` (or ``root`` itself), sorted.
+
+    Zarr stores are leaves (never descended into); a folder holding TIFF files
+    is a store of its own (its TIFFs form one dataset) and is still searched
+    for sub-folders.
+    """
     if is_zarr_dir(root):
         return [root]
     found: list[str] = []
@@ -29,6 +36,8 @@ def find_stores(root: str) -> list[str]:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
+        if any(e.is_file() and is_tiff_name(e.name) for e in entries):
+            found.append(folder)
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue

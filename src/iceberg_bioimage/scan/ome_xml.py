@@ -1,0 +1,253 @@
+"""OME-XML (the OME data model) parsed into small records. No I/O.
+
+Only what the canonical model needs: every ``Image`` with its ``Pixels`` sizes,
+type, physical sizes, channels and ``TiffData`` blocks, and the HCS model
+(``Plate`` / ``Well`` / ``WellSample`` / ``PlateAcquisition``) mapped to the
+images it references. Element names are matched without their namespace, so
+every schema year (2008 to 2016-06 and later) reads the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from iceberg_bioimage import identity
+
+_TRAILING_INT = re.compile(r"(\d+)$")
+
+
+class OmeXmlError(ValueError):
+    """OME-XML that cannot be parsed or lacks what an image needs."""
+
+
+@dataclass(frozen=True, slots=True)
+class OmeChannel:
+    name: str | None
+    emission_wavelength: float | None
+    excitation_wavelength: float | None
+    color: int | None
+    samples_per_pixel: int
+
+
+@dataclass(frozen=True, slots=True)
+class OmeTiffData:
+    ifd: int
+    plane_count: int | None
+    file_name: str | None
+    uuid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OmePlatePosition:
+    plate_id: str | None  # the Plate's Name (None when unnamed)
+    row: str
+    column: str
+    site: int
+    acquisition_id: str | None
+    acquisition_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OmeImage:
+    index: int
+    id: str
+    name: str | None
+    size_t: int
+    size_c: int
+    size_z: int
+    size_y: int
+    size_x: int
+    dimension_order: str
+    pixel_type: str
+    physical_sizes: dict[str, tuple[float, str]]  # axis -> (size, unit)
+    time_increment: tuple[float, str] | None
+    channels: tuple[OmeChannel, ...]
+    tiff_data: tuple[OmeTiffData, ...]
+    plate: OmePlatePosition | None
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        """TCZYX, the order OME-Zarr copies (bioformats2raw) use."""
+        return (self.size_t, self.size_c, self.size_z, self.size_y, self.size_x)
+
+    @property
+    def samples_per_pixel(self) -> int:
+        return max((c.samples_per_pixel for c in self.channels), default=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OmeDocument:
+    uuid: str | None
+    images: tuple[OmeImage, ...]
+    metadata_file: str | None  # set in BinaryOnly files: the companion holding the XML
+
+
+def parse_ome_xml(text: str | bytes) -> OmeDocument:
+    """Parse an OME-XML document; raises :class:`OmeXmlError` with the reason."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as error:
+        raise OmeXmlError(f"invalid OME-XML ({error})") from None
+    if _local(root.tag) != "OME":
+        raise OmeXmlError(f"XML root is <{_local(root.tag)}>, not <OME>")
+    binary_only = _child(root, "BinaryOnly")
+    metadata_file = binary_only.get("MetadataFile") if binary_only is not None else None
+    positions = _plate_positions(root)
+    images = tuple(
+        _image(index, element, positions) for index, element in enumerate(_children(root, "Image"))
+    )
+    return OmeDocument(root.get("UUID"), images, metadata_file)
+
+
+def _image(index: int, element: ET.Element, positions: dict[str, OmePlatePosition]) -> OmeImage:
+    pixels = _child(element, "Pixels")
+    image_id = element.get("ID") or f"Image:{index}"
+    if pixels is None:
+        raise OmeXmlError(f"{image_id} has no Pixels element")
+    sizes = {axis: _int(pixels, f"Size{axis.upper()}", image_id) for axis in "tczyx"}
+    physical = {}
+    for axis in "xyz":
+        value = _float(pixels.get(f"PhysicalSize{axis.upper()}"))
+        if value is not None and value > 0:
+            physical[axis] = (value, pixels.get(f"PhysicalSize{axis.upper()}Unit") or "µm")
+    increment = _float(pixels.get("TimeIncrement"))
+    return OmeImage(
+        index=index,
+        id=image_id,
+        name=element.get("Name"),
+        size_t=sizes["t"],
+        size_c=sizes["c"],
+        size_z=sizes["z"],
+        size_y=sizes["y"],
+        size_x=sizes["x"],
+        dimension_order=pixels.get("DimensionOrder") or "XYZCT",
+        pixel_type=_pixel_type(pixels.get("Type"), image_id),
+        physical_sizes=physical,
+        time_increment=(increment, pixels.get("TimeIncrementUnit") or "s") if increment else None,
+        channels=tuple(_channel(c) for c in _children(pixels, "Channel")),
+        tiff_data=tuple(_tiff_data(t) for t in _children(pixels, "TiffData")),
+        plate=positions.get(image_id),
+    )
+
+
+def _channel(element: ET.Element) -> OmeChannel:
+    color = element.get("Color")
+    return OmeChannel(
+        name=element.get("Name") or element.get("Fluor"),
+        emission_wavelength=_float(element.get("EmissionWavelength")),
+        excitation_wavelength=_float(element.get("ExcitationWavelength")),
+        color=int(color) if color and color.lstrip("-").isdigit() else None,
+        samples_per_pixel=int(element.get("SamplesPerPixel") or 1),
+    )
+
+
+def _tiff_data(element: ET.Element) -> OmeTiffData:
+    uuid = _child(element, "UUID")
+    file_name = uuid_text = None
+    if uuid is not None:
+        file_name = uuid.get("FileName")
+        uuid_text = (uuid.text or "").strip() or None
+    plane_count = element.get("PlaneCount")
+    return OmeTiffData(
+        ifd=int(element.get("IFD") or 0),
+        plane_count=int(plane_count) if plane_count else None,
+        file_name=file_name,
+        uuid=uuid_text,
+    )
+
+
+def _plate_positions(root: ET.Element) -> dict[str, OmePlatePosition]:
+    """Image ID -> its plate, well and site (the sample's rank in its well)."""
+    positions: dict[str, OmePlatePosition] = {}
+    for plate in _children(root, "Plate"):
+        acquisitions = _acquisitions(plate)
+        row_letters = (plate.get("RowNamingConvention") or "letter").lower() == "letter"
+        column_letters = (plate.get("ColumnNamingConvention") or "number").lower() == "letter"
+        for well in _children(plate, "Well"):
+            row_index, column_index = int(well.get("Row") or 0), int(well.get("Column") or 0)
+            row = identity.row_letters(row_index) if row_letters else str(row_index + 1)
+            column = identity.row_letters(column_index) if column_letters else str(column_index + 1)
+            samples = sorted(_children(well, "WellSample"), key=lambda s: int(s.get("Index") or 0))
+            for site, sample in enumerate(samples):
+                ref = _child(sample, "ImageRef")
+                if ref is None or not ref.get("ID"):
+                    continue
+                acquisition = acquisitions.get(sample.get("ID") or "")
+                positions[ref.get("ID") or ""] = OmePlatePosition(
+                    plate_id=plate.get("Name"),
+                    row=row,
+                    column=column,
+                    site=site,
+                    acquisition_id=acquisition[0] if acquisition else None,
+                    acquisition_name=acquisition[1] if acquisition else None,
+                )
+    return positions
+
+
+def _acquisitions(plate: ET.Element) -> dict[str, tuple[str, str | None]]:
+    """WellSample ID -> (acquisition id, name); ids lose their ``PlateAcquisition:`` prefix
+    so they equal the integer ids OME-Zarr plates use."""
+    found = {}
+    for acquisition in _children(plate, "PlateAcquisition"):
+        raw_id = acquisition.get("ID") or ""
+        match = _TRAILING_INT.search(raw_id)
+        acquisition_id = match.group(1) if match else raw_id
+        for ref in _children(acquisition, "WellSampleRef"):
+            found[ref.get("ID") or ""] = (acquisition_id, acquisition.get("Name"))
+    return found
+
+
+_PIXEL_TYPES = {
+    "int8",
+    "int16",
+    "int32",
+    "uint8",
+    "uint16",
+    "uint32",
+    "float",
+    "double",
+    "complex",
+    "double-complex",
+    "bit",
+}
+_NUMPY_NAMES = {
+    "float": "float32",
+    "double": "float64",
+    "complex": "complex64",
+    "double-complex": "complex128",
+    "bit": "bool",
+}
+
+
+def _pixel_type(value: str | None, image_id: str) -> str:
+    if value not in _PIXEL_TYPES:
+        raise OmeXmlError(f"{image_id} has unknown pixel Type {value!r}")
+    return _NUMPY_NAMES.get(value, value)
+
+
+def _int(element: ET.Element, name: str, image_id: str) -> int:
+    value = element.get(name)
+    if value is None or not value.isdigit() or int(value) < 1:
+        raise OmeXmlError(f"{image_id} Pixels {name} is {value!r}, not a positive integer")
+    return int(value)
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if _local(child.tag) == name]
+
+
+def _child(element: ET.Element, name: str) -> ET.Element | None:
+    return next((child for child in element if _local(child.tag) == name), None)

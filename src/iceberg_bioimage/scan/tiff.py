@@ -1,0 +1,426 @@
+"""TIFF and OME-TIFF: headers and OME-XML only, never pixel data.
+
+An OME-TIFF image is described by its OME-XML (every ``Image`` is an asset, in
+TCZYX order like its OME-Zarr copy); the TIFF container adds what only it
+knows: tile shape, compression, byte order, SubIFD pyramid levels. A plain
+TIFF is read through tifffile's series (ImageJ hyperstacks give their axes).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iceberg_bioimage import identity
+from iceberg_bioimage.models import Axis, ImageAsset, ImageLevel, PhysicalSize, ScanWarning
+from iceberg_bioimage.scan.ome_xml import OmeDocument, OmeImage, OmeXmlError, parse_ome_xml
+
+TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf2", ".tf8")
+COMPANION_SUFFIX = ".companion.ome"
+
+_OME_AXES = "tczyx"
+_AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
+_MICROMETRES_PER = {"cm": 1e4, "mm": 1e3, "um": 1.0, "µm": 1.0, "micron": 1.0, "nm": 1e-3}
+_IMAGEJ_UNITS = {
+    "micron": "micrometer",
+    "um": "micrometer",
+    "µm": "micrometer",
+    "\\u00B5m": "micrometer",
+    "nm": "nanometer",
+    "mm": "millimeter",
+}
+
+
+def is_tiff_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.endswith(TIFF_SUFFIXES) or lowered.endswith(COMPANION_SUFFIX)
+
+
+class TiffReadError(Exception):
+    """A file that is not a readable TIFF (garbage, truncated, unsupported)."""
+
+
+@dataclass
+class TiffFileScan:
+    """The assets one file describes and the files its images span."""
+
+    path: str
+    assets: list[ImageAsset] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)
+    covers: frozenset[str] = frozenset()
+    binary_only_of: str | None = None  # companion file holding this file's OME-XML
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """Identity inputs shared by every image of one scan."""
+
+    dataset_id: str
+    root: str  # the dataset's folder (a single-file dataset: the file's folder)
+    in_folder: bool  # image ids of non-HCS images carry the file's relative path
+
+
+def scan_tiff_file(path: str, context: _Context) -> TiffFileScan:
+    """Read one TIFF / OME-TIFF / companion file; raises TiffReadError if unreadable."""
+    if path.lower().endswith(COMPANION_SUFFIX):
+        return _scan_companion(path, context)
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return _scan_open_tiff(tif, path, context)
+    except (tifffile.TiffFileError, OSError, ValueError, IndexError, KeyError, EOFError) as error:
+        raise TiffReadError(f"{path}: not a readable TIFF file ({error})") from None
+
+
+def make_context(dataset_id: str, root: str, in_folder: bool) -> _Context:
+    return _Context(dataset_id, os.path.abspath(root), in_folder)
+
+
+def _scan_open_tiff(tif: Any, path: str, context: _Context) -> TiffFileScan:
+    scan = TiffFileScan(path)
+    page = tif.pages.first
+    description = page.description or ""
+    if tif.is_ome or (description.lstrip().startswith("<?xml") and "<OME" in description):
+        try:
+            document = parse_ome_xml(description)
+        except OmeXmlError as error:
+            scan.warnings.append(ScanWarning(_rel(path, context), f"{error}; read as plain TIFF"))
+        else:
+            if document.metadata_file and not document.images:
+                return _binary_only(scan, path, document.metadata_file, context)
+            _add_ome_images(scan, tif, document, path, context)
+            return scan
+    _add_plain_series(scan, tif, path, context)
+    return scan
+
+
+def _binary_only(
+    scan: TiffFileScan, path: str, metadata_file: str, context: _Context
+) -> TiffFileScan:
+    companion = os.path.join(os.path.dirname(path), metadata_file)
+    scan.binary_only_of = os.path.abspath(companion)
+    if context.in_folder:
+        return scan  # the folder scan reads the companion itself
+    if not os.path.exists(companion):
+        scan.warnings.append(
+            ScanWarning(_rel(path, context), f"OME-XML is in {metadata_file}, which is missing")
+        )
+        return scan
+    return _scan_companion(companion, context)
+
+
+def _scan_companion(path: str, context: _Context) -> TiffFileScan:
+    scan = TiffFileScan(path)
+    try:
+        document = parse_ome_xml(Path(path).read_bytes())
+    except OmeXmlError as error:
+        raise TiffReadError(f"{path}: {error}") from None
+    _add_ome_images(scan, None, document, path, context)
+    return scan
+
+
+def _add_ome_images(
+    scan: TiffFileScan, tif: Any, document: OmeDocument, path: str, context: _Context
+) -> None:
+    here = os.path.abspath(path)
+    covered: set[str] = {here}
+    for image in document.images:
+        files = _image_files(image, document, here)
+        missing = [f for f in files if not os.path.exists(f)]
+        for name in missing:
+            scan.warnings.append(
+                ScanWarning(_rel(path, context), f"{image.id} refers to missing file {name}")
+            )
+        covered.update(files)
+        container = _first_page(tif if files[0] == here else None, image, files, missing)
+        scan.assets.append(_ome_asset(image, container, path, files, context, document))
+    scan.covers = frozenset(covered)
+
+
+def _image_files(image: OmeImage, document: OmeDocument, here: str) -> list[str]:
+    """Absolute paths of the files holding an image's planes, in order of first use.
+
+    A ``TiffData`` block whose UUID is this document's own refers to this file,
+    whatever ``FileName`` says (files get renamed after they are written).
+    """
+    folder = os.path.dirname(here)
+    files: dict[str, None] = {}
+    for block in image.tiff_data:
+        if (block.uuid and block.uuid == document.uuid) or not block.file_name:
+            files[here] = None
+        else:
+            files[os.path.join(folder, block.file_name)] = None
+    return list(files) or [here]
+
+
+@dataclass(frozen=True, slots=True)
+class _Container:
+    """What the TIFF container says about an image's first plane."""
+
+    tile: tuple[int, int, int] | None  # depth, length, width
+    compressor: str | None
+    variant: str
+    contiguous_samples: bool
+    level_yx: tuple[tuple[int, int, tuple[int, int] | None, str], ...]  # (y, x, tile, path)
+
+
+def _first_page(
+    tif: Any, image: OmeImage, files: list[str], missing: list[str]
+) -> _Container | None:
+    """The container facts of the image's first plane (``tif`` when it is open)."""
+    first = image.tiff_data[0] if image.tiff_data else None
+    if tif is not None:
+        return _container(tif, first.ifd if first else image.index)
+    source = files[0]
+    if source in missing or source.lower().endswith(COMPANION_SUFFIX):
+        return None
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(source) as other:
+            return _container(other, first.ifd if first else 0)
+    except (tifffile.TiffFileError, OSError, ValueError):
+        return None
+
+
+def _container(tif: Any, ifd: int) -> _Container | None:
+    try:
+        page = tif.pages[ifd]
+    except (IndexError, ValueError, KeyError):
+        return None
+    levels = [(page.imagelength, page.imagewidth, _tile_yx(page), f"ifd/{ifd}")]
+    for index, sub in enumerate(page.pages or ()):
+        levels.append((sub.imagelength, sub.imagewidth, _tile_yx(sub), f"ifd/{ifd}/subifd/{index}"))
+    compression = page.compression.name.lower()
+    return _Container(
+        tile=(page.tiledepth or 1, page.tilelength, page.tilewidth) if page.is_tiled else None,
+        compressor=None if compression == "none" else compression,
+        variant="bigtiff" if tif.is_bigtiff else "tiff",
+        contiguous_samples=page.planarconfig == 1,
+        level_yx=tuple(levels),
+    )
+
+
+def _tile_yx(page: Any) -> tuple[int, int] | None:
+    return (page.tilelength, page.tilewidth) if page.is_tiled else None
+
+
+def _ome_asset(
+    image: OmeImage,
+    container: _Container | None,
+    path: str,
+    files: list[str],
+    context: _Context,
+    document: OmeDocument,
+) -> ImageAsset:
+    shape = image.shape
+    axes = tuple(Axis(name, _AXIS_TYPES[name], _axis_unit(image, name)) for name in _OME_AXES)
+    levels, chunk_shape = _ome_levels(image, container)
+    position = image.plate
+    hcs: dict[str, Any] = {}
+    if position is not None:
+        plate_id = position.plate_id or context.dataset_id
+        well = identity.well_id(position.row, position.column)
+        image_id = identity.hcs_image_id(plate_id, well, position.site)
+        hcs = {
+            "plate_id": plate_id,
+            "well_id": well,
+            "site_id": position.site,
+            "well_row": position.row,
+            "well_column": position.column,
+            "acquisition_id": position.acquisition_id,
+            "acquisition_name": position.acquisition_name,
+        }
+    else:
+        image_id = _series_image_id(path, image.index, len(document.images), context)
+    named = [c.name for c in image.channels]
+    return ImageAsset(
+        dataset_id=context.dataset_id,
+        image_id=image_id,
+        format_family="ome-tiff",
+        uri=Path(os.path.abspath(path)).as_uri(),
+        image_path=_rel(path, context),
+        array_path=_rel(files[0], context),
+        shape=shape,
+        dtype=image.pixel_type,
+        storage_variant=container.variant if container else "tiff",
+        chunk_shape=chunk_shape,
+        axes=axes,
+        levels=levels,
+        image_name=image.name,
+        physical_sizes=tuple(
+            PhysicalSize(axis, size, unit) for axis, (size, unit) in image.physical_sizes.items()
+        ),
+        channel_names=tuple(n or f"channel_{i}" for i, n in enumerate(named)) if any(named) else (),
+        codecs=(container.compressor,) if container and container.compressor else (),
+        compressor=container.compressor if container else None,
+        source_files=tuple(files),
+        metadata={"ome": _ome_metadata(image)},
+        **hcs,
+    )
+
+
+def _ome_levels(
+    image: OmeImage, container: _Container | None
+) -> tuple[tuple[ImageLevel, ...], tuple[int, ...] | None]:
+    t, c, z, _, _ = image.shape
+    if container is None:
+        return (ImageLevel(path="ifd/0", shape=image.shape),), None
+    samples = image.samples_per_pixel if container.contiguous_samples else 1
+    levels = []
+    for level_y, level_x, tile, level_path in container.level_yx:
+        chunk = None
+        if tile is not None:
+            depth = container.tile[0] if container.tile else 1
+            chunk = (1, samples, depth, *tile)
+        levels.append(
+            ImageLevel(path=level_path, shape=(t, c, z, level_y, level_x), chunk_shape=chunk)
+        )
+    return tuple(levels), levels[0].chunk_shape
+
+
+def _axis_unit(image: OmeImage, axis: str) -> str | None:
+    if axis in image.physical_sizes:
+        return image.physical_sizes[axis][1]
+    if axis == "t" and image.time_increment:
+        return image.time_increment[1]
+    return None
+
+
+def _ome_metadata(image: OmeImage) -> dict[str, Any]:
+    return {
+        "id": image.id,
+        "dimension_order": image.dimension_order,
+        "channels": [
+            {
+                "name": channel.name,
+                "emission_wavelength": channel.emission_wavelength,
+                "excitation_wavelength": channel.excitation_wavelength,
+                "color": channel.color,
+                "samples_per_pixel": channel.samples_per_pixel,
+            }
+            for channel in image.channels
+        ],
+    }
+
+
+# -- plain TIFF --------------------------------------------------------------
+def _add_plain_series(scan: TiffFileScan, tif: Any, path: str, context: _Context) -> None:
+    series_list = list(tif.series)
+    imagej = tif.imagej_metadata if tif.is_imagej else None
+    for index, series in enumerate(series_list):
+        page = series.keyframe
+        names = _plain_axes(series.axes)
+        sizes = _plain_physical_sizes(page, imagej)
+        axes = tuple(Axis(name, _AXIS_TYPES.get(name), _unit_of(name, sizes)) for name in names)
+        tile = _tile_yx(page)
+        chunk = (*([1] * (len(series.shape) - 2)), *tile) if tile and _ends_yx(names) else None
+        levels = tuple(
+            ImageLevel(
+                path=f"series/{index}/level/{k}",
+                shape=tuple(level.shape),
+                chunk_shape=(
+                    (*([1] * (len(level.shape) - 2)), *_tile_yx(level.keyframe))
+                    if chunk and _tile_yx(level.keyframe)
+                    else None
+                ),
+            )
+            for k, level in enumerate(series.levels)
+        )
+        compression = page.compression.name.lower()
+        scan.assets.append(
+            ImageAsset(
+                dataset_id=context.dataset_id,
+                image_id=_series_image_id(path, index, len(series_list), context),
+                format_family="tiff",
+                uri=Path(os.path.abspath(path)).as_uri(),
+                image_path=_rel(path, context),
+                array_path=_rel(path, context),
+                shape=tuple(series.shape),
+                dtype=series.dtype.name,
+                storage_variant="bigtiff" if tif.is_bigtiff else "tiff",
+                chunk_shape=chunk,
+                axes=axes,
+                levels=levels,
+                physical_sizes=sizes,
+                codecs=() if compression == "none" else (compression,),
+                compressor=None if compression == "none" else compression,
+                source_files=(os.path.abspath(path),),
+                metadata={"tiff": {"imagej": bool(imagej), "byteorder": tif.byteorder}},
+            )
+        )
+    scan.covers = frozenset({os.path.abspath(path)})
+
+
+def _plain_axes(letters: str) -> tuple[str, ...]:
+    names = []
+    for letter in letters.lower():
+        if letter == "s":
+            names.append("c" if "c" not in letters.lower() else "s")
+        else:
+            names.append(letter)
+    return tuple(names)
+
+
+def _ends_yx(names: tuple[str, ...]) -> bool:
+    return names[-2:] == ("y", "x")
+
+
+def _plain_physical_sizes(page: Any, imagej: dict[str, Any] | None) -> tuple[PhysicalSize, ...]:
+    """Physical pixel sizes only where a unit says what the numbers mean.
+
+    ImageJ files name their unit; otherwise only a centimetre resolution unit is
+    trusted: inch resolutions are what image editors write by default (72 dpi),
+    not a microscope's pixel size.
+    """
+    x_res, y_res = (_ratio(page.tags, "XResolution"), _ratio(page.tags, "YResolution"))
+    sizes = []
+    if imagej is not None:
+        unit = _IMAGEJ_UNITS.get(str(imagej.get("unit", "")).strip())
+        if unit is None:
+            return ()
+        for axis, res in (("x", x_res), ("y", y_res)):
+            if res:
+                sizes.append(PhysicalSize(axis, 1.0 / res, unit))
+        spacing = imagej.get("spacing")
+        if isinstance(spacing, (int, float)) and spacing > 0:
+            sizes.append(PhysicalSize("z", float(spacing), unit))
+        return tuple(sizes)
+    if int(page.resolutionunit) != 3:  # RESUNIT.CENTIMETER
+        return ()
+    for axis, res in (("x", x_res), ("y", y_res)):
+        if res:
+            sizes.append(PhysicalSize(axis, _MICROMETRES_PER["cm"] / res, "micrometer"))
+    return tuple(sizes)
+
+
+def _ratio(tags: Any, name: str) -> float | None:
+    tag = tags.get(name)
+    if tag is None:
+        return None
+    value = tag.value
+    if isinstance(value, tuple) and len(value) == 2:
+        numerator, denominator = value
+        return numerator / denominator if numerator > 0 and denominator > 0 else None
+    return float(value) if value and value > 0 else None
+
+
+def _unit_of(axis: str, sizes: tuple[PhysicalSize, ...]) -> str | None:
+    return next((s.unit for s in sizes if s.axis == axis), None)
+
+
+# -- identity helpers -------------------------------------------------------
+def _series_image_id(path: str, index: int, count: int, context: _Context) -> str:
+    """Non-HCS image ids: the series index in a single-file dataset (as
+    bioformats2raw numbers series); the file's relative path in a folder."""
+    if not context.in_folder:
+        return identity.path_image_id(str(index))
+    relative = _rel(path, context)
+    return relative if count == 1 else f"{relative}/{index}"
+
+
+def _rel(path: str, context: _Context) -> str:
+    return os.path.relpath(os.path.abspath(path), context.root).replace(os.sep, "/")
