@@ -92,6 +92,7 @@ def parse_ome_xml(text: str | bytes) -> OmeDocument:
         raise OmeXmlError(f"invalid OME-XML ({error})") from None
     if _local(root.tag) != "OME":
         raise OmeXmlError(f"XML root is <{_local(root.tag)}>, not <OME>")
+    _strip_namespace(root)
     binary_only = _child(root, "BinaryOnly")
     metadata_file = binary_only.get("MetadataFile") if binary_only is not None else None
     positions = _plate_positions(root)
@@ -245,9 +246,17 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _strip_namespace(root: ET.Element) -> None:
+    """Drop the schema namespace from every tag, so lookups are plain C-level finds
+    whatever the schema year."""
+    if root.tag.startswith("{"):
+        for element in root.iter():
+            element.tag = _local(element.tag)
+
+
 def _children(element: ET.Element, name: str) -> list[ET.Element]:
-    return [child for child in element if _local(child.tag) == name]
+    return element.findall(name)
 
 
 def _child(element: ET.Element, name: str) -> ET.Element | None:
-    return next((child for child in element if _local(child.tag) == name), None)
+    return element.find(name)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from iceberg_bioimage import identity
 from iceberg_bioimage.models import Axis, ImageAsset, ImageLevel, PhysicalSize, ScanWarning
@@ -64,6 +66,7 @@ class _Context:
 
 def scan_tiff_file(path: str, context: _Context) -> TiffFileScan:
     """Read one TIFF / OME-TIFF / companion file; raises TiffReadError if unreadable."""
+    path = os.path.abspath(path)  # every helper below may rely on an absolute path
     if path.lower().endswith(COMPANION_SUFFIX):
         return _scan_companion(path, context)
     import tifffile
@@ -101,7 +104,7 @@ def _binary_only(
     scan: TiffFileScan, path: str, metadata_file: str, context: _Context
 ) -> TiffFileScan:
     companion = os.path.join(os.path.dirname(path), metadata_file)
-    scan.binary_only_of = os.path.abspath(companion)
+    scan.binary_only_of = companion
     if context.in_folder:
         return scan  # the folder scan reads the companion itself
     if not os.path.exists(companion):
@@ -125,7 +128,7 @@ def _scan_companion(path: str, context: _Context) -> TiffFileScan:
 def _add_ome_images(
     scan: TiffFileScan, tif: Any, document: OmeDocument, path: str, context: _Context
 ) -> None:
-    here = os.path.abspath(path)
+    here = path
     covered: set[str] = {here}
     for image in document.images:
         files = _image_files(image, document, here)
@@ -241,7 +244,7 @@ def _ome_asset(
         dataset_id=context.dataset_id,
         image_id=image_id,
         format_family="ome-tiff",
-        uri=Path(os.path.abspath(path)).as_uri(),
+        uri=_file_uri(path),
         image_path=_rel(path, context),
         array_path=_rel(files[0], context),
         shape=shape,
@@ -251,9 +254,7 @@ def _ome_asset(
         axes=axes,
         levels=levels,
         image_name=image.name,
-        physical_sizes=tuple(
-            PhysicalSize(axis, size, unit) for axis, (size, unit) in image.physical_sizes.items()
-        ),
+        physical_sizes=_physical_sizes(tuple(image.physical_sizes.items())),
         channel_names=tuple(n or f"channel_{i}" for i, n in enumerate(named)) if any(named) else (),
         codecs=(container.compressor,) if container and container.compressor else (),
         compressor=container.compressor if container else None,
@@ -280,6 +281,20 @@ def _ome_levels(
             ImageLevel(path=level_path, shape=(t, c, z, level_y, level_x), chunk_shape=chunk)
         )
     return tuple(levels), levels[0].chunk_shape
+
+
+# Images of one acquisition share axes and pixel sizes: shared objects keep
+# memory small and let pickle (process workers) send each one once.
+@lru_cache(maxsize=512)
+def _ome_axes(units: tuple[str | None, ...]) -> tuple[Axis, ...]:
+    return tuple(
+        Axis(name, _AXIS_TYPES[name], unit) for name, unit in zip(_OME_AXES, units, strict=True)
+    )
+
+
+@lru_cache(maxsize=512)
+def _physical_sizes(sizes: tuple[tuple[str, tuple[float, str]], ...]) -> tuple[PhysicalSize, ...]:
+    return tuple(PhysicalSize(axis, size, unit) for axis, (size, unit) in sizes)
 
 
 def _axis_unit(image: OmeImage, axis: str) -> str | None:
@@ -336,7 +351,7 @@ def _add_plain_series(scan: TiffFileScan, tif: Any, path: str, context: _Context
                 dataset_id=context.dataset_id,
                 image_id=_series_image_id(path, index, len(series_list), context),
                 format_family="tiff",
-                uri=Path(os.path.abspath(path)).as_uri(),
+                uri=_file_uri(path),
                 image_path=_rel(path, context),
                 array_path=_rel(path, context),
                 shape=tuple(series.shape),
@@ -348,11 +363,11 @@ def _add_plain_series(scan: TiffFileScan, tif: Any, path: str, context: _Context
                 physical_sizes=sizes,
                 codecs=() if compression == "none" else (compression,),
                 compressor=None if compression == "none" else compression,
-                source_files=(os.path.abspath(path),),
+                source_files=(path,),
                 metadata={"tiff": {"imagej": bool(imagej), "byteorder": tif.byteorder}},
             )
         )
-    scan.covers = frozenset({os.path.abspath(path)})
+    scan.covers = frozenset({path})
 
 
 def _plain_axes(letters: str) -> tuple[str, ...]:
@@ -423,4 +438,12 @@ def _series_image_id(path: str, index: int, count: int, context: _Context) -> st
 
 
 def _rel(path: str, context: _Context) -> str:
-    return os.path.relpath(os.path.abspath(path), context.root).replace(os.sep, "/")
+    """``path`` (absolute) relative to the dataset root, ``/``-separated."""
+    prefix = context.root.rstrip(os.sep) + os.sep
+    if path.startswith(prefix):
+        return path[len(prefix) :].replace(os.sep, "/")
+    return os.path.relpath(path, context.root).replace(os.sep, "/")
+
+
+def _file_uri(path: str) -> str:
+    return "file://" + quote(path)

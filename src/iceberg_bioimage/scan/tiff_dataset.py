@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from typing import Any
 
 from iceberg_bioimage.errors import EmptyStoreError, InputError
@@ -18,6 +21,7 @@ from iceberg_bioimage.scan.tiff import (
 )
 
 _DIGITS = re.compile(r"(\d+)")
+_PROCESS_THRESHOLD = 256  # files; below this one process is faster
 
 
 def tiff_files_in(folder: str) -> list[str]:
@@ -39,25 +43,39 @@ def scan_tiff_path(path: str, dataset_id: str) -> ScanResult:
     return _result(dataset_id, path, [scan], [])
 
 
-def scan_tiff_folder(folder: str, dataset_id: str, *, max_workers: int = 4) -> ScanResult:
-    """Every TIFF directly in ``folder`` as one dataset; bad files become warnings."""
+def scan_tiff_folder(folder: str, dataset_id: str, *, workers: int | None = None) -> ScanResult:
+    """Every TIFF directly in ``folder`` as one dataset; bad files become warnings.
+
+    Reading a TIFF header is CPU-bound Python, so large folders are spread over
+    processes (``workers``, default: the machine's cores); small ones stay in
+    this process, where starting workers would cost more than it saves.
+    """
     files = tiff_files_in(folder)
-    context = make_context(dataset_id, folder, in_folder=True)
-
-    def read(path: str) -> TiffFileScan | ScanWarning:
-        try:
-            return scan_tiff_file(path, context)
-        except TiffReadError as error:
-            return ScanWarning(os.path.basename(path), str(error).split(": ", 1)[-1])
-
-    if len(files) > 1 and max_workers > 1:
-        with ThreadPoolExecutor(max_workers=max_workers) as pool:
-            outcomes = list(pool.map(read, files, chunksize=32))
+    read = partial(_read_one, make_context(dataset_id, folder, in_folder=True))
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(files) >= _PROCESS_THRESHOLD:
+        chunk = max(8, len(files) // (workers * 8))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+            outcomes = list(pool.map(read, files, chunksize=chunk))
     else:
         outcomes = [read(f) for f in files]
     scans = [o for o in outcomes if isinstance(o, TiffFileScan)]
     failures = [o for o in outcomes if isinstance(o, ScanWarning)]
     return _result(dataset_id, folder, _one_scan_per_fileset(scans), failures)
+
+
+def _read_one(context: Any, path: str) -> TiffFileScan | ScanWarning:
+    try:
+        return scan_tiff_file(path, context)
+    except TiffReadError as error:
+        return ScanWarning(os.path.basename(path), str(error).split(": ", 1)[-1])
+
+
+def _mp_context() -> Any:
+    """fork where it is safe and available (fast start), else the platform default."""
+    methods = multiprocessing.get_all_start_methods()
+    main_thread = threading.current_thread() is threading.main_thread()
+    return multiprocessing.get_context("fork" if "fork" in methods and main_thread else None)
 
 
 def _one_scan_per_fileset(scans: list[TiffFileScan]) -> list[TiffFileScan]:
