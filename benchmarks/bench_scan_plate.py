@@ -67,10 +67,9 @@ def best_of(fn, root: Path, repeats: int) -> tuple[float, int]:  # type: ignore[
 
 def peak_rss_mb(root: Path) -> float:
     """Peak resident memory of a fresh process that imports the package and scans."""
-    code = (
-        "import resource,sys; from iceberg_bioimage import scan_store; "
-        "scan_store(sys.argv[1]); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    code = (  # VmHWM, unlike ru_maxrss, is not inherited across fork + exec
+        "import sys; from iceberg_bioimage import scan_store; scan_store(sys.argv[1]); "
+        "print(int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True

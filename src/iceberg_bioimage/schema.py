@@ -15,6 +15,7 @@ SCHEMA_VERSION_KEY = b"iceberg_bioimage.schema_version"
 TABLE_KEY = b"iceberg_bioimage.table"
 
 IMAGE_ASSETS = "image_assets"
+CHUNK_INDEX = "chunk_index"
 
 _int_list = pa.list_(pa.int64())
 _float_list = pa.list_(pa.float64())
@@ -109,3 +110,37 @@ IMAGE_ASSETS_SCHEMA = pa.schema(
         TABLE_KEY: IMAGE_ASSETS.encode(),
     },
 )
+
+
+CHUNK_INDEX_SCHEMA = pa.schema(
+    [
+        _required("dataset_id", pa.string(), "dataset (store) identifier"),
+        _required("image_id", pa.string(), "image the chunk belongs to"),
+        _required("uri", pa.string(), "URI of the store (TIFF: of the file)"),
+        _required("array_path", pa.string(), "array (TIFF: file) path within the dataset"),
+        _required("level", pa.int32(), "pyramid level, 0 = full resolution"),
+        _required("chunk_kind", pa.string(), "chunk, shard, inner (chunk in a shard) or tile"),
+        _required("chunk_coords", _int_list, "chunk grid coordinates"),
+        _required("chunk_coords_json", pa.string(), "chunk coordinates as JSON"),
+        _required("storage_key", pa.string(), "key of the stored object, relative to the store"),
+        _optional("byte_offset", pa.int64(), "offset within the object (inner chunks, tiles)"),
+        _optional("byte_length", pa.int64(), "bytes as stored (compressed); null if unknown"),
+        _optional("exists", pa.bool_(), "whether the object exists; null when not checked"),
+    ],
+    metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode(), TABLE_KEY: CHUNK_INDEX.encode()},
+)
+
+
+# Columns of chunk_index that hold one value per array: a Parquet sink writes
+# them dictionary-encoded (readers still see plain strings).
+CHUNK_INDEX_CONSTANT_COLUMNS = ("dataset_id", "image_id", "uri", "array_path", "chunk_kind")
+
+
+def dictionary_encoded(schema: pa.Schema, columns: tuple[str, ...]) -> pa.Schema:
+    """``schema`` with ``columns`` as dictionary<int32, string>: the same logical
+    type, stored as one value plus indices."""
+    for name in columns:
+        index = schema.get_field_index(name)
+        field = schema.field(index)
+        schema = schema.set(index, field.with_type(pa.dictionary(pa.int32(), field.type)))
+    return schema

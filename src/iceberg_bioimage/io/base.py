@@ -31,6 +31,15 @@ class Store(Protocol):
         """Children of ``prefix``; empty when the prefix does not exist."""
         ...
 
+    def list_sizes(self, prefix: str) -> tuple[list[str], list[int]]:
+        """Every object under ``prefix`` (recursively): keys relative to the
+        root, and their sizes in bytes as stored."""
+        ...
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        """``length`` bytes of ``key`` from ``start`` (negative: from the end)."""
+        ...
+
     def exists(self) -> bool:
         """Whether the root itself exists."""
         ...

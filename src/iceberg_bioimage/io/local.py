@@ -38,6 +38,35 @@ class LocalStore:
             pass
         return DirListing(tuple(sorted(dirs)), files)
 
+    def list_sizes(self, prefix: str) -> tuple[list[str], list[int]]:
+        keys: list[str] = []
+        sizes: list[int] = []
+        pending = [(self._full(prefix), f"{prefix}/" if prefix else "")]
+        while pending:
+            folder, key_prefix = pending.pop()
+            try:
+                entries = os.scandir(folder)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            with entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, f"{key_prefix}{entry.name}/"))
+                    else:
+                        keys.append(key_prefix + entry.name)
+                        sizes.append(entry.stat().st_size)
+        return keys, sizes
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        try:
+            with open(self._full(key), "rb") as handle:
+                handle.seek(start, os.SEEK_END if start < 0 else os.SEEK_SET)
+                return handle.read(length)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError:  # seeking before the start of a file shorter than the range
+            return None
+
     def exists(self) -> bool:
         return self.path.exists()
 

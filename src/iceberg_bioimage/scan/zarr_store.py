@@ -344,7 +344,7 @@ class _ZarrScan:
             assert array is not None
             names = array.dimension_names or node.attributes.get("_ARRAY_DIMENSIONS")
             axes = tuple(Axis(str(n)) for n in names) if _valid_names(names, array) else ()
-            level = _level(path.rsplit("/", 1)[-1] if path else "", array, None, None)
+            level = _level("", array, None, None)  # the array is its own only level
             self.assets.append(
                 ImageAsset(
                     dataset_id=self.dataset_id,

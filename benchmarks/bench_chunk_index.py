@@ -1,0 +1,206 @@
+"""Issue 4: images.chunk_index at scale.
+
+Part 1 (metadata only, --no-stat): a (40, 62500, 62500) uint16 array with
+(1, 256, 256) chunks (2,401,000 chunks) created by zarr-python without data;
+its chunk index written to Parquet. Compared in the same run with the lower
+bound: numpy building the coordinate columns of the same grid with np.indices
+(no strings). Goals: under 1 s, under 300 MB peak, within 3x of the bound.
+
+Part 2 (with sizes): a real local store of 100,000 chunk files written by the
+benchmark; the chunk index with sizes against one os.scandir pass over the
+same directories (reading each entry's size, as a listing must). Goal: 1.5x.
+
+Run: python benchmarks/bench_chunk_index.py [--workdir DIR] [--part 1|2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_big_array(root: Path) -> Path:
+    import zarr
+
+    path = root / "big.zarr"
+    if not path.exists():
+        zarr.create_array(str(path), shape=(40, 62500, 62500), chunks=(1, 256, 256), dtype="uint16")
+    return path
+
+
+def make_small_chunk_store(root: Path, files: int = 100_000) -> Path:
+    """A v2 array with 100,000 real chunk files ('/' separator: 100 folders)."""
+    import zarr
+
+    path = root / "chunks.zarr"
+    if not path.exists():
+        side = round(files**0.5)
+        array = zarr.create_array(
+            str(path),
+            shape=(side * 4, side * 4),
+            chunks=(4, 4),
+            dtype="uint8",
+            zarr_format=2,
+            chunk_key_encoding={"name": "v2", "separator": "/"},
+            compressors=None,
+            fill_value=None,
+        )
+        array[:] = np.ones((side * 4, side * 4), dtype="uint8")
+    return path
+
+
+def bound_indices(shape: tuple[int, ...], chunks: tuple[int, ...]) -> float:
+    grid = tuple(-(-s // c) for s, c in zip(shape, chunks, strict=True))
+    start = time.perf_counter()
+    columns = np.indices(grid).reshape(len(grid), -1)
+    assert columns.shape[1] == int(np.prod(grid))
+    return time.perf_counter() - start
+
+
+def bound_indices_parquet(shape: tuple[int, ...], chunks: tuple[int, ...], out: Path) -> float:
+    """The coordinate columns from np.indices written to Parquet as plain int64
+    columns (snappy): the cost of the grid itself reaching disk, no strings."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    grid = tuple(-(-s // c) for s, c in zip(shape, chunks, strict=True))
+    start = time.perf_counter()
+    columns = np.indices(grid).reshape(len(grid), -1)
+    table = pa.table({f"c{d}": columns[d] for d in range(len(grid))})
+    pq.write_table(table, out, compression="snappy")
+    return time.perf_counter() - start
+
+
+def bound_indices_cold(shape: tuple[int, ...], chunks: tuple[int, ...]) -> float:
+    """The same bound, first call in a fresh process (memory not yet mapped), as
+    ours pays for the memory it touches."""
+    code = (
+        "import sys, time, numpy as np; g=tuple(int(x) for x in sys.argv[1:]); "
+        "t=time.perf_counter(); c=np.indices(g).reshape(len(g), -1); print(time.perf_counter()-t)"
+    )
+    grid = [str(-(-s // c)) for s, c in zip(shape, chunks, strict=True)]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *grid], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout)
+
+
+def ours_cold(store: Path, out: Path) -> float:
+    code = (
+        "import sys, time; from iceberg_bioimage import scan_store; "
+        "from iceberg_bioimage.chunks import write_chunk_index_parquet as w; "
+        "t=time.perf_counter(); w(scan_store(sys.argv[1]), sys.argv[2], stat=False); "
+        "print(time.perf_counter()-t)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(store), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout)
+
+
+def ours_parquet(store: Path, out: Path, stat: bool) -> tuple[float, int]:
+    from iceberg_bioimage import scan_store
+    from iceberg_bioimage.chunks import write_chunk_index_parquet
+
+    start = time.perf_counter()
+    _, rows = write_chunk_index_parquet(scan_store(store), out, stat=stat)
+    return time.perf_counter() - start, rows
+
+
+# Peak resident memory of a fresh process, from /proc (VmHWM): unlike
+# ru_maxrss it is not inherited from the parent across fork + exec.
+_PEAK = "print(int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]))"
+
+
+def peak_rss_mb(store: Path, out: Path) -> float:
+    code = (
+        "import sys; from iceberg_bioimage import scan_store; "
+        "from iceberg_bioimage.chunks import write_chunk_index_parquet as w; "
+        "w(scan_store(sys.argv[1]), sys.argv[2], stat=False); " + _PEAK
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(store), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.strip()) / 1024
+
+
+def baseline_rss_mb() -> float:
+    code = "import iceberg_bioimage, iceberg_bioimage.chunks; " + _PEAK
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(done.stdout.strip()) / 1024
+
+
+def scandir_pass(root: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    count, pending = 0, [str(root)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    _ = entry.stat().st_size
+                    count += 1
+    return time.perf_counter() - start, count
+
+
+def best(fn, repeats: int = 3):  # type: ignore[no-untyped-def]
+    runs = [fn() for _ in range(repeats)]
+    return min(runs, key=lambda r: r[0] if isinstance(r, tuple) else r)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--part", choices=["1", "2", "both"], default="both")
+    args = parser.parse_args()
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="ib-bench-chunks-"))
+    root.mkdir(parents=True, exist_ok=True)
+    if args.part in ("1", "both"):
+        store = make_big_array(root)
+        out = root / "chunk_index.parquet"
+        shape, chunks = (40, 62500, 62500), (1, 256, 256)
+        warm = best(lambda: bound_indices(shape, chunks))
+        ours, rows = best(lambda: ours_parquet(store, out, stat=False))
+        cold = min(bound_indices_cold(shape, chunks) for _ in range(3))
+        written = best(lambda: bound_indices_parquet(shape, chunks, root / "bound.parquet"))
+        ours_first = min(ours_cold(store, out) for _ in range(3))
+        peak = peak_rss_mb(store, out)
+        print(f"metadata-only: {rows:,} chunks to Parquet")
+        print(
+            f"  warm (best of 3 in this process): np.indices {warm:.3f} s, ours {ours:.3f} s ({ours / warm:.1f}x)"
+        )
+        print(
+            f"  cold (first call, fresh process): np.indices {cold:.3f} s, ours {ours_first:.3f} s ({ours_first / cold:.1f}x)"
+        )
+        print(
+            f"  np.indices columns written to Parquet (no strings) {written:.3f} s: ours {ours / written:.1f}x"
+        )
+        print(f"  peak memory {peak:.0f} MB (imports alone {baseline_rss_mb():.0f} MB)")
+    if args.part in ("2", "both"):
+        store = make_small_chunk_store(root)
+        out = root / "chunk_index_sizes.parquet"
+        bound, files = best(lambda: scandir_pass(store))
+        ours, rows = best(lambda: ours_parquet(store, out, stat=True))
+        print(
+            f"with sizes: {rows:,} chunks ({files:,} files), scandir pass {bound:.3f} s, ours {ours:.3f} s ({ours / bound:.2f}x)"
+        )
+
+
+if __name__ == "__main__":
+    main()

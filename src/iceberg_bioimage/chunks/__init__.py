@@ -1,0 +1,131 @@
+"""``images.chunk_index``: one row per stored chunk, shard or tile.
+
+Every sink (Parquet file, Iceberg table, warehouse) consumes the record
+batches of :func:`scan_result_to_chunk_index`, which stay bounded in size
+however many chunks an image has.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from iceberg_bioimage.chunks.prefetch import prefetch
+from iceberg_bioimage.chunks.rows import ENCODED_SCHEMA, LevelTarget
+from iceberg_bioimage.chunks.tiff_tiles import tiff_level_batches
+from iceberg_bioimage.chunks.zarr_chunks import zarr_level_batches
+from iceberg_bioimage.io import join_key, open_store
+from iceberg_bioimage.io.atomic import write_atomically
+from iceberg_bioimage.models import ImageAsset, ScanResult
+from iceberg_bioimage.schema import CHUNK_INDEX_CONSTANT_COLUMNS, CHUNK_INDEX_SCHEMA
+
+DEFAULT_BATCH_ROWS = 1 << 18  # ~60 MB of Arrow data per batch at most
+
+__all__ = [
+    "DEFAULT_BATCH_ROWS",
+    "scan_result_to_chunk_index",
+    "write_chunk_index_parquet",
+]
+
+
+def scan_result_to_chunk_index(
+    result: ScanResult,
+    *,
+    stat: bool = True,
+    byte_ranges: bool = False,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    dictionary_encoded: bool = False,
+) -> Iterator[pa.RecordBatch]:
+    """Chunk-index rows of every chunked array of every asset, in bounded batches.
+
+    ``stat=False`` computes keys and coordinates from the chunk grid alone
+    (sizes and ``exists`` null). ``byte_ranges=True`` gives sharded arrays one
+    row per inner chunk with its offset and length from the shard index.
+    ``dictionary_encoded=True`` keeps the per-array constant columns
+    (``dataset_id``, ``image_id``, ``uri``, ``array_path``, ``chunk_kind``) as
+    dictionary arrays: same values, far cheaper for columnar sinks.
+    """
+    store = None
+    for asset in result.image_assets:
+        for level_index, level in enumerate(asset.levels):
+            if level.chunk_shape is None:
+                continue  # not chunked (a striped TIFF): no rows
+            if asset.format_family in ("ome-zarr", "zarr"):
+                store = store or open_store(result.uri)
+                target = _zarr_target(asset, level_index)
+                yield from zarr_level_batches(
+                    store,
+                    target,
+                    stat=stat,
+                    byte_ranges=byte_ranges,
+                    batch_rows=batch_rows,
+                    encoded=dictionary_encoded,
+                )
+            else:
+                yield from tiff_level_batches(
+                    asset, level_index, batch_rows=batch_rows, encoded=dictionary_encoded
+                )
+
+
+def chunk_index_batches(
+    results: Iterable[ScanResult], **options: object
+) -> Iterator[pa.RecordBatch]:
+    for result in results:
+        yield from scan_result_to_chunk_index(result, **options)  # type: ignore[arg-type]
+
+
+def write_chunk_index_parquet(
+    results: ScanResult | Iterable[ScanResult],
+    path: str | os.PathLike[str],
+    **options: object,
+) -> tuple[Path, int]:
+    """Stream chunk-index rows into one Parquet file (written atomically).
+
+    A scan without chunked arrays gives a file with the full schema and no
+    rows, never a zero-column file. Returns the path and the row count.
+    """
+    results = [results] if isinstance(results, ScanResult) else list(results)
+    rows = 0
+
+    def write(staging: str) -> None:
+        nonlocal rows
+        options["dictionary_encoded"] = True
+        with pq.ParquetWriter(staging, ENCODED_SCHEMA, **_PARQUET_OPTIONS) as writer:
+            for batch in prefetch(chunk_index_batches(results, **options)):
+                writer.write_batch(batch)
+                rows += batch.num_rows
+            writer.add_key_value_metadata(CHUNK_INDEX_SCHEMA.metadata)
+
+    return write_atomically(path, write), rows
+
+
+# Per-array constants arrive dictionary-encoded; keys and JSON are unique per
+# row, where a dictionary only costs time. ``store_schema=False`` so readers
+# see the canonical string columns, not the dictionary encoding.
+_PARQUET_OPTIONS: dict[str, object] = {
+    "compression": "snappy",
+    "use_dictionary": list(CHUNK_INDEX_CONSTANT_COLUMNS),
+    "write_statistics": ["dataset_id", "image_id", "level"],
+    "store_schema": False,
+}
+
+
+def _zarr_target(asset: ImageAsset, level_index: int) -> LevelTarget:
+    level = asset.levels[level_index]
+    assert level.chunk_shape is not None
+    return LevelTarget(
+        dataset_id=asset.dataset_id,
+        image_id=asset.image_id,
+        uri=asset.uri,
+        array_path=join_key(asset.image_path, level.path),
+        level=level_index,
+        shape=level.shape,
+        chunk_shape=level.chunk_shape,
+        shard_shape=level.shard_shape,
+        key_encoding=level.chunk_key_encoding or "v2",
+        separator=level.chunk_key_separator or ".",
+    )

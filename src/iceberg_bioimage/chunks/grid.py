@@ -1,0 +1,92 @@
+"""Chunk grids as Arrow columns, built with numpy and Arrow kernels.
+
+No per-chunk Python: coordinates come from ``np.unravel_index`` over a range of
+linear chunk indices, and strings (keys, the JSON view) from a ``take`` per
+dimension into a small cached vocabulary followed by one element-wise join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def grid_shape(shape: Sequence[int], chunks: Sequence[int]) -> tuple[int, ...]:
+    """Chunks per dimension (edge chunks included); 0 where a dimension is empty."""
+    return tuple(
+        -(-size // chunk) if chunk else 0 for size, chunk in zip(shape, chunks, strict=True)
+    )
+
+
+def chunk_count(grid: Sequence[int]) -> int:
+    return int(np.prod(grid, dtype=np.int64)) if grid else 1
+
+
+def coordinates(grid: Sequence[int], start: int, stop: int) -> list[np.ndarray]:
+    """Grid coordinates of chunks ``start`` .. ``stop`` (C order), one array per dim."""
+    if not grid:
+        return []
+    return list(np.unravel_index(np.arange(start, stop, dtype=np.int64), tuple(grid)))
+
+
+def coordinates_list(columns: list[np.ndarray], rows: int) -> pa.ListArray:
+    """Per-row coordinate lists (``list<int64>``) without building Python lists."""
+    ndim = len(columns)
+    values = np.stack(columns, axis=1).ravel() if ndim else np.empty(0, np.int64)
+    offsets = np.arange(0, rows * ndim + 1, ndim if ndim else 1, dtype=np.int32)
+    if not ndim:
+        offsets = np.zeros(rows + 1, dtype=np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int64()))
+
+
+@lru_cache(maxsize=256)
+def _vocabulary(size: int, prefix: str, suffix: str) -> pa.StringArray:
+    return pa.array([f"{prefix}{i}{suffix}" for i in range(size)], pa.string())
+
+
+def join_coordinates(
+    columns: list[np.ndarray],
+    grid: Sequence[int],
+    separator: str,
+    *,
+    prefix: str = "",
+    suffix: str = "",
+) -> pa.Array:
+    """``prefix + c0 + separator + c1 ... + suffix`` for every row, in one join.
+
+    The prefix and suffix are folded into the (small, cached) decimal
+    vocabularies of the first and last dimension, so each row costs one
+    ``take`` per dimension and a single element-wise join.
+    """
+    last = len(columns) - 1
+    parts = [
+        _vocabulary(int(size), prefix if d == 0 else "", suffix if d == last else "").take(
+            pa.array(column)
+        )
+        for d, (column, size) in enumerate(zip(columns, grid, strict=True))
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, separator)
+
+
+def constant_strings(value: str, rows: int) -> pa.StringArray:
+    """``rows`` copies of ``value`` as a string array, built from two buffers."""
+    data = value.encode()
+    offsets = np.arange(0, (rows + 1) * len(data), len(data) or 1, dtype=np.int32)[: rows + 1]
+    if not data:
+        offsets = np.zeros(rows + 1, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data * rows))
+
+
+def constant_dictionary(value: str, rows: int) -> pa.DictionaryArray:
+    """``rows`` copies of ``value``, dictionary-encoded (one string, zero indices)."""
+    return pa.DictionaryArray.from_arrays(_zeros(rows), pa.array([value], pa.string()))
+
+
+def _zeros(rows: int) -> pa.Array:
+    return pa.array(np.zeros(rows, dtype=np.int32))
