@@ -25,6 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import PRINT_PEAK_KB, peak_mb
+
 
 def make_big_array(root: Path) -> Path:
     import zarr
@@ -117,30 +120,17 @@ def ours_parquet(store: Path, out: Path, stat: bool) -> tuple[float, int]:
     return time.perf_counter() - start, rows
 
 
-# Peak resident memory of a fresh process, from /proc (VmHWM): unlike
-# ru_maxrss it is not inherited from the parent across fork + exec.
-_PEAK = "print(int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]))"
-
-
 def peak_rss_mb(store: Path, out: Path) -> float:
     code = (
         "import sys; from iceberg_bioimage import scan_store; "
         "from iceberg_bioimage.chunks import write_chunk_index_parquet as w; "
-        "w(scan_store(sys.argv[1]), sys.argv[2], stat=False); " + _PEAK
+        "w(scan_store(sys.argv[1]), sys.argv[2], stat=False); " + PRINT_PEAK_KB
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(store), str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(done.stdout.strip()) / 1024
+    return peak_mb(code, str(store), str(out))
 
 
 def baseline_rss_mb() -> float:
-    code = "import iceberg_bioimage, iceberg_bioimage.chunks; " + _PEAK
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(done.stdout.strip()) / 1024
+    return peak_mb("import iceberg_bioimage, iceberg_bioimage.chunks; " + PRINT_PEAK_KB)
 
 
 def scandir_pass(root: Path) -> tuple[float, int]:
@@ -157,11 +147,6 @@ def scandir_pass(root: Path) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
-def best(fn, repeats: int = 3):  # type: ignore[no-untyped-def]
-    runs = [fn() for _ in range(repeats)]
-    return min(runs, key=lambda r: r[0] if isinstance(r, tuple) else r)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -175,10 +160,12 @@ def main() -> None:
         store = make_big_array(root)
         out = root / "chunk_index.parquet"
         shape, chunks = (40, 62500, 62500), (1, 256, 256)
-        warm = best(lambda: bound_indices(shape, chunks))
-        ours, rows = best(lambda: ours_parquet(store, out, stat=False))
+        warm = bound_indices(shape, chunks) and min(bound_indices(shape, chunks) for _ in range(3))
+        ours, rows = min(ours_parquet(store, out, stat=False) for _ in range(3))
         cold = min(bound_indices_cold(shape, chunks) for _ in range(3))
-        written = best(lambda: bound_indices_parquet(shape, chunks, root / "bound.parquet"))
+        written = min(
+            bound_indices_parquet(shape, chunks, root / "bound.parquet") for _ in range(3)
+        )
         ours_first = min(ours_cold(store, out) for _ in range(3))
         peak = peak_rss_mb(store, out)
         print(f"metadata-only: {rows:,} chunks to Parquet")
@@ -195,8 +182,8 @@ def main() -> None:
     if args.part in ("2", "both"):
         store = make_small_chunk_store(root)
         out = root / "chunk_index_sizes.parquet"
-        bound, files = best(lambda: scandir_pass(store))
-        ours, rows = best(lambda: ours_parquet(store, out, stat=True))
+        bound, files = min(scandir_pass(store) for _ in range(3))
+        ours, rows = min(ours_parquet(store, out, stat=True) for _ in range(3))
         print(
             f"with sizes: {rows:,} chunks ({files:,} files), scandir pass {bound:.3f} s, ours {ours:.3f} s ({ours / bound:.2f}x)"
         )

@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import PRINT_PEAK_KB, best_of, peak_mb
 from plate_fixture import write_plate
 
 METADATA = {".zattrs", ".zgroup", ".zarray", "zarr.json"}
@@ -56,25 +55,13 @@ def zarr_python(root: Path) -> int:
     return arrays
 
 
-def best_of(fn, root: Path, repeats: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    times, value = [], 0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = fn(root)
-        times.append(time.perf_counter() - start)
-    return min(times), value
-
-
 def peak_rss_mb(root: Path) -> float:
     """Peak resident memory of a fresh process that imports the package and scans."""
-    code = (  # VmHWM, unlike ru_maxrss, is not inherited across fork + exec
+    code = (
         "import sys; from iceberg_bioimage import scan_store; scan_store(sys.argv[1]); "
-        "print(int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]))"
+        + PRINT_PEAK_KB
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True
-    )
-    return int(done.stdout.strip()) / 1024
+    return peak_mb(code, str(root))
 
 
 def main() -> None:
@@ -94,12 +81,12 @@ def main() -> None:
         root = workdir / f"plate_v{zarr_format}.ome.zarr"
         if not root.exists():
             write_plate(root, zarr_format)
-        raw_s, files = best_of(raw_lower_bound, root, args.repeats)
-        ours_s, images = best_of(ours, root, args.repeats)
+        raw_s, files = best_of(lambda root=root: raw_lower_bound(root), args.repeats)
+        ours_s, images = best_of(lambda root=root: ours(root), args.repeats)
         assert images == 384 * 9, images
         zarr_s = float("nan")
         if not args.skip_zarr:
-            zarr_s, arrays = best_of(zarr_python, root, 1)
+            zarr_s, arrays = best_of(lambda root=root: zarr_python(root), 1)
             assert arrays == 384 * 9 * 4, arrays
         peak = peak_rss_mb(root)
         print(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 import tifffile
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import best_of
 
 
 def plate_xml(name: str, file_uuid: str, file_index: int) -> str:
@@ -78,15 +78,6 @@ def ours(folder: Path) -> int:
     return len(result.image_assets)
 
 
-def best_of(fn, folder: Path, repeats: int) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    times, value = [], 0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = fn(folder)
-        times.append(time.perf_counter() - start)
-    return min(times), value
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -100,8 +91,8 @@ def main() -> None:
     ) / f"tiffs_{args.files}"
     if not folder.exists():
         write_folder(folder, args.files)
-    bound_s, files = best_of(lower_bound, folder, args.repeats)
-    ours_s, images = best_of(ours, folder, args.repeats)
+    bound_s, files = best_of(lambda: lower_bound(folder), args.repeats)
+    ours_s, images = best_of(lambda: ours(folder), args.repeats)
     assert files == images == args.files, (files, images)
     ratio = ours_s / bound_s
     print(f"{files} OME-TIFFs: bound {bound_s:.3f} s, ours {ours_s:.3f} s, ratio {ratio:.2f}x")

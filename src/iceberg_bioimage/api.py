@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from iceberg_bioimage.chunks import scan_result_to_chunk_index, write_chunk_index_parquet
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
 from iceberg_bioimage.samples import write_sample_plate
@@ -18,15 +19,18 @@ from iceberg_bioimage.tables import image_assets_table, scan_result_as_arrow_tab
 
 # The public functions; the package re-exports exactly these.
 __all__ = [
+    "chunk_index_table",
     "image_assets_table",
     "run_demo",
     "scan_as_arrow_table",
     "scan_directory",
     "scan_paths",
     "scan_result_as_arrow_table",
+    "scan_result_to_chunk_index",
     "scan_store",
     "summarize_scan_result",
     "summarize_store",
+    "write_chunk_index_parquet",
     "write_image_assets_parquet",
 ]
 
@@ -72,3 +76,14 @@ def write_image_assets_parquet(
         results = results.results
     table = scan_result_as_arrow_table(results)
     return write_atomically(path, lambda staging: pq.write_table(table, staging))
+
+
+def chunk_index_table(
+    result: ScanResult, *, stat: bool = True, byte_ranges: bool = False
+) -> pa.Table:
+    """The whole ``chunk_index`` of one scan as a table (for small stores; large
+    ones should stream :func:`scan_result_to_chunk_index` batches)."""
+    from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
+
+    batches = scan_result_to_chunk_index(result, stat=stat, byte_ranges=byte_ranges)
+    return pa.Table.from_batches(list(batches), schema=CHUNK_INDEX_SCHEMA)

@@ -116,6 +116,44 @@ def summarize(
     _finish(summary.warnings, strict)
 
 
+@app.command("chunk-index")
+def chunk_index(
+    uris: Annotated[list[str], typer.Argument(help="Stores, or folders holding stores.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Parquet file to write (atomically).")
+    ],
+    no_stat: Annotated[
+        bool,
+        typer.Option("--no-stat", help="Keys and coordinates only; do not touch storage."),
+    ] = False,
+    byte_ranges: Annotated[
+        bool,
+        typer.Option(
+            "--byte-ranges", help="Sharded arrays: one row per inner chunk, offsets from the index."
+        ),
+    ] = False,
+    dataset_id: DatasetIdOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Write images.chunk_index rows (one per stored chunk, shard or tile) to Parquet.
+
+    Example: iceberg-bioimage chunk-index plate.ome.zarr --output chunks.parquet
+    """
+    scanned = api.scan_paths(uris, dataset_id=dataset_id)
+    path, rows = api.write_chunk_index_parquet(
+        scanned.results, output, stat=not no_stat, byte_ranges=byte_ranges
+    )
+    report = {"output": str(path), "rows": rows, "stores": len(scanned.results)}
+    if as_json:
+        _print_json(report)
+    else:
+        _note(f"wrote {rows} chunk rows from {len(scanned.results)} store(s) to {path}")
+        if rows == 0:
+            _note("no chunked arrays: the file holds the full schema and no rows")
+    _finish(scanned.warnings, strict, failed=not scanned.results)
+
+
 @app.command()
 def demo(
     workdir: Annotated[

@@ -37,6 +37,9 @@ class OmeTiffData:
     plane_count: int | None
     file_name: str | None
     uuid: str | None
+    first_z: int = 0
+    first_c: int = 0
+    first_t: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +159,9 @@ def _tiff_data(element: ET.Element) -> OmeTiffData:
         plane_count=int(plane_count) if plane_count else None,
         file_name=file_name,
         uuid=uuid_text,
+        first_z=int(element.get("FirstZ") or 0),
+        first_c=int(element.get("FirstC") or 0),
+        first_t=int(element.get("FirstT") or 0),
     )
 
 
@@ -260,3 +266,56 @@ def _children(element: ET.Element, name: str) -> list[ET.Element]:
 
 def _child(element: ET.Element, name: str) -> ET.Element | None:
     return element.find(name)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaneLocation:
+    """Where one (t, c, z) plane of an image is stored."""
+
+    block: OmeTiffData | None  # None: no TiffData, planes are IFDs 0.. of this file
+    ifd: int
+    t: int
+    c: int
+    z: int
+
+
+def plane_locations(image: OmeImage) -> list[PlaneLocation]:
+    """Every stored plane of ``image`` with its TiffData block and IFD.
+
+    Planes are numbered in ``DimensionOrder`` (its first letter after ``XY``
+    varies fastest); a block covers ``PlaneCount`` consecutive planes from its
+    ``First*`` plane and IFD (all planes when it is the only block).
+    """
+    channel_planes = max(1, image.size_c // image.samples_per_pixel)
+    sizes = {"Z": image.size_z, "C": channel_planes, "T": image.size_t}
+    order = [letter for letter in image.dimension_order[2:] if letter in sizes]
+    total = image.size_z * channel_planes * image.size_t
+
+    def coordinates(plane: int) -> dict[str, int]:
+        found = {}
+        for letter in order:
+            plane, found[letter] = divmod(plane, sizes[letter])
+        return found
+
+    def index(block: OmeTiffData) -> int:
+        first = {"Z": block.first_z, "C": block.first_c, "T": block.first_t}
+        value, stride = 0, 1
+        for letter in order:
+            value += first[letter] * stride
+            stride *= sizes[letter]
+        return value
+
+    where: dict[int, tuple[OmeTiffData | None, int]] = {}
+    if not image.tiff_data:
+        where = {plane: (None, plane) for plane in range(total)}
+    for block in image.tiff_data:
+        start = index(block)
+        count = block.plane_count or (total - start if len(image.tiff_data) == 1 else 1)
+        for offset in range(min(count, total - start)):
+            where[start + offset] = (block, block.ifd + offset)
+    located = []
+    for plane in sorted(where):
+        block, ifd = where[plane]
+        found = coordinates(plane)
+        located.append(PlaneLocation(block, ifd, found["T"], found["C"], found["Z"]))
+    return located

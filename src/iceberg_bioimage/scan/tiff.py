@@ -17,7 +17,13 @@ from urllib.parse import quote
 
 from iceberg_bioimage import identity
 from iceberg_bioimage.models import Axis, ImageAsset, ImageLevel, PhysicalSize, ScanWarning
-from iceberg_bioimage.scan.ome_xml import OmeDocument, OmeImage, OmeXmlError, parse_ome_xml
+from iceberg_bioimage.scan.ome_xml import (
+    OmeDocument,
+    OmeImage,
+    OmeTiffData,
+    OmeXmlError,
+    parse_ome_xml,
+)
 
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf2", ".tf8")
 COMPANION_SUFFIX = ".companion.ome"
@@ -149,14 +155,15 @@ def _image_files(image: OmeImage, document: OmeDocument, here: str) -> list[str]
     A ``TiffData`` block whose UUID is this document's own refers to this file,
     whatever ``FileName`` says (files get renamed after they are written).
     """
-    folder = os.path.dirname(here)
-    files: dict[str, None] = {}
-    for block in image.tiff_data:
-        if (block.uuid and block.uuid == document.uuid) or not block.file_name:
-            files[here] = None
-        else:
-            files[os.path.join(folder, block.file_name)] = None
+    files = dict.fromkeys(block_file(block, document, here) for block in image.tiff_data)
     return list(files) or [here]
+
+
+def block_file(block: OmeTiffData | None, document: OmeDocument, here: str) -> str:
+    """The file a TiffData block's planes are in (``here``: the file holding the XML)."""
+    if block is None or not block.file_name or (block.uuid and block.uuid == document.uuid):
+        return here
+    return os.path.join(os.path.dirname(here), block.file_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +251,7 @@ def _ome_asset(
         dataset_id=context.dataset_id,
         image_id=image_id,
         format_family="ome-tiff",
-        uri=_file_uri(path),
+        uri=file_uri(path),
         image_path=_rel(path, context),
         array_path=_rel(files[0], context),
         shape=shape,
@@ -351,7 +358,7 @@ def _add_plain_series(scan: TiffFileScan, tif: Any, path: str, context: _Context
                 dataset_id=context.dataset_id,
                 image_id=_series_image_id(path, index, len(series_list), context),
                 format_family="tiff",
-                uri=_file_uri(path),
+                uri=file_uri(path),
                 image_path=_rel(path, context),
                 array_path=_rel(path, context),
                 shape=tuple(series.shape),
@@ -445,5 +452,5 @@ def _rel(path: str, context: _Context) -> str:
     return os.path.relpath(path, context.root).replace(os.sep, "/")
 
 
-def _file_uri(path: str) -> str:
+def file_uri(path: str) -> str:
     return "file://" + quote(path)
