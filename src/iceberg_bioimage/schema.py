@@ -69,6 +69,7 @@ IMAGE_ASSETS_SCHEMA = pa.schema(
         _required("format_family", pa.string(), "ome-zarr, zarr, ome-tiff or tiff"),
         _required("storage_variant", pa.string(), "zarr-v2, zarr-v3, tiff, bigtiff"),
         _required("uri", pa.string(), "absolute URI of the store or file"),
+        _required("dataset_uri", pa.string(), "URI the dataset was scanned from"),
         _optional("image_path", pa.string(), "path of the image node within the store"),
         _optional("array_path", pa.string(), "path of the full-resolution array"),
         _required("image_kind", pa.string(), "image, label or array"),

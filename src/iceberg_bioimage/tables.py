@@ -13,9 +13,16 @@ from iceberg_bioimage.models import ImageAsset, ScanResult
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 
 
-def image_assets_table(assets: Iterable[ImageAsset]) -> pa.Table:
-    """Canonical ``image_assets`` rows, one per image, in the declared schema."""
-    rows = [_asset_row(asset) for asset in assets]
+def image_assets_table(assets: Iterable[ImageAsset], dataset_uri: str | None = None) -> pa.Table:
+    """Canonical ``image_assets`` rows, one per image, in the declared schema.
+
+    ``dataset_uri`` is where the dataset was scanned from (default: each
+    asset's own ``uri``).
+    """
+    return _table([_asset_row(asset, dataset_uri or asset.uri) for asset in assets])
+
+
+def _table(rows: list[dict[str, Any]]) -> pa.Table:
     columns = {name: [row[name] for row in rows] for name in IMAGE_ASSETS_SCHEMA.names}
     return pa.table(columns, schema=IMAGE_ASSETS_SCHEMA)
 
@@ -23,7 +30,8 @@ def image_assets_table(assets: Iterable[ImageAsset]) -> pa.Table:
 def scan_result_as_arrow_table(result: ScanResult | Iterable[ScanResult]) -> pa.Table:
     """The ``image_assets`` table of one scan result or several."""
     results = [result] if isinstance(result, ScanResult) else list(result)
-    return image_assets_table(asset for r in results for asset in r.image_assets)
+    rows = [_asset_row(asset, r.uri) for r in results for asset in r.image_assets]
+    return _table(rows)
 
 
 # Columns whose value is the asset attribute of the same name (tuples -> lists).
@@ -32,9 +40,10 @@ _DIRECT = tuple(
 )
 
 
-def _asset_row(asset: ImageAsset) -> dict[str, Any]:
+def _asset_row(asset: ImageAsset, dataset_uri: str) -> dict[str, Any]:
     row: dict[str, Any] = {name: _plain(getattr(asset, name)) for name in _DIRECT}
     row |= {
+        "dataset_uri": dataset_uri,
         "ndim": len(asset.shape),
         "axes": [{"name": a.name, "type": a.type, "unit": a.unit} for a in asset.axes] or None,
         "axes_order": asset.axes_order,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,6 +29,7 @@ DEFAULT_BATCH_ROWS = 1 << 18  # ~60 MB of Arrow data per batch at most
 __all__ = [
     "DEFAULT_BATCH_ROWS",
     "scan_result_to_chunk_index",
+    "stream_chunk_index_parquet",
     "write_chunk_index_parquet",
 ]
 
@@ -83,7 +85,7 @@ def write_chunk_index_parquet(
     path: str | os.PathLike[str],
     **options: object,
 ) -> tuple[Path, int]:
-    """Stream chunk-index rows into one Parquet file (written atomically).
+    """Stream chunk-index rows into one local Parquet file, written atomically.
 
     A scan without chunked arrays gives a file with the full schema and no
     rows, never a zero-column file. Returns the path and the row count.
@@ -93,23 +95,48 @@ def write_chunk_index_parquet(
 
     def write(staging: str) -> None:
         nonlocal rows
-        options["dictionary_encoded"] = True
-        with pq.ParquetWriter(staging, ENCODED_SCHEMA, **_PARQUET_OPTIONS) as writer:
-            for batch in prefetch(chunk_index_batches(results, **options)):
-                writer.write_batch(batch)
-                rows += batch.num_rows
-            writer.add_key_value_metadata(CHUNK_INDEX_SCHEMA.metadata)
+        rows = stream_chunk_index_parquet(staging, results, **options)
 
     return write_atomically(path, write), rows
 
 
+def stream_chunk_index_parquet(
+    where: str,
+    results: Iterable[ScanResult],
+    *,
+    filesystem: Any = None,
+    **options: object,
+) -> int:
+    """Write the chunk index of ``results`` to one Parquet file at ``where``
+    (on ``filesystem`` if given), building the next batch while the previous
+    one is written. Returns the number of rows."""
+    rows = 0
+    options["dictionary_encoded"] = True
+    with pq.ParquetWriter(
+        where, ENCODED_SCHEMA, filesystem=filesystem, **_PARQUET_OPTIONS
+    ) as writer:
+        for batch in prefetch(chunk_index_batches(results, **options)):
+            writer.write_batch(batch)
+            rows += batch.num_rows
+        writer.add_key_value_metadata(CHUNK_INDEX_SCHEMA.metadata)
+    return rows
+
+
 # Per-array constants arrive dictionary-encoded; keys and JSON are unique per
-# row, where a dictionary only costs time. ``store_schema=False`` so readers
-# see the canonical string columns, not the dictionary encoding.
+# row, where a dictionary (or min/max statistics) only costs time.
+# ``store_schema=False`` so readers see the canonical string columns, not the
+# dictionary encoding.
 _PARQUET_OPTIONS: dict[str, object] = {
     "compression": "snappy",
     "use_dictionary": list(CHUNK_INDEX_CONSTANT_COLUMNS),
-    "write_statistics": ["dataset_id", "image_id", "level"],
+    "write_statistics": [
+        *CHUNK_INDEX_CONSTANT_COLUMNS,
+        "level",
+        "chunk_coords",
+        "byte_offset",
+        "byte_length",
+        "exists",
+    ],
     "store_schema": False,
 }
 

@@ -1,0 +1,123 @@
+"""Which Iceberg catalog to use, resolved in one place.
+
+In order: a pyiceberg ``Catalog`` object as given; a CytoTable warehouse (a
+``catalog.json`` registry, or a folder holding ``warehouse/catalog.json``);
+a catalog by name (``.pyiceberg.yaml`` / ``PYICEBERG_CATALOG__<NAME>__*``),
+optionally with properties from the command line; and with nothing at all
+the embedded default, a SQLite-backed ``SqlCatalog`` in a local folder
+(``$ICEBERG_BIOIMAGE_HOME`` or ``./iceberg-bioimage-catalog``), created on
+first use.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyiceberg.catalog import Catalog
+
+from iceberg_bioimage.errors import IcebergBioimageError
+
+HOME_VARIABLE = "ICEBERG_BIOIMAGE_HOME"
+DEFAULT_HOME = "iceberg-bioimage-catalog"
+EMBEDDED_NAME = "iceberg_bioimage"
+
+CatalogLike = Catalog | str | os.PathLike[str] | None
+
+
+class CatalogError(IcebergBioimageError):
+    """The catalog cannot be found, opened or reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCatalog:
+    catalog: Catalog
+    description: str  # what the user should be told ("embedded catalog at ...")
+    created: bool = False  # the embedded catalog was created by this call
+
+
+def embedded_home() -> Path:
+    return Path(os.environ.get(HOME_VARIABLE) or DEFAULT_HOME).expanduser().resolve()
+
+
+def resolve_catalog(
+    catalog: CatalogLike = None,
+    *,
+    uri: str | None = None,
+    warehouse: str | None = None,
+    properties: dict[str, str] | None = None,
+) -> ResolvedCatalog:
+    """Open the catalog a user means; raises :class:`CatalogError` with the reason."""
+    if isinstance(catalog, Catalog):
+        return ResolvedCatalog(catalog, f"catalog '{catalog.name}'")
+    extra = dict(properties or {})
+    if uri:
+        extra["uri"] = uri
+    if warehouse:
+        extra["warehouse"] = warehouse
+    if catalog is not None:
+        registry = cytotable_registry(os.fspath(catalog))
+        if registry is not None:
+            from iceberg_bioimage.catalog.cytotable import CytoTableCatalog
+
+            return ResolvedCatalog(CytoTableCatalog(registry), f"CytoTable warehouse {registry}")
+        return ResolvedCatalog(_load_named(os.fspath(catalog), extra), f"catalog '{catalog}'")
+    if extra:
+        return ResolvedCatalog(_load_named("default", extra), "catalog 'default'")
+    return _embedded()
+
+
+def cytotable_registry(text: str) -> Path | None:
+    """The ``catalog.json`` a path points at (the file, or ``<dir>/warehouse``)."""
+    if "://" in text:
+        return None
+    path = Path(text).expanduser()
+    for candidate in (path, path / "catalog.json", path / "warehouse" / "catalog.json"):
+        if candidate.is_file() and candidate.name == "catalog.json":
+            return candidate.resolve()
+    return None
+
+
+def _load_named(name: str, properties: dict[str, str]) -> Catalog:
+    from pyiceberg.catalog import load_catalog
+
+    try:
+        return load_catalog(name, **properties)
+    except (ValueError, KeyError, NotImplementedError) as error:
+        raise CatalogError(
+            f"cannot load catalog '{name}': {error} (define it in .pyiceberg.yaml, "
+            f"PYICEBERG_CATALOG__{name.upper()}__* variables, or pass --catalog-uri)"
+        ) from None
+    except Exception as error:  # drivers raise their own types for unreachable servers
+        raise CatalogError(f"cannot reach catalog '{name}': {_first_line(error)}") from None
+
+
+def _embedded() -> ResolvedCatalog:
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    home = embedded_home()
+    database = home / "catalog.db"
+    created = not database.exists()
+    try:
+        (home / "warehouse").mkdir(parents=True, exist_ok=True)
+        catalog = SqlCatalog(
+            EMBEDDED_NAME,
+            uri=f"sqlite:///{database}",
+            warehouse=(home / "warehouse").as_uri(),
+        )
+    except Exception as error:
+        raise CatalogError(
+            f"cannot open the embedded catalog at {home}: {_first_line(error)}"
+        ) from None
+    return ResolvedCatalog(catalog, f"embedded catalog at {home}", created)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def describe(catalog: Any) -> str:
+    return getattr(catalog, "name", "catalog")

@@ -1,0 +1,115 @@
+"""Reading catalog tables: listing, Arrow scans with filters, time travel, history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+from pyiceberg.table import Table
+
+from iceberg_bioimage.catalog.config import CatalogError
+from iceberg_bioimage.errors import InputError
+
+
+def list_catalog_tables(catalog: Catalog, namespace: str | None = None) -> list[str]:
+    """Every table as ``namespace.table``, in every namespace (or one)."""
+    namespaces = [tuple(namespace.split("."))] if namespace else _all_namespaces(catalog, ())
+    found = []
+    for parts in namespaces:
+        try:
+            found += [".".join(ident) for ident in catalog.list_tables(parts)]
+        except NoSuchNamespaceError:
+            if namespace:
+                raise CatalogError(f"namespace '{namespace}' does not exist") from None
+    return sorted(found)
+
+
+def _all_namespaces(catalog: Catalog, parent: tuple[str, ...]) -> list[tuple[str, ...]]:
+    found = []
+    for child in catalog.list_namespaces(parent):
+        child = tuple(child)
+        if child == parent:
+            continue
+        found.append(child)
+        try:
+            found += _all_namespaces(catalog, child)
+        except (NoSuchNamespaceError, NotImplementedError):
+            pass
+    return sorted(set(found))
+
+
+def load_catalog_table(catalog: Catalog, table_name: str) -> Table:
+    """The table ``namespace.table``; a clear error when it does not exist."""
+    parts = tuple(p for p in table_name.split(".") if p)
+    if len(parts) < 2:
+        raise InputError(f"table '{table_name}' must be written as <namespace>.<table>")
+    try:
+        return catalog.load_table(parts)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        raise CatalogError(f"table '{table_name}' does not exist in the catalog") from None
+
+
+def catalog_table_to_arrow(
+    catalog: Catalog,
+    table_name: str,
+    *,
+    columns: list[str] | None = None,
+    where: str | None = None,
+    snapshot_id: int | None = None,
+    as_of: datetime | str | None = None,
+) -> pa.Table:
+    """Rows of a table as Arrow: ``columns`` to select, ``where`` an Iceberg row
+    filter (``"dataset_id = 'plate1' AND site_id < 2"``), and a snapshot id or a
+    timestamp (the table as it was then) for time travel."""
+    table = load_catalog_table(catalog, table_name)
+    if as_of is not None:
+        snapshot_id = _snapshot_at(table, as_of)
+    if snapshot_id is not None and table.snapshot_by_id(snapshot_id) is None:
+        raise InputError(f"table '{table_name}' has no snapshot {snapshot_id}")
+    options: dict[str, Any] = {"snapshot_id": snapshot_id}
+    if columns:
+        unknown = [c for c in columns if c not in {f.name for f in table.schema().fields}]
+        if unknown:
+            raise InputError(f"table '{table_name}' has no column {', '.join(unknown)}")
+        options["selected_fields"] = tuple(columns)
+    if where:
+        options["row_filter"] = where
+    try:
+        return table.scan(**options).to_arrow()
+    except (ValueError, TypeError) as error:
+        if where:
+            raise InputError(f"cannot apply filter {where!r}: {error}") from None
+        raise
+
+
+def _snapshot_at(table: Table, when: datetime | str) -> int:
+    moment = datetime.fromisoformat(when) if isinstance(when, str) else when
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    snapshot = table.snapshot_as_of_timestamp(int(moment.timestamp() * 1000))
+    if snapshot is None:
+        raise InputError(f"the table has no snapshot at or before {moment.isoformat()}")
+    return snapshot.snapshot_id
+
+
+def table_history(catalog: Catalog, table_name: str) -> list[dict[str, Any]]:
+    """Snapshots of a table, oldest first: id, time, operation, summary."""
+    table = load_catalog_table(catalog, table_name)
+    rows = []
+    for entry in table.history():
+        snapshot = table.snapshot_by_id(entry.snapshot_id)
+        summary = snapshot.summary if snapshot is not None else None
+        rows.append(
+            {
+                "snapshot_id": entry.snapshot_id,
+                "timestamp": datetime.fromtimestamp(
+                    entry.timestamp_ms / 1000, UTC
+                ).isoformat(),
+                "operation": summary.operation.value if summary is not None else None,
+                "summary": dict(summary.additional_properties) if summary is not None else {},
+            }
+        )
+    return rows
