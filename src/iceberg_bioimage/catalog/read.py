@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,10 +35,8 @@ def _all_namespaces(catalog: Catalog, parent: tuple[str, ...]) -> list[tuple[str
         if child == parent:
             continue
         found.append(child)
-        try:
+        with contextlib.suppress(NoSuchNamespaceError, NotImplementedError):
             found += _all_namespaces(catalog, child)
-        except (NoSuchNamespaceError, NotImplementedError):
-            pass
     return sorted(set(found))
 
 
@@ -105,9 +104,7 @@ def table_history(catalog: Catalog, table_name: str) -> list[dict[str, Any]]:
         rows.append(
             {
                 "snapshot_id": entry.snapshot_id,
-                "timestamp": datetime.fromtimestamp(
-                    entry.timestamp_ms / 1000, UTC
-                ).isoformat(),
+                "timestamp": datetime.fromtimestamp(entry.timestamp_ms / 1000, UTC).isoformat(),
                 "operation": summary.operation.value if summary is not None else None,
                 "summary": dict(summary.additional_properties) if summary is not None else {},
             }

@@ -9,6 +9,7 @@ copy of the table.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import warnings
@@ -53,10 +54,8 @@ def dotted(ident: Sequence[str]) -> str:
 
 
 def ensure_namespace(catalog: Catalog, namespace: Sequence[str]) -> None:
-    try:
+    with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(tuple(namespace))
-    except NamespaceAlreadyExistsError:
-        pass
 
 
 def table_properties(schema: pa.Schema) -> dict[str, str]:
