@@ -4,6 +4,7 @@
 """
 
 from iceberg_bioimage import api
+from iceberg_bioimage._version import __version__
 from iceberg_bioimage.api import *  # noqa: F403  (the public functions, listed in api.__all__)
 from iceberg_bioimage.errors import (
     EmptyStoreError,
@@ -24,10 +25,9 @@ from iceberg_bioimage.models import (
 )
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA, SCHEMA_VERSION
 
-__version__ = "0.2.0.dev0"
-
 __all__ = [
     *api.__all__,
+    "__version__",
     "IMAGE_ASSETS_SCHEMA",
     "SCHEMA_VERSION",
     "Axis",

@@ -10,6 +10,21 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from iceberg_bioimage.api_catalog import (
+    RegisterResult,
+    catalog_table_history,
+    catalog_table_to_arrow,
+    deregister_store,
+    ingest_scan_results_to_warehouse,
+    ingest_stores_to_warehouse,
+    list_catalog_tables,
+    load_catalog_table,
+    publish_chunk_index,
+    publish_image_assets,
+    register_directory,
+    register_profile_table,
+    register_store,
+)
 from iceberg_bioimage.chunks import scan_result_to_chunk_index, write_chunk_index_parquet
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
@@ -19,8 +34,21 @@ from iceberg_bioimage.tables import image_assets_table, scan_result_as_arrow_tab
 
 # The public functions; the package re-exports exactly these.
 __all__ = [
+    "RegisterResult",
+    "catalog_table_history",
+    "catalog_table_to_arrow",
     "chunk_index_table",
+    "deregister_store",
     "image_assets_table",
+    "ingest_scan_results_to_warehouse",
+    "ingest_stores_to_warehouse",
+    "list_catalog_tables",
+    "load_catalog_table",
+    "publish_chunk_index",
+    "publish_image_assets",
+    "register_directory",
+    "register_profile_table",
+    "register_store",
     "run_demo",
     "scan_as_arrow_table",
     "scan_directory",

@@ -2,22 +2,35 @@
 
 Exit codes: 0 ok, 1 invalid (or warnings under ``--strict``), 2 usage or input
 error. Errors are one line on stderr; ``--verbose`` adds the traceback.
+Catalog commands live in ``cli_catalog``; shared pieces in ``cli_common``.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from iceberg_bioimage import __version__, api
+from iceberg_bioimage import api
+from iceberg_bioimage._version import __version__
+from iceberg_bioimage.cli_catalog import register_commands
+from iceberg_bioimage.cli_common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    DatasetIdOption,
+    JsonOption,
+    StrictOption,
+    err,
+    finish,
+    note,
+    out,
+    print_json,
+    state,
+)
 from iceberg_bioimage.errors import IcebergBioimageError
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan
 
@@ -29,26 +42,7 @@ app = typer.Typer(
     add_completion=True,
 )
 
-EXIT_OK, EXIT_INVALID, EXIT_INPUT = 0, 1, 2
 _MAX_TABLE_ROWS = 40
-
-
-class _State:
-    quiet = False
-    verbose = False
-
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-StrictOption = Annotated[
-    bool, typer.Option("--strict", help="Exit with code 1 when the scan has warnings.")
-]
-DatasetIdOption = Annotated[
-    str | None,
-    typer.Option("--dataset-id", help="Dataset id (default: store name without suffix)."),
-]
 
 
 @app.callback()
@@ -59,7 +53,7 @@ def _main_options(
     ] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
-    _State.quiet, _State.verbose = quiet, verbose
+    state.quiet, state.verbose = quiet, verbose
     if version:
         out.print(__version__)
         raise typer.Exit(EXIT_OK)
@@ -83,18 +77,18 @@ def scan(
     scanned = api.scan_paths(uris, dataset_id=dataset_id)
     if output is not None:
         path = api.write_image_assets_parquet(scanned, output)
-        _note(f"wrote {sum(len(r.image_assets) for r in scanned.results)} rows to {path}")
+        note(f"wrote {sum(len(r.image_assets) for r in scanned.results)} rows to {path}")
     if as_json:
-        _print_json(
+        print_json(
             {
                 "results": [r.to_dict() for r in scanned.results],
                 "errors": [str(e) for e in scanned.errors],
             }
         )
-    elif not _State.quiet:
+    elif not state.quiet:
         _render_scan(scanned)
     # A broken store found inside a folder is a warning; nothing scanned is an error.
-    _finish(scanned.warnings, strict, failed=not scanned.results)
+    finish(scanned.warnings, strict, failed=not scanned.results)
 
 
 @app.command()
@@ -113,7 +107,7 @@ def summarize(
         out.print(summary.to_json(), markup=False)
     else:
         _render_summary(summary)
-    _finish(summary.warnings, strict)
+    finish(summary.warnings, strict)
 
 
 @app.command("chunk-index")
@@ -146,12 +140,12 @@ def chunk_index(
     )
     report = {"output": str(path), "rows": rows, "stores": len(scanned.results)}
     if as_json:
-        _print_json(report)
+        print_json(report)
     else:
-        _note(f"wrote {rows} chunk rows from {len(scanned.results)} store(s) to {path}")
+        note(f"wrote {rows} chunk rows from {len(scanned.results)} store(s) to {path}")
         if rows == 0:
-            _note("no chunked arrays: the file holds the full schema and no rows")
-    _finish(scanned.warnings, strict, failed=not scanned.results)
+            note("no chunked arrays: the file holds the full schema and no rows")
+    finish(scanned.warnings, strict, failed=not scanned.results)
 
 
 @app.command()
@@ -167,7 +161,7 @@ def demo(
     """
     report = api.run_demo(workdir)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     summary = report["summary"]
     out.print(f"Sample plate   {report['plate']}")
@@ -245,26 +239,7 @@ def _shape(shape: tuple[int, ...] | None) -> str:
     return "" if shape is None else "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-def _print_json(data: Any) -> None:
-    out.print(json.dumps(data, indent=2, default=str), markup=False)
-
-
-def _note(message: str) -> None:
-    if not _State.quiet:
-        err.print(message, markup=False)
-
-
-def _finish(warnings: Sequence[object], strict: bool, *, failed: bool = False) -> None:
-    """Show warnings on stderr and pick the exit code."""
-    if not _State.quiet:
-        for warning in warnings[: None if _State.verbose else 20]:
-            err.print(f"warning: {warning}", markup=False)
-        if not _State.verbose and len(warnings) > 20:
-            err.print(f"warning: ... {len(warnings) - 20} more (use --verbose)", markup=False)
-    if failed:
-        raise typer.Exit(EXIT_INPUT)
-    if strict and warnings:
-        raise typer.Exit(EXIT_INVALID)
+register_commands(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,7 +286,7 @@ def _handle_other(error: Exception) -> int:
 
 
 def _fail(message: str) -> None:
-    if _State.verbose:
+    if state.verbose:
         traceback.print_exc()
     err.print(f"error: {message}", markup=False)
 

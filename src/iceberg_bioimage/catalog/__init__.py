@@ -1,6 +1,12 @@
 """Apache Iceberg catalogs: configuration, publishing, reading."""
 
-from iceberg_bioimage.catalog.config import CatalogError, ResolvedCatalog, resolve_catalog
+from iceberg_bioimage.catalog.config import (
+    CatalogError,
+    CatalogLike,
+    ResolvedCatalog,
+    catalog_errors,
+    resolve_catalog,
+)
 from iceberg_bioimage.catalog.publish import (
     DatasetConflictError,
     PublishReport,
@@ -19,9 +25,11 @@ from iceberg_bioimage.catalog.read import (
 
 __all__ = [
     "CatalogError",
+    "CatalogLike",
     "DatasetConflictError",
     "PublishReport",
     "ResolvedCatalog",
+    "catalog_errors",
     "catalog_table_to_arrow",
     "dataset_ids_for_uri",
     "deregister_datasets",

@@ -11,10 +11,11 @@ first use.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pyiceberg.catalog import Catalog
 
@@ -23,8 +24,6 @@ from iceberg_bioimage.errors import IcebergBioimageError
 HOME_VARIABLE = "ICEBERG_BIOIMAGE_HOME"
 DEFAULT_HOME = "iceberg-bioimage-catalog"
 EMBEDDED_NAME = "iceberg_bioimage"
-
-CatalogLike = Catalog | str | os.PathLike[str] | None
 
 
 class CatalogError(IcebergBioimageError):
@@ -36,6 +35,9 @@ class ResolvedCatalog:
     catalog: Catalog
     description: str  # what the user should be told ("embedded catalog at ...")
     created: bool = False  # the embedded catalog was created by this call
+
+
+CatalogLike = Catalog | ResolvedCatalog | str | os.PathLike[str] | None
 
 
 def embedded_home() -> Path:
@@ -50,6 +52,8 @@ def resolve_catalog(
     properties: dict[str, str] | None = None,
 ) -> ResolvedCatalog:
     """Open the catalog a user means; raises :class:`CatalogError` with the reason."""
+    if isinstance(catalog, ResolvedCatalog):
+        return catalog
     if isinstance(catalog, Catalog):
         return ResolvedCatalog(catalog, f"catalog '{catalog.name}'")
     extra = dict(properties or {})
@@ -119,5 +123,41 @@ def _first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-def describe(catalog: Any) -> str:
-    return getattr(catalog, "name", "catalog")
+@contextlib.contextmanager
+def catalog_errors(what: str) -> Iterator[None]:
+    """Turn catalog and driver failures into one-line :class:`CatalogError`s."""
+    from pyiceberg.exceptions import (
+        CommitFailedException,
+        ForbiddenError,
+        NoSuchNamespaceError,
+        NoSuchTableError,
+        ServerError,
+        ServiceUnavailableError,
+        UnauthorizedError,
+    )
+
+    try:
+        yield
+    except IcebergBioimageError:
+        raise
+    except (NoSuchTableError, NoSuchNamespaceError) as error:
+        raise CatalogError(f"{what}: {_first_line(error)}") from None
+    except CommitFailedException as error:
+        raise CatalogError(
+            f"{what}: gave up after repeated commit conflicts ({_first_line(error)})"
+        ) from None
+    except (UnauthorizedError, ForbiddenError) as error:
+        raise CatalogError(f"{what}: access denied ({_first_line(error)})") from None
+    except (ServerError, ServiceUnavailableError, ConnectionError, TimeoutError) as error:
+        raise CatalogError(f"{what}: catalog unreachable ({_first_line(error)})") from None
+    except OSError as error:
+        raise CatalogError(f"{what}: {_first_line(error)}") from None
+    except Exception as error:
+        if type(error).__module__.split(".")[0] in (
+            "sqlalchemy",
+            "requests",
+            "urllib3",
+            "botocore",
+        ):
+            raise CatalogError(f"{what}: catalog unreachable ({_first_line(error)})") from None
+        raise

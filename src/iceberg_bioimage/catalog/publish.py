@@ -8,31 +8,24 @@ table in the same commit that removes the dataset's previous rows.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import TableAlreadyExistsError
 from pyiceberg.expressions import In
-from pyiceberg.table import Transaction
 
 from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.catalog.tables import (
     DEFAULT_IMAGE_NAMESPACE,
+    commit_rows,
     dotted,
-    ensure_namespace,
     identifier,
     load_existing,
-    open_or_create,
-    replace_datasets,
-    table_properties,
-    with_retry,
 )
 from iceberg_bioimage.chunks import stream_chunk_index_parquet
 from iceberg_bioimage.errors import InputError
@@ -78,15 +71,9 @@ def publish_image_assets(
     report = report or PublishReport()
     ids = _dataset_ids(results)
     ident = identifier(namespace, IMAGE_ASSETS)
-    data = scan_result_as_arrow_table(results)
-    open_or_create(catalog, ident, IMAGE_ASSETS_SCHEMA)
     check_dataset_uris(catalog, namespace, results, replace=replace)
-
-    def write(transaction: Transaction) -> None:
-        if data.num_rows:
-            transaction.append(data)
-
-    replace_datasets(catalog, ident, IMAGE_ASSETS_SCHEMA, ids, write)
+    data = scan_result_as_arrow_table(results)
+    commit_rows(catalog, ident, IMAGE_ASSETS_SCHEMA, ids, rows=data)
     report.datasets = sorted(set(report.datasets) | set(ids))
     report.add(dotted(ident), data.num_rows)
     return report
@@ -106,36 +93,49 @@ def publish_chunk_index(
     report = report or PublishReport()
     ids = _dataset_ids(results)
     ident = identifier(namespace, CHUNK_INDEX)
-    table = open_or_create(catalog, ident, CHUNK_INDEX_SCHEMA)
-    filesystem, data_dir = _data_folder(table.location())
-    files: list[str] = []
-    rows = 0
-    for result in results:
-        path = f"{data_dir}/dataset_id={quote(result.dataset_id, safe='')}/{uuid.uuid4()}.parquet"
-        filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
-        written = stream_chunk_index_parquet(
-            path, [result], filesystem=filesystem, stat=stat, byte_ranges=byte_ranges
-        )
-        if written:
-            files.append(_location(table.location(), data_dir, path))
-            rows += written
-        else:
-            filesystem.delete_file(path)
-
-    def write(transaction: Transaction) -> None:
-        if files:
-            with _quiet_missing_statistics():
-                transaction.add_files(files, check_duplicate_files=False)
-
+    written = _ChunkFiles(results, stat=stat, byte_ranges=byte_ranges)
     try:
-        replace_datasets(catalog, ident, CHUNK_INDEX_SCHEMA, ids, write)
+        commit_rows(catalog, ident, CHUNK_INDEX_SCHEMA, ids, write_files=written)
     except BaseException:
-        for path in files:  # never committed: nothing refers to them
-            filesystem.delete_file(_strip_scheme(path))
+        written.remove()  # never committed: nothing refers to them
         raise
     report.datasets = sorted(set(report.datasets) | set(ids))
-    report.add(dotted(ident), rows)
+    report.add(dotted(ident), written.rows)
     return report
+
+
+class _ChunkFiles:
+    """Writes one chunk-index data file per dataset under a table location."""
+
+    def __init__(self, results: Sequence[ScanResult], *, stat: bool, byte_ranges: bool) -> None:
+        self.results = results
+        self.options = {"stat": stat, "byte_ranges": byte_ranges}
+        self.rows = 0
+        self.filesystem: Any = None
+        self.paths: list[str] = []
+
+    def __call__(self, table_location: str) -> list[str]:
+        self.filesystem, data_dir = _data_folder(table_location)
+        locations = []
+        for result in self.results:
+            folder = f"{data_dir}/dataset_id={quote(result.dataset_id, safe='')}"
+            path = f"{folder}/{uuid.uuid4()}.parquet"
+            self.filesystem.create_dir(folder, recursive=True)
+            count = stream_chunk_index_parquet(
+                path, [result], filesystem=self.filesystem, **self.options
+            )
+            if count:
+                self.paths.append(path)
+                locations.append(_location(table_location, path))
+                self.rows += count
+            else:
+                self.filesystem.delete_file(path)
+        return locations
+
+    def remove(self) -> None:
+        for path in self.paths:
+            with contextlib.suppress(OSError):
+                self.filesystem.delete_file(path)
 
 
 def deregister_datasets(
@@ -151,7 +151,7 @@ def deregister_datasets(
             continue
         removed = _count(table, dataset_ids)
         if removed:
-            replace_datasets(catalog, ident, schema, list(dataset_ids), lambda _tx: None)
+            commit_rows(catalog, ident, schema, list(dataset_ids))
         report.add(dotted(ident), removed)
     return report
 
@@ -213,7 +213,7 @@ def _data_folder(location: str) -> tuple[Any, str]:
     return filesystem, f"{path.rstrip('/')}/data"
 
 
-def _location(table_location: str, data_dir: str, path: str) -> str:
+def _location(table_location: str, path: str) -> str:
     """The URI of a data file, in the table location's scheme."""
     scheme = table_location.split("://", 1)[0] if "://" in table_location else ""
     if scheme == "file":
@@ -233,25 +233,13 @@ def publish_profile_table(
     """Write a profile table to ``<namespace>.<table_name>``, replacing its rows.
 
     Types Iceberg cannot store are rejected before anything is created; a new
-    table is created together with its rows in one transaction, so a failure
-    leaves no empty table behind.
+    table is created together with its rows in one commit, so a failure leaves
+    no empty table behind.
     """
     data = iceberg_compatible(data)
     ident = identifier(namespace, table_name)
+    commit_rows(catalog, ident, data.schema, [], rows=data, partitioned=False, replace_all=True)
     report = PublishReport()
-    if load_existing(catalog, ident) is None:
-        ensure_namespace(catalog, ident[:-1])
-        try:
-            with catalog.create_table_transaction(
-                ident, schema=data.schema, properties=table_properties(data.schema)
-            ) as transaction:
-                transaction.append(data)
-            report.add(dotted(ident), data.num_rows)
-            return report
-        except TableAlreadyExistsError:
-            pass  # created concurrently: replace its rows below
-    open_or_create(catalog, ident, data.schema, partitioned=False)  # evolves new columns
-    with_retry(lambda: catalog.load_table(ident), lambda fresh: fresh.overwrite(data))
     report.add(dotted(ident), data.num_rows)
     return report
 
@@ -278,22 +266,3 @@ def iceberg_compatible(data: pa.Table) -> pa.Table:
         columns.append(column.cast(arrow_field.type) if column.type != arrow_field.type else column)
         fields.append(arrow_field)
     return pa.table(columns, schema=pa.schema(fields, metadata=data.schema.metadata))
-
-
-class _MissingStatistics(logging.Filter):
-    """pyiceberg logs a line per column without Parquet statistics; the chunk
-    index leaves them out on purpose for its unique string columns."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "statistics missing" not in record.getMessage()
-
-
-@contextmanager
-def _quiet_missing_statistics() -> Iterator[None]:
-    target = logging.getLogger("pyiceberg.io.pyarrow")
-    quiet = _MissingStatistics()
-    target.addFilter(quiet)
-    try:
-        yield
-    finally:
-        target.removeFilter(quiet)

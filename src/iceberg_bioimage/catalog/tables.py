@@ -10,10 +10,12 @@ copy of the table.
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -25,10 +27,10 @@ from pyiceberg.exceptions import (
     NoSuchTableError,
     TableAlreadyExistsError,
 )
-from pyiceberg.expressions import In
+from pyiceberg.expressions import AlwaysTrue, In
 from pyiceberg.table import Table, Transaction
 
-from iceberg_bioimage import __version__
+from iceberg_bioimage._version import __version__
 from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY
 
@@ -71,45 +73,6 @@ def table_properties(schema: pa.Schema) -> dict[str, str]:
     }
 
 
-def open_or_create(
-    catalog: Catalog,
-    ident: tuple[str, ...],
-    schema: pa.Schema,
-    *,
-    partitioned: bool = True,
-    create: bool = True,
-) -> Table:
-    """The table at ``ident``, created from ``schema`` if missing (one commit:
-    schema, ``dataset_id`` partitioning and properties together), and evolved
-    in place when ``schema`` has columns the table lacks."""
-    try:
-        table = catalog.load_table(ident)
-    except NoSuchTableError:
-        if not create:
-            raise
-        table = _create(catalog, ident, schema, partitioned)
-    evolve(table, schema)
-    return table
-
-
-def _create(
-    catalog: Catalog, ident: tuple[str, ...], schema: pa.Schema, partitioned: bool
-) -> Table:
-    ensure_namespace(catalog, ident[:-1])
-    try:
-        with catalog.create_table_transaction(
-            ident, schema=schema, properties=table_properties(schema)
-        ) as transaction:
-            if partitioned and PARTITION_COLUMN in schema.names:
-                with transaction.update_spec() as spec:
-                    spec.add_identity(PARTITION_COLUMN)
-    except TableAlreadyExistsError:
-        pass  # a concurrent writer created it first
-    except CommitFailedException:
-        pass  # the same, seen by catalogs that report it at commit time
-    return catalog.load_table(ident)
-
-
 def evolve(table: Table, schema: pa.Schema) -> None:
     """Add the columns of ``schema`` the table lacks (null for existing rows)."""
     existing = {field.name for field in table.schema().fields}
@@ -128,27 +91,87 @@ def evolve(table: Table, schema: pa.Schema) -> None:
     table.refresh()
 
 
-def replace_datasets(
+def commit_rows(
     catalog: Catalog,
     ident: tuple[str, ...],
     schema: pa.Schema,
     dataset_ids: Sequence[str],
-    write: Callable[[Transaction], None],
-) -> Table:
-    """One commit: delete the rows of ``dataset_ids``, ``write`` the new ones,
-    and record the producer and schema version."""
+    *,
+    rows: pa.Table | None = None,
+    write_files: Callable[[str], list[str]] | None = None,
+    partitioned: bool = True,
+    replace_all: bool = False,
+) -> None:
+    """Replace the rows of ``dataset_ids`` with ``rows`` and/or the data files
+    ``write_files(table_location)`` writes, in one commit.
 
-    def attempt(table: Table) -> Table:
-        transaction = table.transaction()
-        if dataset_ids and table.current_snapshot() is not None:
+    ``replace_all`` replaces every row instead (tables without ``dataset_id``).
+    A missing table is created in that same commit (schema, partitioning,
+    properties and data together), so a failed write leaves no empty table.
+    Files are written once, before the commit; on a lost race or a commit
+    conflict the commit is retried with the same files.
+    """
+    table = load_existing(catalog, ident)
+    paths: list[str] = []
+    if table is None:
+        ensure_namespace(catalog, ident[:-1])
+        creating = catalog.create_table_transaction(
+            ident, schema=schema, properties=table_properties(schema)
+        )
+        if partitioned and PARTITION_COLUMN in schema.names:
+            with creating.update_spec() as spec:
+                spec.add_identity(PARTITION_COLUMN)
+        paths = write_files(creating.table_metadata.location) if write_files else []
+        try:
+            _add(creating, rows, paths)
+            creating.commit_transaction()
+            return
+        except (TableAlreadyExistsError, CommitFailedException):
+            table = catalog.load_table(ident)  # created concurrently: replace below
+    else:
+        evolve(table, schema)
+        paths = write_files(table.location()) if write_files else []
+
+    def attempt(fresh: Table) -> Table:
+        transaction = fresh.transaction()
+        if replace_all and fresh.current_snapshot() is not None:
+            transaction.delete(AlwaysTrue())
+        elif dataset_ids and fresh.current_snapshot() is not None:
             with warnings.catch_warnings():  # a first registration deletes nothing
                 warnings.filterwarnings("ignore", "Delete operation did not match")
                 transaction.delete(In(PARTITION_COLUMN, list(dataset_ids)))
-        write(transaction)
+        _add(transaction, rows, paths)
         transaction.set_properties(table_properties(schema))
         return transaction.commit_transaction()
 
-    return with_retry(lambda: catalog.load_table(ident), attempt)
+    with_retry(lambda: catalog.load_table(ident), attempt)
+
+
+def _add(transaction: Transaction, rows: pa.Table | None, paths: list[str]) -> None:
+    if rows is not None and rows.num_rows:
+        transaction.append(rows)
+    if paths:
+        with _quiet_missing_statistics():
+            transaction.add_files(paths, check_duplicate_files=False)
+
+
+class _MissingStatistics(logging.Filter):
+    """pyiceberg logs a line per column without Parquet statistics; data files
+    may leave them out on purpose (unique string columns)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "statistics missing" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_missing_statistics() -> Iterator[None]:
+    target = logging.getLogger("pyiceberg.io.pyarrow")
+    quiet = _MissingStatistics()
+    target.addFilter(quiet)
+    try:
+        yield
+    finally:
+        target.removeFilter(quiet)
 
 
 def with_retry(load: Callable[[], Any], attempt: Callable[[Any], T]) -> T:

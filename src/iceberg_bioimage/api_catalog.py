@@ -1,0 +1,287 @@
+"""Public catalog functions: register, ingest, publish, deregister, read.
+
+``catalog`` is anything :func:`~iceberg_bioimage.catalog.resolve_catalog`
+accepts: a pyiceberg ``Catalog``, a catalog name, a CytoTable warehouse path,
+or None for the embedded default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.table import Table
+
+from iceberg_bioimage import catalog as cat
+from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
+from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.models import ScanResult, ScanWarning
+from iceberg_bioimage.scan import scan_paths, scan_store
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class RegisterResult:
+    """What a registration did, and where."""
+
+    catalog: str
+    catalog_created: bool
+    namespace: str
+    datasets: list[str]
+    rows: dict[str, int]
+    commits: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "catalog": self.catalog,
+            "catalog_created": self.catalog_created,
+            "namespace": self.namespace,
+            "datasets": self.datasets,
+            "rows": self.rows,
+            "commits": self.commits,
+            "warnings": self.warnings,
+        }
+
+
+def ingest_scan_results_to_warehouse(
+    results: Sequence[ScanResult],
+    catalog: cat.CatalogLike = None,
+    *,
+    namespace: str = DEFAULT_IMAGE_NAMESPACE,
+    publish_chunks: bool = False,
+    replace: bool = False,
+    stat: bool = True,
+    byte_ranges: bool = False,
+    warnings: Iterable[ScanWarning] = (),
+) -> RegisterResult:
+    """Publish scan results: one commit per table whatever their number."""
+    resolved = cat.resolve_catalog(catalog)
+    report = cat.PublishReport()
+    with cat.catalog_errors(f"publishing to {resolved.description}"):
+        cat.publish_image_assets(
+            resolved.catalog, results, namespace=namespace, replace=replace, report=report
+        )
+        if publish_chunks:
+            cat.publish_chunk_index(
+                resolved.catalog,
+                results,
+                namespace=namespace,
+                stat=stat,
+                byte_ranges=byte_ranges,
+                report=report,
+            )
+    return _result(resolved, namespace, report, warnings, results)
+
+
+def ingest_stores_to_warehouse(
+    uris: Iterable[PathLike],
+    catalog: cat.CatalogLike = None,
+    *,
+    namespace: str = DEFAULT_IMAGE_NAMESPACE,
+    publish_chunks: bool = False,
+    replace: bool = False,
+    stat: bool = True,
+    byte_ranges: bool = False,
+) -> RegisterResult:
+    """Scan stores (or folders of stores) and publish them in one commit per table."""
+    scanned = scan_paths(list(uris))
+    if not scanned.results:
+        raise InputError(
+            f"nothing to ingest: {scanned.errors[0] if scanned.errors else 'no stores'}"
+        )
+    return ingest_scan_results_to_warehouse(
+        scanned.results,
+        catalog,
+        namespace=namespace,
+        publish_chunks=publish_chunks,
+        replace=replace,
+        stat=stat,
+        byte_ranges=byte_ranges,
+        warnings=scanned.warnings,
+    )
+
+
+def register_store(
+    uri: PathLike,
+    catalog: cat.CatalogLike = None,
+    *,
+    namespace: str = DEFAULT_IMAGE_NAMESPACE,
+    dataset_id: str | None = None,
+    publish_chunks: bool = False,
+    replace: bool = False,
+    stat: bool = True,
+    byte_ranges: bool = False,
+) -> RegisterResult:
+    """Scan one store and publish it; registering it again replaces its rows."""
+    result = scan_store(uri, dataset_id=dataset_id)
+    return ingest_scan_results_to_warehouse(
+        [result],
+        catalog,
+        namespace=namespace,
+        publish_chunks=publish_chunks,
+        replace=replace,
+        stat=stat,
+        byte_ranges=byte_ranges,
+        warnings=result.warnings,
+    )
+
+
+def register_directory(
+    folder: PathLike, catalog: cat.CatalogLike = None, **options: Any
+) -> RegisterResult:
+    """Every store under ``folder``, scanned concurrently, published together."""
+    if not os.path.isdir(folder):
+        raise InputError(f"{os.fspath(folder)}: no such directory")
+    return ingest_stores_to_warehouse([folder], catalog, **options)
+
+
+def publish_image_assets(
+    results: Sequence[ScanResult],
+    catalog: cat.CatalogLike = None,
+    *,
+    namespace: str = DEFAULT_IMAGE_NAMESPACE,
+    replace: bool = False,
+) -> RegisterResult:
+    """Replace the ``image_assets`` rows of the datasets in ``results``."""
+    return ingest_scan_results_to_warehouse(results, catalog, namespace=namespace, replace=replace)
+
+
+def publish_chunk_index(
+    results: Sequence[ScanResult] | Iterable[PathLike],
+    catalog: cat.CatalogLike = None,
+    *,
+    namespace: str = DEFAULT_IMAGE_NAMESPACE,
+    stat: bool = True,
+    byte_ranges: bool = False,
+) -> RegisterResult:
+    """Replace the ``chunk_index`` rows of the datasets in ``results`` (scan
+    results, or store paths to scan)."""
+    items = list(results)
+    scan_results = [r for r in items if isinstance(r, ScanResult)]
+    if len(scan_results) != len(items):
+        scan_results = list(scan_paths(items).results)  # type: ignore[arg-type]
+    resolved = cat.resolve_catalog(catalog)
+    report = cat.PublishReport()
+    with cat.catalog_errors(f"publishing to {resolved.description}"):
+        cat.publish_chunk_index(
+            resolved.catalog,
+            scan_results,
+            namespace=namespace,
+            stat=stat,
+            byte_ranges=byte_ranges,
+            report=report,
+        )
+    return _result(resolved, namespace, report, (), scan_results)
+
+
+def deregister_store(
+    dataset_id_or_uri: str | PathLike,
+    catalog: cat.CatalogLike = None,
+    *,
+    namespace: str = DEFAULT_IMAGE_NAMESPACE,
+) -> RegisterResult:
+    """Remove a dataset's rows (by dataset id, or by the URI it was scanned from)."""
+    resolved = cat.resolve_catalog(catalog)
+    text = os.fspath(dataset_id_or_uri)
+    with cat.catalog_errors(f"deregistering from {resolved.description}"):
+        ids = [text]
+        if "/" in text or os.path.exists(text):
+            uri = text if "://" in text else Path(text).resolve().as_uri()
+            ids = cat.dataset_ids_for_uri(resolved.catalog, uri, namespace=namespace) or [text]
+        report = cat.deregister_datasets(resolved.catalog, ids, namespace=namespace)
+    if not any(report.rows.values()):
+        raise InputError(f"no dataset '{text}' is registered in {resolved.description}")
+    return _result(resolved, namespace, report, (), ())
+
+
+def register_profile_table(
+    table: pa.Table | PathLike,
+    catalog: cat.CatalogLike = None,
+    *,
+    namespace: str = "profiles",
+    table_name: str | None = None,
+) -> RegisterResult:
+    """Write a profile table (Arrow, or a Parquet / CSV file) to ``profiles.<table>``."""
+    from iceberg_bioimage.profiles.io import read_profile_table, table_name_for
+
+    if isinstance(table, pa.Table):
+        if table_name is None:
+            raise InputError("table_name is required when registering an in-memory table")
+        data = table
+    else:
+        data = read_profile_table(table)
+        table_name = table_name or table_name_for(table)
+    resolved = cat.resolve_catalog(catalog)
+    with cat.catalog_errors(f"publishing to {resolved.description}"):
+        report = cat.publish_profile_table(
+            resolved.catalog, data, table_name=table_name, namespace=namespace
+        )
+    return _result(resolved, namespace, report, (), ())
+
+
+def list_catalog_tables(catalog: cat.CatalogLike = None, namespace: str | None = None) -> list[str]:
+    """Every table of a catalog as ``namespace.table``."""
+    resolved = cat.resolve_catalog(catalog)
+    with cat.catalog_errors(f"listing {resolved.description}"):
+        return cat.list_catalog_tables(resolved.catalog, namespace)
+
+
+def load_catalog_table(catalog: cat.CatalogLike, table_name: str) -> Table:
+    """A pyiceberg ``Table`` by ``namespace.table``."""
+    resolved = cat.resolve_catalog(catalog)
+    with cat.catalog_errors(f"reading {resolved.description}"):
+        return cat.load_catalog_table(resolved.catalog, table_name)
+
+
+def catalog_table_to_arrow(
+    catalog: cat.CatalogLike,
+    table_name: str,
+    *,
+    columns: list[str] | None = None,
+    where: str | None = None,
+    snapshot_id: int | None = None,
+    as_of: datetime | str | None = None,
+) -> pa.Table:
+    """A table's rows as Arrow, with column selection, a row filter and time travel."""
+    resolved = cat.resolve_catalog(catalog)
+    with cat.catalog_errors(f"reading {resolved.description}"):
+        return cat.catalog_table_to_arrow(
+            resolved.catalog,
+            table_name,
+            columns=columns,
+            where=where,
+            snapshot_id=snapshot_id,
+            as_of=as_of,
+        )
+
+
+def catalog_table_history(catalog: cat.CatalogLike, table_name: str) -> list[dict[str, Any]]:
+    resolved = cat.resolve_catalog(catalog)
+    with cat.catalog_errors(f"reading {resolved.description}"):
+        return cat.table_history(resolved.catalog, table_name)
+
+
+def _result(
+    resolved: cat.ResolvedCatalog,
+    namespace: str,
+    report: cat.PublishReport,
+    warnings: Iterable[ScanWarning],
+    results: Iterable[ScanResult],
+) -> RegisterResult:
+    notes = [str(w) for w in warnings] or [str(w) for r in results for w in r.warnings]
+    return RegisterResult(
+        catalog=resolved.description,
+        catalog_created=resolved.created,
+        namespace=namespace,
+        datasets=report.datasets,
+        rows=report.rows,
+        commits=report.commits,
+        warnings=notes,
+    )

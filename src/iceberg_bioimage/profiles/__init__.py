@@ -1,0 +1,1 @@
+"""Profile tables: reading them, the join contract, aliases and joins."""
