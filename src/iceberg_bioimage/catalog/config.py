@@ -88,7 +88,7 @@ def _load_named(name: str, properties: dict[str, str]) -> Catalog:
     from pyiceberg.catalog import load_catalog
 
     try:
-        return load_catalog(name, **properties)
+        return load_catalog(name, **(_environment_properties(name) | properties))
     except (ValueError, KeyError, NotImplementedError) as error:
         raise CatalogError(
             f"cannot load catalog '{name}': {error} (define it in .pyiceberg.yaml, "
@@ -96,6 +96,17 @@ def _load_named(name: str, properties: dict[str, str]) -> Catalog:
         ) from None
     except Exception as error:  # drivers raise their own types for unreachable servers
         raise CatalogError(f"cannot reach catalog '{name}': {_first_line(error)}") from None
+
+
+def _environment_properties(name: str) -> dict[str, str]:
+    """``PYICEBERG_CATALOG__<NAME>__<KEY>`` variables as catalog properties, read
+    now (pyiceberg reads its environment only once, when it is imported)."""
+    prefix = f"PYICEBERG_CATALOG__{name.upper()}__"
+    return {
+        key[len(prefix) :].lower().replace("__", ".").replace("_", "-"): value
+        for key, value in os.environ.items()
+        if key.startswith(prefix)
+    }
 
 
 def _embedded() -> ResolvedCatalog:
@@ -152,6 +163,13 @@ def catalog_errors(what: str) -> Iterator[None]:
         raise CatalogError(f"{what}: catalog unreachable ({_first_line(error)})") from None
     except OSError as error:
         raise CatalogError(f"{what}: {_first_line(error)}") from None
+    except ValueError as error:
+        if "hierarchical namespaces are not supported" in str(error):
+            raise CatalogError(
+                f"{what}: this catalog does not support nested namespaces; "
+                "use a single-level one (e.g. bioimage_cytotable instead of bioimage.cytotable)"
+            ) from None
+        raise
     except Exception as error:
         if type(error).__module__.split(".")[0] in (
             "sqlalchemy",
