@@ -6,14 +6,15 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-import writers
 from pyiceberg.catalog.sql import SqlCatalog
 
 import iceberg_bioimage as ib
+import writers
 from iceberg_bioimage.catalog import CatalogError, DatasetConflictError, resolve_catalog
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.errors import InputError
@@ -70,25 +71,34 @@ def test_changed_store_is_replaced_in_one_atomic_commit(home: Path, plate: Path)
     # the replacement is one commit: every intermediate snapshot of it still shows the
     # old rows or the new ones, never an empty dataset
     after = snapshots[snapshots.index(before) + 1 :]
-    counts = [ib.catalog_table_to_arrow(None, "images.image_assets", snapshot_id=s).num_rows for s in after]
+    counts = [
+        ib.catalog_table_to_arrow(None, "images.image_assets", snapshot_id=s).num_rows
+        for s in after
+    ]
     assert counts[-1] == 5 and table.current_snapshot().snapshot_id == after[-1]
     assert ib.catalog_table_to_arrow(None, "images.image_assets", snapshot_id=before).num_rows == 9
 
 
-def test_same_dataset_id_from_another_uri_is_an_error_naming_both(home: Path, tmp_path: Path) -> None:
+def test_same_dataset_id_from_another_uri_is_an_error_naming_both(
+    home: Path, tmp_path: Path
+) -> None:
     a = writers.write_single_image(tmp_path / "a" / "img.ome.zarr", version="0.5")
     b = writers.write_single_image(tmp_path / "b" / "img.ome.zarr", version="0.5")
     ib.register_store(a)
     with pytest.raises(DatasetConflictError) as raised:
         ib.register_store(b)
-    assert str(a.resolve().as_uri()) in str(raised.value) and str(b.resolve().as_uri()) in str(raised.value)
+    assert str(a.resolve().as_uri()) in str(raised.value) and str(b.resolve().as_uri()) in str(
+        raised.value
+    )
     ib.register_store(b, replace=True)
     uris = set(_rows("images.image_assets").column("dataset_uri").to_pylist())
     assert uris == {b.resolve().as_uri()}
 
 
 def test_ingest_many_stores_is_one_commit_per_table(home: Path, tmp_path: Path) -> None:
-    stores = [writers.write_single_image(tmp_path / f"s{i}.ome.zarr", version="0.4") for i in range(5)]
+    stores = [
+        writers.write_single_image(tmp_path / f"s{i}.ome.zarr", version="0.4") for i in range(5)
+    ]
     result = ib.ingest_stores_to_warehouse(stores, publish_chunks=True)
     assert result.commits == {"images.image_assets": 1, "images.chunk_index": 1}
     assert len(ib.catalog_table_history(None, "images.image_assets")) == 1
@@ -114,7 +124,10 @@ def test_register_directory_and_deregister(home: Path, tmp_path: Path) -> None:
 def test_reads_filter_columns_and_time_travel(home: Path, plate: Path) -> None:
     ib.register_store(plate)
     data = ib.catalog_table_to_arrow(
-        None, "images.image_assets", columns=["image_id", "well_id"], where="well_id = 'A02' AND site_id = 1"
+        None,
+        "images.image_assets",
+        columns=["image_id", "well_id"],
+        where="well_id = 'A02' AND site_id = 1",
     )
     assert data.to_pylist() == [{"image_id": "test-plate/A02/1", "well_id": "A02"}]
     first = ib.load_catalog_table(None, "images.image_assets").current_snapshot()
@@ -122,9 +135,9 @@ def test_reads_filter_columns_and_time_travel(home: Path, plate: Path) -> None:
     ib.deregister_store("plate")
     assert _rows("images.image_assets").num_rows == 0
     as_of = first.timestamp_ms / 1000
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    then = datetime.fromtimestamp(as_of, timezone.utc)
+    then = datetime.fromtimestamp(as_of, UTC)
     assert ib.catalog_table_to_arrow(None, "images.image_assets", as_of=then).num_rows == 9
     with pytest.raises(InputError, match="no column"):
         ib.catalog_table_to_arrow(None, "images.image_assets", columns=["nope"])
@@ -142,7 +155,9 @@ def test_schema_evolution_adds_new_columns(home: Path, plate: Path) -> None:
 
 
 def test_any_pyiceberg_catalog_object_and_custom_namespace(tmp_path: Path, plate: Path) -> None:
-    catalog = SqlCatalog("mine", uri=f"sqlite:///{tmp_path}/c.db", warehouse=(tmp_path / "wh").as_uri())
+    catalog = SqlCatalog(
+        "mine", uri=f"sqlite:///{tmp_path}/c.db", warehouse=(tmp_path / "wh").as_uri()
+    )
     ib.register_store(plate, catalog, namespace="bioimage_cytotable", publish_chunks=True)
     assert ib.list_catalog_tables(catalog) == [
         "bioimage_cytotable.chunk_index",
@@ -154,7 +169,9 @@ def test_any_pyiceberg_catalog_object_and_custom_namespace(tmp_path: Path, plate
     assert "bioimage.cytotable" not in str(ib.list_catalog_tables(catalog))
 
 
-def test_catalog_by_name_from_environment(tmp_path: Path, plate: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_by_name_from_environment(
+    tmp_path: Path, plate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PYICEBERG_CATALOG__LAB__TYPE", "sql")
     monkeypatch.setenv("PYICEBERG_CATALOG__LAB__URI", f"sqlite:///{tmp_path}/lab.db")
     monkeypatch.setenv("PYICEBERG_CATALOG__LAB__WAREHOUSE", (tmp_path / "lab").as_uri())
@@ -163,15 +180,23 @@ def test_catalog_by_name_from_environment(tmp_path: Path, plate: Path, monkeypat
 
 
 def test_catalog_by_properties_on_the_command_line(tmp_path: Path, plate: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    args = ["--catalog-uri", f"sqlite:///{tmp_path}/p.db", "--warehouse", (tmp_path / "w").as_uri(),
-            "--catalog-property", "type=sql"]
+    args = [
+        "--catalog-uri",
+        f"sqlite:///{tmp_path}/p.db",
+        "--warehouse",
+        (tmp_path / "w").as_uri(),
+        "--catalog-property",
+        "type=sql",
+    ]
     assert main(["register", str(plate), *args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == {"images.image_assets": 9}
     assert main(["catalog", "tables", *args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["tables"] == ["images.image_assets"]
 
 
-def test_unknown_catalog_and_missing_table_are_one_line_exit_2(home: Path, plate: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_catalog_and_missing_table_are_one_line_exit_2(
+    home: Path, plate: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
     assert main(["register", str(plate), "--catalog", "nosuch"]) == 2
     assert main(["catalog", "show", "images.nope"]) == 2
     assert main(["catalog", "show", "nodots"]) == 2
@@ -182,7 +207,16 @@ def test_unknown_catalog_and_missing_table_are_one_line_exit_2(home: Path, plate
 
 
 def test_unreachable_catalog_is_one_line(tmp_path: Path, plate: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    code = main(["register", str(plate), "--catalog-uri", "http://127.0.0.1:9", "--catalog-property", "type=rest"])
+    code = main(
+        [
+            "register",
+            str(plate),
+            "--catalog-uri",
+            "http://127.0.0.1:9",
+            "--catalog-property",
+            "type=rest",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
@@ -192,7 +226,9 @@ def test_profile_tables(home: Path, tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     path = tmp_path / "Cells.parquet"
-    pq.write_table(pa.table({"Metadata_Plate": ["p"], "Cells_Area": [1.5], "empty": pa.nulls(1)}), path)
+    pq.write_table(
+        pa.table({"Metadata_Plate": ["p"], "Cells_Area": [1.5], "empty": pa.nulls(1)}), path
+    )
     result = ib.register_profile_table(path)
     assert result.rows == {"profiles.cells": 1}
     ib.register_profile_table(path)
@@ -200,7 +236,9 @@ def test_profile_tables(home: Path, tmp_path: Path) -> None:
     assert data.num_rows == 1 and data.schema.field("empty").type == pa.string()
 
 
-def test_profile_table_with_unsupported_types_leaves_nothing_behind(home: Path, tmp_path: Path) -> None:
+def test_profile_table_with_unsupported_types_leaves_nothing_behind(
+    home: Path, tmp_path: Path
+) -> None:
     bad = pa.table({"ok": [1], "when": pa.array([1], pa.duration("s"))})
     with pytest.raises(InputError, match="column 'when'"):
         ib.register_profile_table(bad, table_name="bad")
@@ -212,7 +250,10 @@ def test_cli_register_and_show(home: Path, plate: Path, capsys) -> None:  # type
     assert main(["register", str(plate), "--publish-chunks", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["commits"] == {"images.image_assets": 1, "images.chunk_index": 1}
-    assert main(["catalog", "show", "images.image_assets", "--where", "well_id = 'B01'", "--json"]) == 0
+    assert (
+        main(["catalog", "show", "images.image_assets", "--where", "well_id = 'B01'", "--json"])
+        == 0
+    )
     shown = json.loads(capsys.readouterr().out)
     assert shown["rows"] == 2 and {r["site_id"] for r in shown["data"]} == {0, 1}
     assert main(["catalog", "history", "images.image_assets", "--json"]) == 0
@@ -227,11 +268,15 @@ ib.register_store(sys.argv[1], publish_chunks=True)
 
 
 def test_concurrent_writers_lose_no_rows(home: Path, tmp_path: Path) -> None:
-    stores = [writers.write_single_image(tmp_path / f"c{i}.ome.zarr", version="0.5") for i in range(4)]
+    stores = [
+        writers.write_single_image(tmp_path / f"c{i}.ome.zarr", version="0.5") for i in range(4)
+    ]
     ib.register_store(stores[0])  # the tables exist; the writers race on commits
     env = {**__import__("os").environ, "ICEBERG_BIOIMAGE_HOME": str(home)}
     workers = [
-        subprocess.Popen([sys.executable, "-c", _WRITER, str(s)], env=env, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(s)], env=env, stderr=subprocess.PIPE, text=True
+        )
         for s in stores
     ]
     for worker in workers:
