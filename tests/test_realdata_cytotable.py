@@ -1,0 +1,102 @@
+"""The real CytoTable 1.2.6 Iceberg warehouse (ExampleHuman) in ../shared/data.
+
+It was written under /data/cytotable/..., so opening a copy also proves that a
+moved warehouse still opens. When CYTOTABLE_PYTHON names an interpreter with
+CytoTable installed (CI sets one up; CytoTable 1.2.6 needs pyiceberg < 0.12),
+CytoTable's own readers must list and read the tables we ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import iceberg_bioimage as ib
+from iceberg_bioimage.cli import main
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture
+def warehouse(shared_data: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "examplehuman_warehouse"
+    shutil.copytree(shared_data / "cytotable_examplehuman_warehouse", copy)
+    return copy
+
+
+def test_moved_warehouse_opens_and_reads(warehouse: Path) -> None:
+    assert ib.list_catalog_tables(warehouse) == [
+        "images.image_crops",
+        "images.source_images",
+        "profiles.joined_profiles",
+    ]
+    counts = {
+        t: ib.catalog_table_to_arrow(warehouse, t).num_rows
+        for t in ib.list_catalog_tables(warehouse)
+    }
+    assert counts == {
+        "images.image_crops": 867,
+        "images.source_images": 3,
+        "profiles.joined_profiles": 289,
+    }
+    crops = ib.catalog_table_to_arrow(warehouse, "images.image_crops")
+    assert any(str(t).startswith("struct") for t in crops.schema.types)  # OME-Arrow payloads
+
+
+def test_ingest_into_the_warehouse_registers_tables(warehouse: Path, shared_data: Path) -> None:
+    assert (
+        main(
+            [
+                "register",
+                str(shared_data / "cytotable_examplehuman"),
+                "--catalog",
+                str(warehouse),
+                "--publish-chunks",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    registry = json.loads((warehouse / "warehouse" / "catalog.json").read_text())
+    assert {"images.image_assets", "images.chunk_index"} <= set(registry["tables"])
+    assert registry["views"]["profiles.profile_with_images"]["kind"] == "profile_with_images"
+    location = registry["tables"]["images.image_assets"]
+    assert location.startswith(warehouse.resolve().as_uri())
+    assets = ib.catalog_table_to_arrow(warehouse, "images.image_assets")
+    assert assets.num_rows == 3 and set(assets.column("dataset_id").to_pylist()) == {
+        "cytotable_examplehuman"
+    }
+    assert ib.catalog_table_to_arrow(warehouse, "profiles.joined_profiles").num_rows == 289
+
+
+@pytest.mark.skipif(not os.environ.get("CYTOTABLE_PYTHON"), reason="CYTOTABLE_PYTHON is not set")
+def test_cytotable_reads_what_we_ingest(warehouse: Path, tmp_path: Path) -> None:
+    store = tmp_path / "plate.ome.zarr"
+    import writers
+
+    writers.write_plate(store, version="0.5", rows="A", columns=("1",), fields=2)
+    ib.register_store(store, warehouse, publish_chunks=True)
+    code = (
+        "import sys, json, cytotable\n"
+        "names = cytotable.list_iceberg_tables(sys.argv[1])\n"
+        "assets = cytotable.read_iceberg_table(sys.argv[1], 'images.image_assets')\n"
+        "chunks = cytotable.read_iceberg_table(sys.argv[1], 'images.chunk_index')\n"
+        "print(json.dumps({'names': names, 'assets': sorted(assets['image_id']), 'chunks': len(chunks)}))\n"
+    )
+    done = subprocess.run(
+        [os.environ["CYTOTABLE_PYTHON"], "-c", code, str(warehouse)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"images.image_assets", "images.chunk_index"} <= set(seen["names"])
+    assert seen["assets"] == sorted(
+        ib.catalog_table_to_arrow(warehouse, "images.image_assets").column("image_id").to_pylist()
+    )
+    assert seen["chunks"] == ib.catalog_table_to_arrow(warehouse, "images.chunk_index").num_rows > 0
