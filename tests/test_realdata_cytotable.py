@@ -86,7 +86,8 @@ def test_cytotable_reads_what_we_ingest(warehouse: Path, tmp_path: Path) -> None
         "names = cytotable.list_iceberg_tables(sys.argv[1])\n"
         "assets = cytotable.read_iceberg_table(sys.argv[1], 'images.image_assets')\n"
         "chunks = cytotable.read_iceberg_table(sys.argv[1], 'images.chunk_index')\n"
-        "print(json.dumps({'names': names, 'assets': sorted(assets['image_id']), 'chunks': len(chunks)}))\n"
+        "seen = {'names': names, 'assets': sorted(assets['image_id']), 'chunks': len(chunks)}\n"
+        "print(json.dumps(seen))\n"
     )
     done = subprocess.run(
         [os.environ["CYTOTABLE_PYTHON"], "-c", code, str(warehouse)],
