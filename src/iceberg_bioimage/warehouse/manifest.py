@@ -1,0 +1,176 @@
+"""``warehouse_manifest.json``: what every table is, read and written in one place."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from iceberg_bioimage._version import __version__
+from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.warehouse.spec import (
+    MANIFEST_FILE,
+    SPEC_VERSION,
+    SUPPORTED_MAJORS,
+    parse_semver,
+)
+
+PRODUCER = {"name": "iceberg-bioimage", "version": __version__}
+
+
+class ManifestError(InputError):
+    """A manifest that cannot be read or interpreted."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """One table of the warehouse, as the manifest describes it after a write."""
+
+    table_name: str  # <namespace>.<table>
+    role: str
+    format: str
+    join_keys: tuple[str, ...]
+    columns: tuple[Column, ...]
+    row_count: int
+    files: tuple[str, ...]  # part files, relative to the warehouse root
+    profile_level: str | None = None
+    compartment: str | None = None
+    role_description: str | None = None
+    source_type: str | None = None
+    source_ref: str | None = None
+    producer: dict[str, str] = field(default_factory=lambda: dict(PRODUCER))
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        return self.table_name.rsplit(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.table_name.rsplit(".", 1)[-1]
+
+    @property
+    def path(self) -> str:
+        """The folder the specification maps the identifier to."""
+        return f"{self.namespace}/{self.name}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["join_keys"] = list(self.join_keys)
+        data["columns"] = [asdict(c) for c in self.columns]
+        data["files"] = list(self.files)
+        data["path"] = self.path
+        data["namespace"] = self.namespace
+        return {k: v for k, v in data.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableEntry:
+        columns = tuple(
+            Column(str(c.get("name")), str(c.get("type")))
+            for c in data.get("columns") or []
+            if isinstance(c, dict)
+        )
+        return cls(
+            table_name=str(data.get("table_name", "")),
+            role=str(data.get("role", "")),
+            format=str(data.get("format", "")),
+            join_keys=tuple(str(k) for k in data.get("join_keys") or []),
+            columns=columns,
+            row_count=int(data.get("row_count") or 0),
+            files=tuple(str(f) for f in data.get("files") or []),
+            profile_level=data.get("profile_level"),
+            compartment=data.get("compartment"),
+            role_description=data.get("role_description"),
+            source_type=data.get("source_type"),
+            source_ref=data.get("source_ref"),
+            producer=dict(data.get("producer") or {}),
+            created_at=data.get("created_at"),
+            updated_at=data.get("updated_at"),
+        )
+
+    def updated(self, **changes: Any) -> TableEntry:
+        return replace(self, **changes, updated_at=now())
+
+
+@dataclass(frozen=True)
+class Manifest:
+    warehouse_spec_version: str
+    tables: tuple[TableEntry, ...] = ()
+    producer: dict[str, str] = field(default_factory=lambda: dict(PRODUCER))
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    def entry(self, table_name: str) -> TableEntry | None:
+        return next((t for t in self.tables if t.table_name == table_name), None)
+
+    def with_entry(self, entry: TableEntry) -> Manifest:
+        others = tuple(t for t in self.tables if t.table_name != entry.table_name)
+        tables = tuple(sorted((*others, entry), key=lambda t: t.table_name))
+        return replace(self, tables=tables, updated_at=now(), producer=dict(PRODUCER))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "warehouse_spec_version": self.warehouse_spec_version,
+            "producer": self.producer,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "tables": [t.to_dict() for t in self.tables],
+        }
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_manifest() -> Manifest:
+    stamp = now()
+    return Manifest(SPEC_VERSION, created_at=stamp, updated_at=stamp)
+
+
+def read_manifest_json(root: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest document as JSON, without interpreting it."""
+    path = Path(root) / MANIFEST_FILE
+    if not path.is_file():
+        raise ManifestError(f"{root}: no {MANIFEST_FILE} (not a Cytomining warehouse root)")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ManifestError(f"{path}: unreadable manifest ({error})") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: the manifest is not a JSON object")
+    return data
+
+
+def load_warehouse_manifest(root: str | os.PathLike[str]) -> Manifest:
+    """Read a warehouse manifest, failing fast on a major version we cannot read."""
+    data = read_manifest_json(root)
+    version = data.get("warehouse_spec_version")
+    parsed = parse_semver(version)
+    if parsed is None:
+        raise ManifestError(f"{root}: warehouse_spec_version {version!r} is not MAJOR.MINOR.PATCH")
+    if parsed[0] not in SUPPORTED_MAJORS:
+        raise ManifestError(
+            f"{root}: warehouse spec major version {parsed[0]} is not supported "
+            f"(this reader understands {', '.join(str(m) for m in SUPPORTED_MAJORS)}.x); "
+            "upgrade iceberg-bioimage"
+        )
+    tables = data.get("tables") or []
+    if not isinstance(tables, list):
+        raise ManifestError(f"{root}: manifest 'tables' is not a list")
+    return Manifest(
+        warehouse_spec_version=str(version),
+        tables=tuple(TableEntry.from_dict(t) for t in tables if isinstance(t, dict)),
+        producer=dict(data.get("producer") or {}),
+        created_at=data.get("created_at"),
+        updated_at=data.get("updated_at"),
+    )
