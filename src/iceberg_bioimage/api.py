@@ -25,9 +25,18 @@ from iceberg_bioimage.api_catalog import (
     register_profile_table,
     register_store,
 )
+from iceberg_bioimage.api_profiles import (
+    join_catalog_image_assets_with_profiles,
+    join_image_assets_with_profiles,
+    join_profiles_with_scan_result,
+    join_profiles_with_store,
+    validate_microscopy_profile_table,
+)
 from iceberg_bioimage.chunks import scan_result_to_chunk_index, write_chunk_index_parquet
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
+from iceberg_bioimage.profiles.contract import load_profile_column_aliases
+from iceberg_bioimage.profiles.validate import validate_microscopy_profile_columns
 from iceberg_bioimage.samples import write_sample_plate
 from iceberg_bioimage.scan import scan_directory, scan_paths, scan_store
 from iceberg_bioimage.tables import image_assets_table, scan_result_as_arrow_table
@@ -42,8 +51,13 @@ __all__ = [
     "image_assets_table",
     "ingest_scan_results_to_warehouse",
     "ingest_stores_to_warehouse",
+    "join_catalog_image_assets_with_profiles",
+    "join_image_assets_with_profiles",
+    "join_profiles_with_scan_result",
+    "join_profiles_with_store",
     "list_catalog_tables",
     "load_catalog_table",
+    "load_profile_column_aliases",
     "publish_chunk_index",
     "publish_image_assets",
     "register_directory",
@@ -58,6 +72,8 @@ __all__ = [
     "scan_store",
     "summarize_scan_result",
     "summarize_store",
+    "validate_microscopy_profile_columns",
+    "validate_microscopy_profile_table",
     "write_chunk_index_parquet",
     "write_image_assets_parquet",
 ]

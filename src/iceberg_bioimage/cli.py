@@ -15,9 +15,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from iceberg_bioimage import api
+from iceberg_bioimage import api, cli_catalog, cli_profiles
 from iceberg_bioimage._version import __version__
-from iceberg_bioimage.cli_catalog import register_commands
 from iceberg_bioimage.cli_common import (
     EXIT_INPUT,
     EXIT_OK,
@@ -239,7 +238,8 @@ def _shape(shape: tuple[int, ...] | None) -> str:
     return "" if shape is None else "(" + ", ".join(str(n) for n in shape) + ")"
 
 
-register_commands(app)
+cli_catalog.register_commands(app)
+cli_profiles.register_commands(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,113 @@
+"""CLI commands for profile tables: contract validation and joins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow.parquet as pq
+import typer
+
+from iceberg_bioimage import api
+from iceberg_bioimage.api_profiles import as_table
+from iceberg_bioimage.cli_common import (
+    EXIT_INVALID,
+    JsonOption,
+    err,
+    note,
+    out,
+    print_json,
+    state,
+)
+from iceberg_bioimage.io.atomic import write_atomically
+
+AliasesOption = Annotated[
+    Path | None,
+    typer.Option("--aliases", help="TOML file with a [microscopy.aliases] table."),
+]
+ProfileDatasetOption = Annotated[
+    str | None,
+    typer.Option("--profile-dataset-id", help="Dataset id for profile rows that carry none."),
+]
+SqliteTableOption = Annotated[
+    str | None, typer.Option("--sqlite-table", help="Table to read from a SQLite file.")
+]
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("validate-contract")(validate_contract)
+    app.command("join-profiles")(join_profiles)
+
+
+def validate_contract(
+    table: Annotated[str, typer.Argument(help="Profile table: Parquet, CSV(.gz), TSV or SQLite.")],
+    profile_dataset_id: ProfileDatasetOption = None,
+    aliases: AliasesOption = None,
+    sqlite_table: SqliteTableOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a profile table against the microscopy join contract.
+
+    Reports each key, the column it resolved to (or why not) and the join
+    strategy. Exit 0 valid, 1 invalid, 2 unreadable input.
+
+    Example: iceberg-bioimage validate-contract Cells.parquet --profile-dataset-id exp1
+    """
+    report = api.validate_microscopy_profile_table(
+        table, alias_map=aliases, profile_dataset_id=profile_dataset_id, sqlite_table=sqlite_table
+    )
+    if as_json:
+        print_json(report.to_dict())
+    elif not state.quiet:
+        for key, resolution in report.keys.items():
+            column = resolution.column or "-"
+            out.print(f"{key:<11} {column:<32} {resolution.reason}", markup=False)
+        if report.files.names:
+            out.print(f"file names  {', '.join(report.files.names.values())}", markup=False)
+        verdict = (
+            f"valid: join by {report.strategy}" if report.valid else "invalid: no join strategy"
+        )
+        out.print(verdict, markup=False)
+        if report.missing_required:
+            note(f"missing required keys: {', '.join(report.missing_required)}")
+    if not report.valid:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def join_profiles(
+    store: Annotated[str, typer.Argument(help="A store, or a folder of stores / TIFFs.")],
+    profiles: Annotated[
+        str, typer.Argument(help="Profile table: Parquet, CSV(.gz), TSV or SQLite.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Joined table (Parquet).")],
+    how: Annotated[
+        str, typer.Option("--how", help="left keeps unmatched rows; inner drops them.")
+    ] = "left",
+    profile_dataset_id: ProfileDatasetOption = None,
+    aliases: AliasesOption = None,
+    sqlite_table: SqliteTableOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Join a profile table to the images of a store; report what matched.
+
+    Example: iceberg-bioimage join-profiles plate.ome.zarr Cells.parquet -o joined.parquet
+    """
+    table = as_table(profiles, sqlite_table=sqlite_table)
+    result = api.join_profiles_with_store(
+        store, table, how=how, alias_map=aliases, profile_dataset_id=profile_dataset_id
+    )
+    path = write_atomically(output, lambda staging: pq.write_table(result.table, staging))
+    report = result.report.to_dict() | {"output": str(path)}
+    if as_json:
+        print_json(report)
+    elif not state.quiet:
+        r = result.report
+        out.print(
+            f"joined by {r.strategy}: {r.matched_rows} of {r.profile_rows} profile rows matched, "
+            f"{r.unmatched_profile_rows} unmatched ({'dropped' if how == 'inner' else 'kept'}), "
+            f"{r.unmatched_images} of {r.image_rows} images unmatched",
+            markup=False,
+        )
+        err.print(f"wrote {result.table.num_rows} rows to {path}", markup=False)
+        for warning in r.warnings:
+            err.print(f"warning: {warning}", markup=False)
