@@ -32,7 +32,19 @@ from iceberg_bioimage.api_profiles import (
     join_profiles_with_store,
     validate_microscopy_profile_table,
 )
+from iceberg_bioimage.api_warehouse import (
+    export_catalog_to_cytomining_warehouse,
+    export_profiles_to_cytomining_warehouse,
+    export_scan_result_to_cytomining_warehouse,
+    export_store_to_cytomining_warehouse,
+    export_table_to_cytomining_warehouse,
+)
 from iceberg_bioimage.chunks import scan_result_to_chunk_index, write_chunk_index_parquet
+from iceberg_bioimage.duckdb_views import (
+    attach_warehouse,
+    create_duckdb_connection,
+    query_metadata_table,
+)
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
 from iceberg_bioimage.profiles.contract import load_profile_column_aliases
@@ -40,14 +52,28 @@ from iceberg_bioimage.profiles.validate import validate_microscopy_profile_colum
 from iceberg_bioimage.samples import write_sample_plate
 from iceberg_bioimage.scan import scan_directory, scan_paths, scan_store
 from iceberg_bioimage.tables import image_assets_table, scan_result_as_arrow_table
+from iceberg_bioimage.warehouse import (
+    load_warehouse_manifest,
+    open_warehouse,
+    validate_warehouse,
+)
+from iceberg_bioimage.warehouse.exports import ExportResult
 
 # The public functions; the package re-exports exactly these.
 __all__ = [
+    "ExportResult",
     "RegisterResult",
+    "attach_warehouse",
     "catalog_table_history",
     "catalog_table_to_arrow",
     "chunk_index_table",
+    "create_duckdb_connection",
     "deregister_store",
+    "export_catalog_to_cytomining_warehouse",
+    "export_profiles_to_cytomining_warehouse",
+    "export_scan_result_to_cytomining_warehouse",
+    "export_store_to_cytomining_warehouse",
+    "export_table_to_cytomining_warehouse",
     "image_assets_table",
     "ingest_scan_results_to_warehouse",
     "ingest_stores_to_warehouse",
@@ -58,8 +84,11 @@ __all__ = [
     "list_catalog_tables",
     "load_catalog_table",
     "load_profile_column_aliases",
+    "load_warehouse_manifest",
+    "open_warehouse",
     "publish_chunk_index",
     "publish_image_assets",
+    "query_metadata_table",
     "register_directory",
     "register_profile_table",
     "register_store",
@@ -74,6 +103,7 @@ __all__ = [
     "summarize_store",
     "validate_microscopy_profile_columns",
     "validate_microscopy_profile_table",
+    "validate_warehouse",
     "write_chunk_index_parquet",
     "write_image_assets_parquet",
 ]

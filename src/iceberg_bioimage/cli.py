@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from iceberg_bioimage import api, cli_catalog, cli_profiles
+from iceberg_bioimage import api, cli_catalog, cli_profiles, cli_warehouse
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.cli_common import (
     EXIT_INPUT,
@@ -240,6 +240,7 @@ def _shape(shape: tuple[int, ...] | None) -> str:
 
 cli_catalog.register_commands(app)
 cli_profiles.register_commands(app)
+cli_warehouse.register_commands(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,248 @@
+"""Public warehouse functions: exports to Cytomining warehouse roots and their checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from iceberg_bioimage import catalog as cat
+from iceberg_bioimage.api_profiles import Aliases, TableLike, as_table, resolve_aliases
+from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
+from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.models import ScanResult
+from iceberg_bioimage.profiles.io import table_name_for
+from iceberg_bioimage.scan import scan_paths, scan_store
+from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
+from iceberg_bioimage.warehouse import exports, spec
+from iceberg_bioimage.warehouse.exports import ExportResult
+from iceberg_bioimage.warehouse.writer import TableWrite, write_tables
+
+PathLike = str | os.PathLike[str]
+
+
+def export_scan_result_to_cytomining_warehouse(
+    result: ScanResult | Sequence[ScanResult],
+    warehouse_root: PathLike,
+    *,
+    profiles: TableLike | None = None,
+    profile_dataset_id: str | None = None,
+    alias_map: Aliases = None,
+    mode: str = "overwrite",
+    include_chunks: bool = True,
+    how: str = "left",
+    profile_level: str | None = None,
+    compartment: str | None = None,
+) -> ExportResult:
+    """Write ``images.image_assets``, ``images.chunk_index`` and, given profiles,
+    ``profiles.joined_profiles`` (one transaction)."""
+    results = [result] if isinstance(result, ScanResult) else list(result)
+    return exports.export_scan_results(
+        results,
+        warehouse_root,
+        profiles=as_table(profiles) if profiles is not None else None,
+        profile_dataset_id=profile_dataset_id,
+        alias_map=resolve_aliases(alias_map),
+        mode=mode,
+        include_chunks=include_chunks,
+        how=how,
+        profile_level=profile_level,
+        compartment=compartment,
+    )
+
+
+def export_store_to_cytomining_warehouse(
+    store: PathLike | Iterable[PathLike],
+    warehouse_root: PathLike,
+    *,
+    dataset_id: str | None = None,
+    **options: Any,
+) -> ExportResult:
+    """Scan a store (or stores, or folders of them) and export it to a warehouse root."""
+    if isinstance(store, (str, os.PathLike)) and dataset_id is not None:
+        results = [scan_store(store, dataset_id=dataset_id)]
+    else:
+        uris = [store] if isinstance(store, (str, os.PathLike)) else list(store)
+        scanned = scan_paths(uris)
+        if not scanned.results:
+            raise InputError(
+                f"nothing to export: {scanned.errors[0] if scanned.errors else 'no stores'}"
+            )
+        results = list(scanned.results)
+    exported = export_scan_result_to_cytomining_warehouse(results, warehouse_root, **options)
+    exported.warnings += [str(w) for r in results for w in r.warnings]
+    return exported
+
+
+def export_catalog_to_cytomining_warehouse(
+    catalog: cat.CatalogLike,
+    namespace: str = DEFAULT_IMAGE_NAMESPACE,
+    warehouse_root: PathLike = "warehouse-root",
+    *,
+    profiles: TableLike | None = None,
+    profile_dataset_id: str | None = None,
+    alias_map: Aliases = None,
+    mode: str = "overwrite",
+    include_chunks: bool = True,
+    include_other_tables: bool = True,
+    how: str = "left",
+    profile_level: str | None = None,
+    compartment: str | None = None,
+) -> ExportResult:
+    """Materialise a catalog's image tables (``<namespace>.image_assets`` /
+    ``chunk_index``) and, with ``include_other_tables``, its other tables in
+    the canonical namespaces (a CytoTable warehouse's ``profiles.joined_profiles``,
+    ``images.image_crops``, ``images.source_images``) into a warehouse root."""
+    resolved = cat.resolve_catalog(catalog)
+    profile_table = as_table(profiles) if profiles is not None else None
+    with cat.catalog_errors(f"reading {resolved.description}"):
+        names = cat.list_catalog_tables(resolved.catalog)
+        image_table = f"{namespace}.image_assets"
+        assets = (
+            cat.catalog_table_to_arrow(resolved.catalog, image_table)
+            if image_table in names
+            else IMAGE_ASSETS_SCHEMA.empty_table()
+        )
+        chunks = None
+        if include_chunks and f"{namespace}.chunk_index" in names:
+            chunks = _batches(resolved.catalog, f"{namespace}.chunk_index")
+        extra, skipped = [], []
+        if include_other_tables:
+            own = {image_table, f"{namespace}.chunk_index"}
+            for name in names:
+                if name in own:
+                    continue
+                if profile_table is not None and name == spec.CANONICAL_TABLES["joined_profiles"]:
+                    skipped.append(f"{name} not exported: the joined profiles given replace it")
+                    continue
+                write = _catalog_table_write(resolved.catalog, name, mode, resolved.description)
+                if write is None:
+                    skipped.append(f"{name} not exported: not in a canonical namespace")
+                else:
+                    extra.append(write)
+        result = exports.export_image_tables(
+            assets,
+            chunks,
+            warehouse_root,
+            extra=extra,
+            source_ref=f"{resolved.description}:{namespace}",
+            profiles=profile_table,
+            profile_dataset_id=profile_dataset_id,
+            alias_map=resolve_aliases(alias_map),
+            mode=mode,
+            how=how,
+            profile_level=profile_level,
+            compartment=compartment,
+        )
+    result.warnings += skipped
+    return result
+
+
+def _batches(catalog: Any, table_name: str) -> Iterator[pa.RecordBatch]:
+    """Stream a large table of plain types (the chunk index) batch by batch."""
+    yield from cat.load_catalog_table(catalog, table_name).scan().to_arrow_batch_reader()
+
+
+def _whole(catalog: Any, table_name: str) -> pa.Table:
+    """Read a table at once: pyiceberg 0.12's batch reader fails on the OME-Arrow
+    struct columns CytoTable writes (unsigned 32-bit fields), its full scan does not."""
+    return cat.load_catalog_table(catalog, table_name).scan().to_arrow()
+
+
+def _catalog_table_write(catalog: Any, name: str, mode: str, description: str) -> TableWrite | None:
+    namespace = name.rsplit(".", 1)[0]
+    if namespace not in spec.CANONICAL_NAMESPACES:
+        return None
+    roles = {"images": None, "profiles": "profiles", "quality_control": "quality_control"}
+    role = next(
+        (r for r, canonical in spec.CANONICAL_TABLES.items() if canonical == name), roles[namespace]
+    )
+    if role is None:
+        return None
+    return exports.table_write(
+        _whole(catalog, name),
+        table_name=name,
+        role=role,
+        mode=mode,
+        source_type="iceberg",
+        source_ref=f"{description}:{name}",
+        profile_level="object" if role in spec.PROFILE_ROLES else None,
+    )
+
+
+def export_profiles_to_cytomining_warehouse(
+    profiles: TableLike,
+    warehouse_root: PathLike,
+    *,
+    table_name: str | None = None,
+    profile_dataset_id: str | None = None,
+    alias_map: Aliases = None,
+    role: str | None = None,
+    namespace: str | None = None,
+    mode: str = "append",
+    profile_level: str | None = None,
+    compartment: str | None = None,
+    source_ref: str | None = None,
+    sqlite_table: str | None = None,
+) -> ExportResult:
+    """Add a profile table (pycytominer, CytoTable, ...) or a QC table (coSMicQC)
+    to a warehouse root, keys resolved through the join contract."""
+    data = as_table(profiles, sqlite_table=sqlite_table)
+    if table_name is None:
+        if isinstance(profiles, pa.Table):
+            raise InputError("table_name is required for an in-memory table")
+        table_name = table_name_for(profiles)
+    write, notes = exports.profile_table_write(
+        data,
+        table_name=table_name,
+        profile_dataset_id=profile_dataset_id,
+        alias_map=resolve_aliases(alias_map),
+        role=role,
+        namespace=namespace,
+        mode=mode,
+        profile_level=profile_level,
+        compartment=compartment,
+        source_ref=source_ref or (None if isinstance(profiles, pa.Table) else os.fspath(profiles)),
+    )
+    written = write_tables(warehouse_root, [write])
+    return ExportResult(str(os.path.abspath(warehouse_root)), written, warnings=notes)
+
+
+def export_table_to_cytomining_warehouse(
+    table: TableLike,
+    warehouse_root: PathLike,
+    *,
+    table_name: str,
+    role: str,
+    join_keys: Sequence[str] = (),
+    source_type: str | None = None,
+    source_ref: str | None = None,
+    profile_level: str | None = None,
+    compartment: str | None = None,
+    namespace: str | None = None,
+    mode: str = "append",
+    role_description: str | None = None,
+) -> ExportResult:
+    """Add any table under an explicit role (embeddings, annotations, reports, QC
+    summaries, ...); project-specific roles need ``role_description``."""
+    data = as_table(table)
+    missing = [k for k in join_keys if k not in data.column_names]
+    if missing:
+        raise InputError(f"join keys not among the table's columns: {', '.join(missing)}")
+    write = exports.table_write(
+        data,
+        table_name=table_name,
+        role=role,
+        namespace=namespace,
+        mode=mode,
+        join_keys=join_keys,
+        source_type=source_type,
+        source_ref=source_ref,
+        profile_level=profile_level,
+        compartment=compartment,
+        role_description=role_description,
+    )
+    written = write_tables(warehouse_root, [write])
+    return ExportResult(str(os.path.abspath(warehouse_root)), written)

@@ -1,0 +1,271 @@
+"""CLI commands for Cytomining warehouse roots: exports and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from iceberg_bioimage import api
+from iceberg_bioimage.cli_catalog import (
+    CatalogOption,
+    CatalogUriOption,
+    PropertyOption,
+    WarehouseOption,
+    open_catalog,
+)
+from iceberg_bioimage.cli_common import (
+    EXIT_INVALID,
+    DatasetIdOption,
+    JsonOption,
+    err,
+    out,
+    print_json,
+    state,
+)
+from iceberg_bioimage.cli_profiles import AliasesOption, ProfileDatasetOption, SqliteTableOption
+
+RootOption = Annotated[
+    Path, typer.Option("--warehouse-root", "-w", help="The warehouse root folder.")
+]
+ModeOption = Annotated[
+    str, typer.Option("--mode", help="overwrite: replace the tables written; append: add parts.")
+]
+ProfilesOption = Annotated[
+    str | None,
+    typer.Option("--profiles", help="A profile table to join into profiles.joined_profiles."),
+]
+HowOption = Annotated[str, typer.Option("--how", help="Profile join: left or inner.")]
+LevelOption = Annotated[
+    str | None, typer.Option("--profile-level", help="Analysis level: object, image, organoid, ...")
+]
+CompartmentOption = Annotated[
+    str | None, typer.Option("--compartment", help="Compartment: cells, nuclei, cytoplasm, ...")
+]
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("export-cytomining")(export_cytomining)
+    app.command("export-cytomining-catalog")(export_cytomining_catalog)
+    app.command("export-cytomining-profiles")(export_cytomining_profiles)
+    app.command("export-cytomining-table")(export_cytomining_table)
+    app.command("validate-warehouse")(validate_warehouse)
+
+
+def export_cytomining(
+    stores: Annotated[list[str], typer.Argument(help="Stores, or folders holding stores.")],
+    warehouse_root: RootOption,
+    profiles: ProfilesOption = None,
+    profile_dataset_id: ProfileDatasetOption = None,
+    aliases: AliasesOption = None,
+    dataset_id: DatasetIdOption = None,
+    mode: ModeOption = "overwrite",
+    no_chunks: Annotated[
+        bool, typer.Option("--no-chunks", help="Skip images.chunk_index.")
+    ] = False,
+    how: HowOption = "left",
+    profile_level: LevelOption = None,
+    compartment: CompartmentOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export stores to a Cytomining warehouse root (image tables, joined profiles).
+
+    Example: iceberg-bioimage export-cytomining -w root --profiles cells.parquet plate.ome.zarr
+    """
+    store = stores[0] if len(stores) == 1 else stores
+    result = api.export_store_to_cytomining_warehouse(
+        store,
+        warehouse_root,
+        dataset_id=dataset_id,
+        profiles=profiles,
+        profile_dataset_id=profile_dataset_id,
+        alias_map=aliases,
+        mode=mode,
+        include_chunks=not no_chunks,
+        how=how,
+        profile_level=profile_level,
+        compartment=compartment,
+    )
+    _report(result, as_json)
+
+
+def export_cytomining_catalog(
+    warehouse_root: RootOption,
+    catalog: CatalogOption = None,
+    catalog_uri: CatalogUriOption = None,
+    warehouse: WarehouseOption = None,
+    catalog_property: PropertyOption = None,
+    namespace: Annotated[
+        str, typer.Option("--namespace", "-n", help="Namespace of the image tables.")
+    ] = "images",
+    profiles: ProfilesOption = None,
+    profile_dataset_id: ProfileDatasetOption = None,
+    aliases: AliasesOption = None,
+    mode: ModeOption = "overwrite",
+    no_chunks: Annotated[
+        bool, typer.Option("--no-chunks", help="Skip images.chunk_index.")
+    ] = False,
+    only_images: Annotated[
+        bool, typer.Option("--only-image-tables", help="Skip the catalog's other tables.")
+    ] = False,
+    how: HowOption = "left",
+    as_json: JsonOption = False,
+) -> None:
+    """Materialise an Iceberg catalog (or CytoTable warehouse) into a warehouse root.
+
+    Example: iceberg-bioimage export-cytomining-catalog --catalog ./examplehuman -w warehouse-root
+    """
+    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
+    result = api.export_catalog_to_cytomining_warehouse(
+        resolved,
+        namespace,
+        warehouse_root,
+        profiles=profiles,
+        profile_dataset_id=profile_dataset_id,
+        alias_map=aliases,
+        mode=mode,
+        include_chunks=not no_chunks,
+        include_other_tables=not only_images,
+        how=how,
+    )
+    _report(result, as_json)
+
+
+def export_cytomining_profiles(
+    profiles: Annotated[
+        str, typer.Argument(help="Profile or QC table: Parquet, CSV(.gz), SQLite.")
+    ],
+    warehouse_root: RootOption,
+    table_name: Annotated[str | None, typer.Option("--table-name", help="Table name.")] = None,
+    profile_dataset_id: ProfileDatasetOption = None,
+    aliases: AliasesOption = None,
+    role: Annotated[
+        str | None,
+        typer.Option("--role", help="profiles (default) or quality_control (coSMicQC: auto)."),
+    ] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace.")] = None,
+    mode: ModeOption = "append",
+    profile_level: LevelOption = None,
+    compartment: CompartmentOption = None,
+    sqlite_table: SqliteTableOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a profile table (pycytominer, CytoTable) or QC table (coSMicQC) to a warehouse root.
+
+    Example: iceberg-bioimage export-cytomining-profiles -w root --table-name normalized out.parquet
+    """
+    result = api.export_profiles_to_cytomining_warehouse(
+        profiles,
+        warehouse_root,
+        table_name=table_name,
+        profile_dataset_id=profile_dataset_id,
+        alias_map=aliases,
+        role=role,
+        namespace=namespace,
+        mode=mode,
+        profile_level=profile_level,
+        compartment=compartment,
+        sqlite_table=sqlite_table,
+    )
+    _report(result, as_json)
+
+
+def export_cytomining_table(
+    table: Annotated[str, typer.Argument(help="A table: Parquet, CSV(.gz) or SQLite.")],
+    warehouse_root: RootOption,
+    table_name: Annotated[
+        str, typer.Option("--table-name", help="<table> or <namespace>.<table>.")
+    ],
+    role: Annotated[
+        str,
+        typer.Option("--role", help="Role from the vocabulary (or custom + --role-description)."),
+    ],
+    join_keys: Annotated[
+        str | None, typer.Option("--join-keys", help="Comma-separated join key columns.")
+    ] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace.")] = None,
+    role_description: Annotated[
+        str | None, typer.Option("--role-description", help="Meaning of a project-specific role.")
+    ] = None,
+    source_type: Annotated[
+        str | None, typer.Option("--source-type", help="Provenance: source type.")
+    ] = None,
+    source_ref: Annotated[
+        str | None, typer.Option("--source-ref", help="Provenance: source reference.")
+    ] = None,
+    profile_level: LevelOption = None,
+    compartment: CompartmentOption = None,
+    mode: ModeOption = "append",
+    as_json: JsonOption = False,
+) -> None:
+    """Add any table under an explicit role (embeddings, annotations, reports, ...).
+
+    Example: iceberg-bioimage export-cytomining-table emb.parquet -w root \
+        --table-name embeddings --role embeddings --namespace profiles
+    """
+    keys = [k.strip() for k in join_keys.split(",") if k.strip()] if join_keys else []
+    result = api.export_table_to_cytomining_warehouse(
+        table,
+        warehouse_root,
+        table_name=table_name,
+        role=role,
+        join_keys=keys,
+        source_type=source_type,
+        source_ref=source_ref or table,
+        profile_level=profile_level,
+        compartment=compartment,
+        namespace=namespace,
+        mode=mode,
+        role_description=role_description,
+    )
+    _report(result, as_json)
+
+
+def validate_warehouse(
+    warehouse_root: Annotated[Path, typer.Argument(help="The warehouse root folder.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Check a warehouse root against every MUST / SHOULD of the specification.
+
+    Exit 0 conforming (warnings allowed), 1 on any MUST violation.
+
+    Example: iceberg-bioimage validate-warehouse warehouse-root --json
+    """
+    report = api.validate_warehouse(warehouse_root)
+    if as_json:
+        print_json(report.to_dict())
+    elif not state.quiet:
+        for finding in report.findings:
+            (out if finding.level == "MUST" else err).print(str(finding), markup=False)
+        verdict = (
+            "conforms"
+            if report.valid
+            else f"does not conform ({len(report.errors)} MUST violations)"
+        )
+        out.print(
+            f"{report.root}: {len(report.tables)} tables; {verdict}; "
+            f"{len(report.warnings)} warnings",
+            markup=False,
+        )
+    if not report.valid:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _report(result: api.ExportResult, as_json: bool) -> None:
+    if as_json:
+        print_json(result.to_dict())
+        return
+    if state.quiet:
+        return
+    for name, rows in result.tables.items():
+        out.print(f"{name}: {rows} rows" + ("" if rows else " (no rows: omitted)"), markup=False)
+    if result.join is not None:
+        r = result.join
+        out.print(
+            f"joined profiles by {r.strategy}: {r.matched_rows} of {r.profile_rows} rows matched",
+            markup=False,
+        )
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    err.print(f"warehouse: {result.manifest_path}", markup=False)
