@@ -82,11 +82,22 @@ class JoinResult:
 @dataclass
 class _Plan:
     strategy: str
-    positions: pa.ChunkedArray  # image row per profile row (null: unmatched)
+    positions: np.ndarray  # image row per profile row, -1 when unmatched
     images: pa.Table  # the image rows the positions refer to
     keys: dict[str, str]
     site_offset: int = 0
-    also_used: list[pa.ChunkedArray] = field(default_factory=list)  # other channels' images
+    also_used: list[np.ndarray] = field(default_factory=list)  # other channels' images
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One key: a profile column and an image column, each with its normaliser."""
+
+    profile: pa.ChunkedArray
+    profile_normalize: Callable[[Any], Any]
+    image: pa.ChunkedArray
+    image_normalize: Callable[[Any], Any]
+    type: pa.DataType
 
 
 def join_image_assets_with_profiles(
@@ -103,6 +114,8 @@ def join_image_assets_with_profiles(
     ``how="left"`` keeps unmatched profile rows (image columns null);
     ``"inner"`` drops them and says how many. ``profile_dataset_id`` fills a
     missing (or null) dataset id. ``strategy`` forces one of ``STRATEGIES``.
+    Image columns arrive dictionary-encoded over one shared index: each
+    image's values are held once, whatever the number of profile rows.
     """
     if how not in ("left", "inner"):
         raise InputError(f"how must be 'left' or 'inner', not {how!r}")
@@ -112,59 +125,58 @@ def join_image_assets_with_profiles(
     report = JoinReport(strategy=plan.strategy if plan else None, how=how, warnings=notes)
     report.profile_rows = profiles.num_rows
     if plan is None:
-        report.unmatched_profile_rows = profiles.num_rows
-        if how == "inner":
-            report.dropped_rows = profiles.num_rows
-            return JoinResult(_with_images(profiles.slice(0, 0), None, image_assets), report)
-        return JoinResult(_with_images(profiles, None, image_assets), report)
-    positions = plan.positions
-    matched_mask = pc.is_valid(positions)
-    report.keys = plan.keys
-    report.site_offset = plan.site_offset
-    report.matched_rows = pc.sum(matched_mask).as_py() or 0
-    report.unmatched_profile_rows = report.profile_rows - report.matched_rows
-    report.image_rows = plan.images.num_rows
-    report.unmatched_images = report.image_rows - _count_used(positions, plan.also_used)
-    table = profiles
-    if how == "inner":
-        table = profiles.filter(matched_mask)
-        positions = positions.filter(matched_mask)
-        report.dropped_rows = report.unmatched_profile_rows
-    return JoinResult(_with_images(table, positions, plan.images), report)
-
-
-def _count_used(positions: pa.ChunkedArray, others: list[pa.ChunkedArray]) -> int:
-    """Distinct image rows any profile row refers to."""
-    used = pa.chunked_array([*positions.chunks, *(c for o in others for c in o.chunks)], pa.int64())
-    return pc.count_distinct(used.filter(pc.is_valid(used))).as_py() or 0
-
-
-def _with_images(
-    profiles: pa.Table, positions: pa.ChunkedArray | None, images: pa.Table
-) -> pa.Table:
-    """Profile columns untouched, then the image columns under clear names."""
-    names = [c for c in IMAGE_COLUMNS if c in images.column_names]
-    if positions is None:
-        taken = pa.table(
-            {n: pa.nulls(profiles.num_rows, images.schema.field(n).type) for n in names}
-        )
+        positions = np.full(profiles.num_rows, -1, np.int32)
+        images = image_assets
     else:
-        taken = images.select(names).take(positions)
+        positions, images = plan.positions, plan.images
+        report.keys, report.site_offset = plan.keys, plan.site_offset
+        report.image_rows = images.num_rows
+        report.unmatched_images = images.num_rows - _count_used([positions, *plan.also_used])
+    matched = positions >= 0
+    report.matched_rows = int(matched.sum())
+    report.unmatched_profile_rows = report.profile_rows - report.matched_rows
+    table = profiles
+    if how == "inner" and report.unmatched_profile_rows:
+        table = profiles.filter(pa.array(matched))
+        positions = positions[matched]
+        report.dropped_rows = report.unmatched_profile_rows
+    return JoinResult(_with_images(table, positions, images), report)
+
+
+def _count_used(positions: list[np.ndarray]) -> int:
+    """Distinct image rows any profile row refers to."""
+    used = np.concatenate(positions) if positions else np.empty(0, np.int32)
+    return int(np.unique(used[used >= 0]).size)
+
+
+def _with_images(profiles: pa.Table, positions: np.ndarray, images: pa.Table) -> pa.Table:
+    """Profile columns untouched, then the image columns under clear names.
+
+    String columns are dictionary arrays whose indices (one buffer shared by
+    every column) are the matched image rows; the few numeric ones are taken.
+    """
+    names = [c for c in IMAGE_COLUMNS if c in images.column_names]
+    indices = pa.array(positions, pa.int32(), mask=positions < 0)
     result = profiles
-    for name in KEY_COLUMNS:  # canonical keys, where the profile table has none
-        if name in names and name not in result.column_names:
-            result = result.append_column(_optional_field(images, name), taken.column(name))
+    added = {}
     for name in names:
-        column = IMAGE_PREFIX + name
-        if column not in result.column_names:
-            result = result.append_column(
-                _optional_field(images, name).with_name(column), taken.column(name)
-            )
+        values = images.column(name).combine_chunks()
+        if pa.types.is_string(values.type):
+            added[name] = pa.DictionaryArray.from_arrays(indices, values)
+        else:
+            added[name] = values.take(indices)
+    for name in KEY_COLUMNS:  # canonical keys, where the profile table has none
+        if name in added and name not in result.column_names:
+            result = result.append_column(_field(images, name, added[name]), added[name])
+    for name, column in added.items():
+        if IMAGE_PREFIX + name not in result.column_names:
+            field = _field(images, name, column).with_name(IMAGE_PREFIX + name)
+            result = result.append_column(field, column)
     return result
 
 
-def _optional_field(table: pa.Table, name: str) -> pa.Field:
-    return table.schema.field(name).with_nullable(True)
+def _field(table: pa.Table, name: str, column: pa.Array) -> pa.Field:
+    return table.schema.field(name).with_type(column.type).with_nullable(True)
 
 
 # -- strategy choice --------------------------------------------------------
@@ -176,7 +188,7 @@ def _choose(
     forced: str | None,
 ) -> tuple[_Plan | None, list[str]]:
     resolved = {k: r.column for k, r in resolve_keys(profiles.column_names, alias_map).items()}
-    dataset = _profile_dataset(profiles, resolved.get("dataset_id"), profile_dataset_id)
+    dataset = _dataset_part(profiles, resolved.get("dataset_id"), profile_dataset_id)
     builders: dict[str, Callable[[], _Plan | None]] = {
         "image_id": lambda: _by_image_id(images, profiles, resolved, dataset),
         "plate_well_site": lambda: _by_plate_well_site(images, profiles, resolved, dataset),
@@ -188,44 +200,43 @@ def _choose(
         plan = builders[name]()  # type: ignore[index]
         if plan is None:
             continue
-        if pc.sum(pc.is_valid(plan.positions)).as_py():
+        if (plan.positions >= 0).any():
             return plan, notes
         notes.append(f"strategy {name} is possible but matched no row")
         first = first or plan
     return first, notes
 
 
-def _profile_dataset(
+def _dataset_part(
     profiles: pa.Table, column: str | None, fill: str | None
-) -> pa.ChunkedArray | None:
+) -> tuple[pa.ChunkedArray, str] | None:
     if column is None:
-        return pa.chunked_array([pa.repeat(fill, profiles.num_rows)]) if fill else None
-    values = normalize.normalize_text(profiles.column(column))
-    return pc.fill_null(values, fill) if fill else values
+        if not fill:
+            return None
+        return pa.chunked_array([pa.repeat(fill, profiles.num_rows)]), "(profile_dataset_id)"
+    values = profiles.column(column)
+    if fill:
+        values = pc.fill_null(values.cast(pa.string()), fill)
+    return values, column
 
 
 def _by_image_id(
-    images: pa.Table,
-    profiles: pa.Table,
-    resolved: dict[str, str | None],
-    dataset: pa.ChunkedArray | None,
+    images: pa.Table, profiles: pa.Table, resolved: dict[str, str | None], dataset: Any
 ) -> _Plan | None:
     column = resolved.get("image_id")
     if column is None:
         return None
-    parts = [(normalize.normalize_text(profiles.column(column)), images.column("image_id"))]
+    text = normalize.text
+    parts = [_Part(profiles.column(column), text, images.column("image_id"), text, pa.string())]
     keys = {"image_id": column}
     if dataset is not None:
-        parts.insert(0, (dataset, images.column("dataset_id")))
-        keys["dataset_id"] = resolved.get("dataset_id") or "(profile_dataset_id)"
+        parts.insert(0, _Part(dataset[0], text, images.column("dataset_id"), text, pa.string()))
+        keys["dataset_id"] = dataset[1]
     return _Plan("image_id", _lookup(parts), images, keys)
 
 
 def _by_plate_well_site(
-    images: pa.Table,
-    profiles: pa.Table,
-    resolved: dict[str, str | None],
-    dataset: pa.ChunkedArray | None,
+    images: pa.Table, profiles: pa.Table, resolved: dict[str, str | None], dataset: Any
 ) -> _Plan | None:
     columns = [resolved.get(k) for k in ("plate_id", "well_id", "site_id")]
     if None in columns:
@@ -238,28 +249,30 @@ def _by_plate_well_site(
     if not candidates.num_rows:
         return None
     plate, well, site = (profiles.column(c) for c in columns)  # type: ignore[arg-type]
-    profile_sites = normalize.normalize_sites(site)
-    offset = _site_offset(profile_sites, candidates.column("site_id"))
+    offset = _site_offset(site, candidates.column("site_id"))
+
+    def shifted_site(value: Any) -> int | None:
+        number = normalize.site(value)
+        return None if number is None else number - offset
+
+    text = normalize.text
     parts = [
-        (normalize.normalize_text(plate), normalize.normalize_text(candidates.column("plate_id"))),
-        (normalize.normalize_wells(well), candidates.column("well_id")),
-        (
-            pc.subtract(profile_sites, offset) if offset else profile_sites,
-            candidates.column("site_id"),
-        ),
+        _Part(plate, text, candidates.column("plate_id"), text, pa.string()),
+        _Part(well, normalize.well, candidates.column("well_id"), normalize.well, pa.string()),
+        _Part(site, shifted_site, candidates.column("site_id"), normalize.site, pa.int64()),
     ]
     keys = dict(zip(("plate_id", "well_id", "site_id"), columns, strict=True))  # type: ignore[arg-type]
     if dataset is not None:
-        parts.insert(0, (dataset, candidates.column("dataset_id")))
-        keys["dataset_id"] = resolved.get("dataset_id") or "(profile_dataset_id)"
+        parts.insert(0, _Part(dataset[0], text, candidates.column("dataset_id"), text, pa.string()))
+        keys["dataset_id"] = dataset[1]
     return _Plan("plate_well_site", _lookup(parts), candidates, keys, offset)
 
 
 def _site_offset(profile_sites: pa.ChunkedArray, image_sites: pa.ChunkedArray) -> int:
     """1 when the profile numbers sites from 1 and the images from 0 (CellProfiler
     vs OME), judged by which reading shares more distinct sites."""
-    theirs = set(pc.unique(profile_sites).to_pylist()) - {None}
-    ours = set(pc.unique(image_sites).to_pylist()) - {None}
+    theirs = normalize.distinct_normalized(profile_sites, normalize.site)
+    ours = normalize.distinct_normalized(image_sites, normalize.site)
     as_is, shifted = len(theirs & ours), len({s - 1 for s in theirs} & ours)
     return 1 if shifted > as_is else 0
 
@@ -271,28 +284,28 @@ def _by_file_name(images: pa.Table, profiles: pa.Table, files: FileColumns) -> _
     if not lookup:
         return None
     names = pa.array(list(lookup), pa.string())
-    rows = pa.array(list(lookup.values()), pa.int64())
+    rows = np.array(list(lookup.values()), np.int32)
     found = []
     for channel, column in files.names.items():
-        base = _basenames(profiles.column(column))
         path_column = files.paths.get(channel)
         if path_column is not None:  # "folder/name" first: disambiguates equal names
-            qualified = _qualified(profiles.column(path_column), base)
-            found.append(pc.index_in(qualified, value_set=names))
-        found.append(pc.index_in(base, value_set=names))
-    position_in_lookup = pc.coalesce(*found) if len(found) > 1 else found[0]
-    positions = pc.take(rows, position_in_lookup)
+            qualified = _qualified(profiles.column(path_column), profiles.column(column))
+            found.append(normalize.codes(qualified, _as_text, names))
+        found.append(normalize.codes(profiles.column(column), _basename, names))
+    per_channel = [np.where(f >= 0, rows[np.maximum(f, 0)], -1) for f in found]
+    positions = per_channel[0].copy()
+    for other in per_channel[1:]:
+        positions = np.where(positions >= 0, positions, other)
     keys = {"file_name": ", ".join(files.names.values())}
-    others = [_chunked(pc.take(rows, f)) for f in found]
-    return _Plan("file_name", _chunked(positions), images, keys, also_used=others)
+    return _Plan("file_name", positions.astype(np.int32), images, keys, also_used=per_channel)
 
 
 def _file_lookup(images: pa.Table) -> dict[str, int]:
     """File name (and ``folder/name``) -> image row, for unambiguous names."""
     counts: dict[str, int] = {}
     entries: list[tuple[str, int]] = []
-    for row, files in enumerate(images.column("source_files").to_pylist()):
-        for path in files or ():
+    for row, paths in enumerate(images.column("source_files").to_pylist()):
+        for path in paths or ():
             name = os.path.basename(path)
             folder = os.path.basename(os.path.dirname(path))
             entries += [(name, row), (f"{folder}/{name}", row)]
@@ -300,50 +313,48 @@ def _file_lookup(images: pa.Table) -> dict[str, int]:
     return {key: row for key, row in entries if "/" in key or counts[key] == 1}
 
 
-def _basenames(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    return normalize._by_dictionary(values, _basename, pa.string())
-
-
 def _basename(value: Any) -> str | None:
     return os.path.basename(str(value).replace("\\", "/")) if value else None
 
 
+def _as_text(value: Any) -> str | None:
+    return str(value) if value else None
+
+
 def _qualified(paths: pa.ChunkedArray, names: pa.ChunkedArray) -> pa.ChunkedArray:
     folders = normalize._by_dictionary(paths, _basename, pa.string())
-    return pc.binary_join_element_wise(folders, names, "/")
+    return pc.binary_join_element_wise(folders, names.cast(pa.string()), "/")
 
 
 # -- the lookup -------------------------------------------------------------
-def _lookup(
-    parts: list[tuple[pa.ChunkedArray | pa.Array, pa.ChunkedArray | pa.Array]],
-) -> pa.ChunkedArray:
-    """Image row of every profile row: each key part is coded against the image
-    side's distinct values, the codes are combined into one int64, and image
-    rows with a repeated key keep their first occurrence."""
-    profile_code: Any = None
-    image_code: Any = None
-    for profile_values, image_values in parts:
-        reference = pc.unique(_chunked(image_values).combine_chunks().drop_null())
-        size = max(len(reference), 1)
-        theirs = _chunked(pc.index_in(profile_values, value_set=reference)).cast(pa.int64())
-        ours = _chunked(pc.index_in(image_values, value_set=reference)).cast(pa.int64())
-        profile_code = (
-            theirs if profile_code is None else pc.add(pc.multiply(profile_code, size), theirs)
-        )
-        image_code = ours if image_code is None else pc.add(pc.multiply(image_code, size), ours)
-    image_codes = _chunked(image_code).combine_chunks()
-    first = _first_occurrences(image_codes)
-    positions = pc.index_in(profile_code, value_set=image_codes.take(first))
-    return _chunked(pc.take(pa.array(first, pa.int64()), positions))
-
-
-def _first_occurrences(codes: pa.Array) -> np.ndarray:
-    values = codes.to_numpy(zero_copy_only=False)
-    valid = ~pc.is_null(codes).to_numpy(zero_copy_only=False)
-    index = np.flatnonzero(valid)
-    _, first = np.unique(values[valid], return_index=True)
-    return np.sort(index[first])
-
-
-def _chunked(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
-    return values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+def _lookup(parts: list[_Part]) -> np.ndarray:
+    """Image row of every profile row (-1: none). Each key part is coded against
+    the image side's distinct normalised values, the codes of a row are combined
+    into one int64 in place, and an image key seen twice keeps its first row."""
+    profile_code: np.ndarray | None = None
+    image_code: np.ndarray | None = None
+    invalid: np.ndarray | None = None
+    image_invalid: np.ndarray | None = None
+    for part in parts:
+        distinct = sorted(normalize.distinct_normalized(part.image, part.image_normalize))
+        reference = pa.array(distinct, part.type)
+        theirs = normalize.codes(part.profile, part.profile_normalize, reference).astype(np.int64)
+        ours = normalize.codes(part.image, part.image_normalize, reference).astype(np.int64)
+        if profile_code is None:
+            profile_code, image_code = theirs, ours
+            invalid, image_invalid = theirs < 0, ours < 0
+            continue
+        size = len(distinct) + 1
+        invalid |= theirs < 0
+        image_invalid |= ours < 0
+        profile_code *= size
+        profile_code += theirs
+        image_code = image_code * size + ours
+    assert profile_code is not None and image_code is not None
+    profile_code[invalid] = -1
+    valid_rows = np.flatnonzero(~image_invalid)
+    _, first_index = np.unique(image_code[valid_rows], return_index=True)
+    first = np.sort(valid_rows[first_index])
+    found = pc.index_in(pa.array(profile_code), value_set=pa.array(image_code[first]))
+    positions = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    return np.where(positions >= 0, first[np.maximum(positions, 0)], -1).astype(np.int32)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -19,19 +20,52 @@ from iceberg_bioimage.identity import normalize_well_id
 
 def normalize_wells(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     """``B03`` whether written ``B3``, ``b03``, ``B/3`` or ``B_03``; null otherwise."""
-    return _by_dictionary(values, _well, pa.string())
+    return _by_dictionary(values, well, pa.string())
 
 
 def normalize_sites(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     """Sites as int64 (``"3"``, ``3.0`` and ``3`` are the same site)."""
     if pa.types.is_integer(values.type):
         return _chunked(values.cast(pa.int64()))
-    return _by_dictionary(values, _site, pa.int64())
+    return _by_dictionary(values, site, pa.int64())
 
 
 def normalize_text(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     """Plates and dataset ids as trimmed strings (numbers become their text)."""
-    return _by_dictionary(values, _text, pa.string())
+    return _by_dictionary(values, text, pa.string())
+
+
+def codes(
+    values: pa.Array | pa.ChunkedArray, normalize: Callable[[Any], Any], reference: pa.Array
+) -> np.ndarray:
+    """Per row, the position of its normalised value in ``reference`` (-1 when
+    absent or invalid), computed on the column's dictionary: no per-row strings."""
+    cache: dict[Any, Any] = {}
+    parts = []
+    for chunk in _chunked(values).chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        distinct = encoded.dictionary.to_pylist()
+        normalized = []
+        for value in distinct:
+            if value not in cache:
+                cache[value] = normalize(value)
+            normalized.append(cache[value])
+        per_value = pc.index_in(pa.array(normalized, reference.type), value_set=reference)
+        lookup = pc.fill_null(per_value, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        parts.append(np.where(indices >= 0, lookup[np.maximum(indices, 0)], -1).astype(np.int32))
+    return np.concatenate(parts) if parts else np.empty(0, np.int32)
+
+
+def distinct_normalized(
+    values: pa.Array | pa.ChunkedArray, normalize: Callable[[Any], Any]
+) -> set[Any]:
+    """The distinct normalised values of a column (from its dictionary)."""
+    found: set[Any] = set()
+    for chunk in _chunked(values).chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        found |= {normalize(v) for v in encoded.dictionary.to_pylist()}
+    return found - {None}
 
 
 def _by_dictionary(
@@ -55,11 +89,11 @@ def _chunked(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     return values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
 
 
-def _well(value: Any) -> str | None:
+def well(value: Any) -> str | None:
     return normalize_well_id(str(value)) if value is not None else None
 
 
-def _site(value: Any) -> int | None:
+def site(value: Any) -> int | None:
     if value is None:
         return None
     try:
@@ -69,10 +103,10 @@ def _site(value: Any) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
-    return text or None
+    stripped = str(value).strip()
+    return stripped or None

@@ -219,16 +219,22 @@ def _write_part(path: Path, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
                 raise WarehouseWriteError("a table without columns cannot be written")
             if writer is None:
                 schema = schema or batch.schema
-                writer = pq.ParquetWriter(path, schema, compression="zstd")
+                writer = _parquet_writer(path, schema)
             if batch.num_rows:
                 writer.write_batch(batch if batch.schema == schema else batch.cast(schema))
                 rows += batch.num_rows
         if writer is None and schema is not None and len(schema):
-            writer = pq.ParquetWriter(path, schema, compression="zstd")
+            writer = _parquet_writer(path, schema)
     finally:
         if writer is not None:
             writer.close()
     return rows
+
+
+def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """Parts store their logical types only: a dictionary-encoded column is
+    written as dictionary pages and read back by anyone as plain strings."""
+    return pq.ParquetWriter(path, schema, compression="zstd", store_schema=False)
 
 
 def _current_manifest(root: Path) -> Manifest:

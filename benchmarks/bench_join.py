@@ -1,0 +1,193 @@
+"""Issue 7: 10 M profile rows (20 feature columns) joined to 100 k images.
+
+The benchmark builds both tables itself: 26 plates x 384 wells x 10 sites of
+image_assets rows (99,840 images), and profile rows with CellProfiler-style
+keys that need normalising (wells written ``A1``, 1-based sites). It compares,
+in one run:
+  plain    pyarrow ``Table.join`` (left outer) of the same rows whose keys are
+           already normalised, adding the same image columns
+  ours     join_image_assets_with_profiles (normalisation included)
+Goals: ours within 1.5x of plain; peak memory under 2x the profile table.
+Each side runs in a fresh process; the peak is the process's resident
+high-water mark during the join (reset just before it), so it counts the
+profile table, the image table and everything the join allocates.
+
+Run: python benchmarks/bench_join.py [--rows 10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import string
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ROWS = string.ascii_uppercase[:16]
+PLATES, WELLS, SITES = 26, 384, 10
+
+
+def image_assets() -> pa.Table:
+    from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
+
+    plate = np.repeat(np.arange(PLATES), WELLS * SITES)
+    well = np.tile(np.repeat(np.arange(WELLS), SITES), PLATES)
+    site = np.tile(np.arange(SITES), PLATES * WELLS)
+    plate_ids = pa.array([f"plate_{p:02d}" for p in range(PLATES)]).take(pa.array(plate))
+    well_ids = pa.array([f"{ROWS[w // 24]}{w % 24 + 1:02d}" for w in range(WELLS)]).take(
+        pa.array(well)
+    )
+    n = len(plate)
+    columns = {
+        "dataset_id": pa.array(["screen"] * n),
+        "image_id": pc.binary_join_element_wise(
+            plate_ids, well_ids, pc.cast(pa.array(site), pa.string()), "/"
+        ),
+        "format_family": pa.array(["ome-zarr"] * n),
+        "storage_variant": pa.array(["zarr-v3"] * n),
+        "uri": pc.binary_join_element_wise("s3://lab/screens/", plate_ids, ".ome.zarr", ""),
+        "dataset_uri": pa.array(["s3://lab/screens"] * n),
+        "image_kind": pa.array(["image"] * n),
+        "plate_id": plate_ids,
+        "well_id": well_ids,
+        "site_id": pa.array(site, pa.int64()),
+        "dtype": pa.array(["uint16"] * n),
+        "ndim": pa.array(np.full(n, 3, np.int32)),
+        "shape": pa.array([[5, 2160, 2560]] * n, pa.list_(pa.int64())),
+        "level_count": pa.array(np.full(n, 4, np.int32)),
+    }
+    fields = [IMAGE_ASSETS_SCHEMA.field(name) for name in columns]
+    return pa.table(columns, schema=pa.schema(fields))
+
+
+def profiles(rows: int, images: pa.Table, *, normalised: bool) -> pa.Table:
+    rng = np.random.default_rng(7)
+    which = rng.integers(0, images.num_rows, rows)
+    index = pa.array(which)
+    plate = images.column("plate_id").take(index)
+    well_numbers = (which // SITES) % WELLS
+    site = which % SITES
+    if normalised:
+        well = images.column("well_id").take(index)
+        site_column = pa.array(site, pa.int64())
+    else:  # as CellProfiler writes them: A1, 1-based sites
+        raw = pa.array([f"{ROWS[w // 24]}{w % 24 + 1}" for w in range(WELLS)])
+        well = raw.take(pa.array(well_numbers))
+        site_column = pa.array(site + 1, pa.int64())
+    columns = {"Metadata_Plate": plate, "Metadata_Well": well, "Metadata_Site": site_column}
+    features = rng.standard_normal((20, rows), dtype=np.float32)
+    for k in range(20):
+        columns[f"Cells_Feature_{k:02d}"] = pa.array(features[k])
+    return pa.table(columns)
+
+
+def _reset_peak() -> None:
+    """Make VmHWM the current RSS, so the peak read later is the join's own
+    (Linux: writing 5 to clear_refs resets the high-water mark)."""
+    import gc
+
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+def _rss_mb(field: str) -> float:
+    line = next(line for line in open("/proc/self/status") if line.startswith(field))
+    return int(line.split()[1]) / 1024
+
+
+def run_side(side: str, rows: int) -> dict:
+    images = image_assets()
+    if side == "plain":
+        table = profiles(rows, images, normalised=True)
+        size = table.nbytes
+        right = images.select(
+            [
+                "plate_id",
+                "well_id",
+                "site_id",
+                "dataset_id",
+                "image_id",
+                "uri",
+                "format_family",
+                "dtype",
+            ]
+        )
+        _reset_peak()
+        before = _rss_mb("VmRSS")
+        start = time.perf_counter()
+        joined = table.join(
+            right,
+            keys=["Metadata_Plate", "Metadata_Well", "Metadata_Site"],
+            right_keys=["plate_id", "well_id", "site_id"],
+            join_type="left outer",
+        )
+    else:
+        from iceberg_bioimage import join_image_assets_with_profiles
+
+        table = profiles(rows, images, normalised=False)
+        size = table.nbytes
+        _reset_peak()
+        before = _rss_mb("VmRSS")
+        start = time.perf_counter()
+        joined = join_image_assets_with_profiles(images, table, profile_dataset_id="screen").table
+    seconds = time.perf_counter() - start
+    assert joined.num_rows == rows
+    peak = _rss_mb("VmHWM")
+    return {
+        "seconds": seconds,
+        "profile_bytes": size,
+        "columns": joined.num_columns,
+        "rss_before_mb": before,
+        "peak_mb": peak,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--side", choices=["plain", "ours"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.side:
+        print(json.dumps(run_side(args.side, args.rows)))
+        return
+    results = {}
+    for side in ("plain", "ours"):
+        done = subprocess.run(
+            [sys.executable, __file__, "--rows", str(args.rows), "--side", side],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results[side] = json.loads(done.stdout.strip().splitlines()[-1])
+    plain, ours = results["plain"], results["ours"]
+    profile_mb = ours["profile_bytes"] / 2**20
+    print(
+        f"{args.rows:,} profile rows x 20 features ({profile_mb:.0f} MB) joined to {PLATES * WELLS * SITES:,} images"
+    )
+    for label, side in (
+        ("plain pyarrow join, keys already normalised", plain),
+        ("ours, normalisation included", ours),
+    ):
+        print(
+            f"  {label:<44} {side['seconds']:.2f} s; resident {side['rss_before_mb']:.0f} MB before, "
+            f"peak {side['peak_mb']:.0f} MB during the join"
+        )
+    print(
+        f"  ratio {ours['seconds'] / plain['seconds']:.2f}x; our peak = {ours['peak_mb'] / profile_mb:.2f}x "
+        "the profile table (the process's whole resident set: inputs included)"
+    )
+
+
+if __name__ == "__main__":
+    main()
