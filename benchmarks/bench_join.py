@@ -100,7 +100,8 @@ def _reset_peak() -> None:
 
 
 def _rss_mb(field: str) -> float:
-    line = next(line for line in open("/proc/self/status") if line.startswith(field))
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field))
     return int(line.split()[1]) / 1024
 
 
