@@ -247,3 +247,24 @@ def test_join_catalog_image_assets_with_profiles(plate: Path, tmp_path: Path, mo
         None, cellprofiler_profiles(), profile_dataset_id="test_plate"
     )
     assert result.report.matched_rows == 12
+
+
+def test_chunk_level_join_is_explicit(plate: Path) -> None:
+    result = ib.scan_store(plate)
+    joined = ib.join_profiles_with_scan_result(
+        result, cellprofiler_profiles(rows=("A1",)), profile_dataset_id="test_plate"
+    ).table
+    chunks = ib.chunk_index_table(result)
+    per_chunk = ib.join_profiles_with_chunk_index(joined, chunks)
+    level0 = chunks.filter(pa.compute.equal(chunks.column("level"), 0))
+    per_image = {}
+    for row in level0.select(["image_id"]).to_pylist():
+        per_image[row["image_id"]] = per_image.get(row["image_id"], 0) + 1
+    expected = sum(per_image[i] for i in joined.column("image_id").to_pylist())
+    assert per_chunk.num_rows == expected  # multiplied on purpose, and only here
+    assert (
+        "chunk_storage_key" in per_chunk.column_names
+        and "Cells_AreaShape_Area" in per_chunk.column_names
+    )
+    with pytest.raises(InputError, match="join them to images first"):
+        ib.join_profiles_with_chunk_index(cellprofiler_profiles(), chunks)

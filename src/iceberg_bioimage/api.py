@@ -48,6 +48,7 @@ from iceberg_bioimage.duckdb_views import (
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
 from iceberg_bioimage.profiles.contract import load_profile_column_aliases
+from iceberg_bioimage.profiles.join import join_profiles_with_chunk_index
 from iceberg_bioimage.profiles.validate import validate_microscopy_profile_columns
 from iceberg_bioimage.samples import write_sample_plate
 from iceberg_bioimage.scan import scan_directory, scan_paths, scan_store
@@ -79,6 +80,7 @@ __all__ = [
     "ingest_stores_to_warehouse",
     "join_catalog_image_assets_with_profiles",
     "join_image_assets_with_profiles",
+    "join_profiles_with_chunk_index",
     "join_profiles_with_scan_result",
     "join_profiles_with_store",
     "list_catalog_tables",

@@ -30,6 +30,8 @@ from iceberg_bioimage.profiles.contract import AliasMap, FileColumns, file_colum
 IMAGE_PREFIX = "image_assets_"
 STRATEGIES = ("image_id", "plate_well_site", "file_name")
 KEY_COLUMNS = ("dataset_id", "image_id", "plate_id", "well_id", "site_id")
+# Scalar image columns only: a profile table has millions of rows, and lists
+# (shape, channels, files) stay one join away in image_assets.
 IMAGE_COLUMNS = (
     "dataset_id",
     "image_id",
@@ -41,15 +43,12 @@ IMAGE_COLUMNS = (
     "plate_id",
     "well_id",
     "site_id",
-    "shape",
+    "shape_json",
     "dtype",
     "axes_order",
-    "channel_names",
     "physical_size_x",
     "physical_size_y",
-    "physical_size_z",
-    "level_count",
-    "source_files",
+    "physical_size_unit_x",
 )
 
 
@@ -358,3 +357,48 @@ def _lookup(parts: list[_Part]) -> np.ndarray:
     found = pc.index_in(pa.array(profile_code), value_set=pa.array(image_code[first]))
     positions = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
     return np.where(positions >= 0, first[np.maximum(positions, 0)], -1).astype(np.int32)
+
+
+def join_profiles_with_chunk_index(
+    joined_profiles: pa.Table, chunk_index: pa.Table, *, level: int | None = 0
+) -> pa.Table:
+    """One row per (profile row, stored chunk of its image): the one join that
+    multiplies profile rows, on purpose, for planning chunk reads.
+
+    ``joined_profiles`` must carry ``dataset_id`` and ``image_id`` (the output
+    of a profile join); ``level`` picks one pyramid level (None: all). Chunk
+    columns are added with a ``chunk_`` prefix, in profile order.
+    """
+    missing = [k for k in ("dataset_id", "image_id") if k not in joined_profiles.column_names]
+    if missing:
+        raise InputError(f"joined profiles lack {', '.join(missing)}: join them to images first")
+    chunks = chunk_index
+    if level is not None:
+        chunks = chunks.filter(pc.equal(chunks.column("level"), level))
+    chunk_keys = _image_keys(chunks)
+    order = np.argsort(chunk_keys, kind="stable")
+    sorted_keys = chunk_keys[order]
+    distinct, starts, counts = np.unique(sorted_keys, return_index=True, return_counts=True)
+    found = pc.index_in(pa.array(_image_keys(joined_profiles)), value_set=pa.array(distinct))
+    which = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    per_row = np.where(which >= 0, counts[np.maximum(which, 0)], 0)
+    profile_rows = np.repeat(np.arange(joined_profiles.num_rows), per_row)
+    offsets = np.arange(per_row.sum()) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    chunk_rows = order[np.repeat(starts[np.maximum(which, 0)], per_row) + offsets]
+    result = joined_profiles.take(pa.array(profile_rows))
+    taken = chunks.take(pa.array(chunk_rows))
+    for name in taken.column_names:
+        if name not in ("dataset_id", "image_id"):
+            label = name if name.startswith("chunk_") else f"chunk_{name}"
+            result = result.append_column(label, taken.column(name))
+    return result
+
+
+def _image_keys(table: pa.Table) -> np.ndarray:
+    """``dataset_id`` and ``image_id`` of every row as one string per row."""
+    joined = pc.binary_join_element_wise(
+        table.column("dataset_id").cast(pa.string()),
+        table.column("image_id").cast(pa.string()),
+        "\x1f",
+    )
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
