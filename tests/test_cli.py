@@ -72,17 +72,29 @@ def test_quiet_after_the_command_is_accepted(tmp_path: Path, capsys) -> None:  #
     assert capsys.readouterr().out == ""
 
 
-def test_demo_writes_a_plate_zarr_python_can_read(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_demo_runs_the_whole_job(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     import zarr
+
+    import iceberg_bioimage as ib
 
     assert main(["demo", "--workdir", str(tmp_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["rows"] == 12
-    assert report["summary"]["plate_ids"] == ["demo-plate"]
-    table = pq.read_table(report["image_assets"])
-    assert table.column("well_id").to_pylist()[:3] == ["A01", "A01", "A02"]
+    assert report["valid"] and report["findings"] == []
+    assert report["catalog_rows"]["images.image_assets"] == 13  # 12 fields + 1 OME-TIFF image
+    assert report["warehouse_tables"]["profiles.joined_profiles"] == 36
+    assert report["join"]["matched_rows"] == 36 and report["join"]["site_offset"] == 1
     level = zarr.open_array(str(tmp_path / "demo-plate.ome.zarr" / "A" / "1" / "0" / "s0"))
     assert level.shape == (2, 64, 64) and level[:].max() > 0
+    catalog = tmp_path / "catalog"
+    from iceberg_bioimage.catalog.config import embedded_catalog
+
+    rows = ib.catalog_table_to_arrow(embedded_catalog(catalog), "images.image_assets")
+    assert sorted(set(rows.column("dataset_id").to_pylist())) == ["demo-image", "demo-plate"]
+    assert ib.validate_warehouse(tmp_path / "warehouse-root").valid
+    assert main(["demo", "--workdir", str(tmp_path), "-q"]) == 0  # idempotent
+    assert (
+        ib.catalog_table_to_arrow(embedded_catalog(catalog), "images.image_assets").num_rows == 13
+    )
 
 
 def test_folder_scan_continues_past_a_broken_store(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -129,17 +129,42 @@ def scan_as_arrow_table(uri: str | os.PathLike[str], *, dataset_id: str | None =
 
 
 def run_demo(workdir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write the sample plate under ``workdir``, scan it and write its table."""
+    """The whole job on generated data, with nothing to configure.
+
+    Writes an OME-Zarr 0.5 HCS plate (zarr-python), an OME-TIFF (tifffile) and
+    a CellProfiler-style profile table; registers both image datasets (with
+    their chunk index) in an embedded Iceberg catalog inside ``workdir``;
+    exports a Cytomining warehouse root with the profiles joined to the plate;
+    and validates it. Running it again replaces everything in place.
+    """
+    from iceberg_bioimage.catalog.config import embedded_catalog
+    from iceberg_bioimage.samples import write_sample_ome_tiff, write_sample_profiles
+
     root = Path(workdir).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
     plate = write_sample_plate(root / "demo-plate.ome.zarr")
-    result = scan_store(plate)
-    table_path = write_image_assets_parquet(result, root / "image_assets.parquet")
+    image = write_sample_ome_tiff(root / "demo-image.ome.tiff")
+    profiles = write_sample_profiles(root / "cells.csv")
+    results = [scan_store(plate), scan_store(image)]
+    catalog = embedded_catalog(root / "catalog")
+    registered = ingest_scan_results_to_warehouse(results, catalog, publish_chunks=True)
+    warehouse = root / "warehouse-root"
+    exported = export_scan_result_to_cytomining_warehouse(
+        results, warehouse, profiles=profiles, profile_dataset_id=results[0].dataset_id
+    )
+    validation = validate_warehouse(warehouse)
     return {
         "workdir": str(root),
-        "plate": str(plate),
-        "image_assets": str(table_path),
-        "rows": len(result.image_assets),
-        "summary": summarize_scan_result(result).to_dict(),
+        "images": {"demo-plate": str(plate), "demo-image": str(image)},
+        "profiles": str(profiles),
+        "catalog": registered.catalog,
+        "catalog_rows": registered.rows,
+        "warehouse_root": str(warehouse),
+        "warehouse_tables": exported.tables,
+        "join": exported.join.to_dict() if exported.join else None,
+        "valid": validation.valid,
+        "findings": [str(f) for f in validation.findings],
+        "summary": summarize_scan_result(results[0]).to_dict(),
     }
 
 

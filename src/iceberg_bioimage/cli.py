@@ -19,6 +19,7 @@ from iceberg_bioimage import api, cli_catalog, cli_profiles, cli_warehouse
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.cli_common import (
     EXIT_INPUT,
+    EXIT_INVALID,
     EXIT_OK,
     DatasetIdOption,
     JsonOption,
@@ -154,25 +155,47 @@ def demo(
     ] = Path("iceberg-bioimage-demo"),
     as_json: JsonOption = False,
 ) -> None:
-    """Write a small synthetic HCS plate, scan it, and write its image_assets table.
+    """Run the whole job on generated data: scan, register, join, export, validate.
+
+    Writes an OME-Zarr 0.5 plate, an OME-TIFF and a CellProfiler-style table,
+    registers the images in an embedded Iceberg catalog, exports a Cytomining
+    warehouse root with the profiles joined and validates it.
 
     Example: iceberg-bioimage demo --workdir /tmp/ib-demo
     """
     report = api.run_demo(workdir)
     if as_json:
         print_json(report)
+        if not report["valid"]:
+            raise typer.Exit(EXIT_INVALID)
         return
-    summary = report["summary"]
-    out.print(f"Sample plate   {report['plate']}")
-    out.print(
-        f"Scanned        {summary['image_count']} images in {summary['well_count']} wells "
-        f"({', '.join(summary['storage_variants'])}, OME-NGFF "
-        f"{', '.join(summary['ome_ngff_versions'])})"
-    )
-    out.print(f"image_assets   {report['image_assets']} ({report['rows']} rows)")
-    out.print("Next:")
-    out.print(f"  iceberg-bioimage summarize {report['plate']}")
-    out.print(f"  iceberg-bioimage scan {report['plate']} --json")
+    join = report["join"] or {}
+    rows = report["catalog_rows"]
+    lines = [
+        f"Sample data     {report['workdir']}",
+        f"  plate         {report['images']['demo-plate']}",
+        f"  OME-TIFF      {report['images']['demo-image']}",
+        f"  profiles      {report['profiles']}",
+        f"Iceberg catalog {report['catalog']}",
+        f"  images.image_assets {rows.get('images.image_assets', 0)} rows, "
+        f"images.chunk_index {rows.get('images.chunk_index', 0)} rows",
+        f"Warehouse root  {report['warehouse_root']}",
+        *(f"  {name}: {count} rows" for name, count in report["warehouse_tables"].items()),
+        f"  profiles joined by {join.get('strategy')}: {join.get('matched_rows')} of "
+        f"{join.get('profile_rows')} rows matched",
+        f"  validate-warehouse: {'conforms' if report['valid'] else 'does NOT conform'}",
+        "Next:",
+        f"  iceberg-bioimage summarize {report['images']['demo-plate']}",
+        f"  ICEBERG_BIOIMAGE_HOME={report['workdir']}/catalog "
+        "iceberg-bioimage catalog show images.image_assets",
+        f"  iceberg-bioimage validate-warehouse {report['warehouse_root']}",
+        f"  iceberg-bioimage join-profiles {report['images']['demo-plate']} {report['profiles']} "
+        "-o joined.parquet",
+    ]
+    for line in lines:
+        out.print(line, markup=False)
+    if not report["valid"]:
+        raise typer.Exit(EXIT_INVALID)
 
 
 def _render_scan(scanned: DirectoryScan) -> None:

@@ -91,3 +91,50 @@ def _image_metadata() -> dict[str, Any]:
             ]
         },
     }
+
+
+def write_sample_ome_tiff(path: str | Path, *, size: int = 64) -> Path:
+    """A tiled two-channel OME-TIFF with one SubIFD pyramid level, by tifffile."""
+    import tifffile
+
+    rng = np.random.default_rng(1)
+    data = rng.integers(0, 4096, (len(DEMO_CHANNELS), size, size), dtype="uint16")
+    metadata = {
+        "axes": "CYX",
+        "Name": "demo-image",
+        "PhysicalSizeX": 0.65,
+        "PhysicalSizeY": 0.65,
+        "Channel": {"Name": list(DEMO_CHANNELS)},
+    }
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        tif.write(data, subifds=1, tile=(32, 32), metadata=metadata)
+        tif.write(data[:, ::2, ::2], subfiletype=1, tile=(32, 32), metadata=None)
+    return Path(path)
+
+
+def write_sample_profiles(path: str | Path, *, plate: str = "demo-plate", objects: int = 3) -> Path:
+    """A CellProfiler-style per-object table for the sample plate: wells written
+    ``A1``, sites numbered from 1, as CellProfiler exports them."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    rng = np.random.default_rng(2)
+    rows = [
+        (row, int(column), site, number)
+        for row in DEMO_ROWS
+        for column in DEMO_COLUMNS
+        for site in range(1, DEMO_FIELDS + 1)
+        for number in range(1, objects + 1)
+    ]
+    table = pa.table(
+        {
+            "Metadata_Plate": [plate] * len(rows),
+            "Metadata_Well": [f"{r}{c}" for r, c, _, _ in rows],
+            "Metadata_Site": [s for _, _, s, _ in rows],
+            "ObjectNumber": [n for _, _, _, n in rows],
+            "Cells_AreaShape_Area": rng.uniform(50, 500, len(rows)).round(1),
+            "Cells_Intensity_MeanIntensity_DNA": rng.uniform(0, 1, len(rows)).round(4),
+        }
+    )
+    csv.write_csv(table, path)
+    return Path(path)

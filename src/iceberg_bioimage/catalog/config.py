@@ -110,9 +110,14 @@ def _environment_properties(name: str) -> dict[str, str]:
 
 
 def _embedded() -> ResolvedCatalog:
+    return embedded_catalog(embedded_home())
+
+
+def embedded_catalog(home: str | os.PathLike[str]) -> ResolvedCatalog:
+    """A SQLite-backed ``SqlCatalog`` with its warehouse in ``home`` (created if needed)."""
     from pyiceberg.catalog.sql import SqlCatalog
 
-    home = embedded_home()
+    home = Path(home).expanduser().resolve()
     database = home / "catalog.db"
     created = not database.exists()
     try:
