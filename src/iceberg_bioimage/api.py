@@ -47,6 +47,15 @@ from iceberg_bioimage.duckdb_views import (
 )
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
+from iceberg_bioimage.ome_arrow import (
+    create_ome_arrow,
+    ome_arrow_from_ome_zarr,
+    ome_arrow_from_tiff,
+    ome_arrow_to_numpy,
+    read_ome_arrow_dataset,
+    scan_ome_arrow,
+    write_ome_arrow_dataset,
+)
 from iceberg_bioimage.profiles.contract import load_profile_column_aliases
 from iceberg_bioimage.profiles.join import join_profiles_with_chunk_index
 from iceberg_bioimage.profiles.validate import validate_microscopy_profile_columns
@@ -69,6 +78,7 @@ __all__ = [
     "catalog_table_to_arrow",
     "chunk_index_table",
     "create_duckdb_connection",
+    "create_ome_arrow",
     "deregister_store",
     "export_catalog_to_cytomining_warehouse",
     "export_profiles_to_cytomining_warehouse",
@@ -87,16 +97,21 @@ __all__ = [
     "load_catalog_table",
     "load_profile_column_aliases",
     "load_warehouse_manifest",
+    "ome_arrow_from_ome_zarr",
+    "ome_arrow_from_tiff",
+    "ome_arrow_to_numpy",
     "open_warehouse",
     "publish_chunk_index",
     "publish_image_assets",
     "query_metadata_table",
+    "read_ome_arrow_dataset",
     "register_directory",
     "register_profile_table",
     "register_store",
     "run_demo",
     "scan_as_arrow_table",
     "scan_directory",
+    "scan_ome_arrow",
     "scan_paths",
     "scan_result_as_arrow_table",
     "scan_result_to_chunk_index",
@@ -108,6 +123,7 @@ __all__ = [
     "validate_warehouse",
     "write_chunk_index_parquet",
     "write_image_assets_parquet",
+    "write_ome_arrow_dataset",
 ]
 
 
