@@ -106,3 +106,54 @@ def test_folder_scan_continues_past_a_broken_store(tmp_path: Path, capsys) -> No
     assert "bad.zarr" in capsys.readouterr().err
     assert pq.read_table(out).column("dataset_id").to_pylist() == ["good"]
     assert main(["scan", str(tmp_path), "--strict", "-q"]) == 1
+
+
+class _Recorder:
+    """Records what the library reports (the protocol's own test double)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+
+    def start(self, name: str, total: int | None) -> object:
+        self.events.append(("start", (name, total)))
+        return name
+
+    def advance(self, handle: object, amount: int) -> None:
+        self.events.append(("advance", (handle, amount)))
+
+    def stop(self, handle: object) -> None:
+        self.events.append(("stop", handle))
+
+
+def test_long_work_reports_progress(tmp_path: Path) -> None:
+    from iceberg_bioimage import progress
+    from iceberg_bioimage.scan import scan_paths
+
+    for i in range(3):
+        writers.write_single_image(tmp_path / "d" / f"s{i}.ome.zarr", version="0.5")
+    recorder = _Recorder()
+    with progress.listening(recorder):
+        scanned = scan_paths([tmp_path / "d"])
+        import iceberg_bioimage as ib
+
+        _, rows = ib.write_chunk_index_parquet(scanned.results, tmp_path / "c.parquet")
+    assert ("start", ("scanning stores", 3)) in recorder.events
+    assert (
+        sum(
+            a
+            for kind, (h, a) in ((k, e) for k, e in recorder.events if k == "advance")
+            if h == "scanning stores"
+        )
+        == 3
+    )  # type: ignore[misc]
+    chunk_rows = sum(e[1] for k, e in recorder.events if k == "advance" and e[0] == "chunk rows")  # type: ignore[index]
+    assert chunk_rows == rows > 0
+
+
+def test_no_progress_bars_when_not_a_terminal(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    writers.write_single_image(tmp_path / "d" / "a.ome.zarr", version="0.5")
+    writers.write_single_image(tmp_path / "d" / "b.ome.zarr", version="0.5")
+    assert main(["scan", str(tmp_path / "d"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "scanning stores" not in captured.err and "━" not in captured.err
+    json.loads(captured.out)  # stdout stays pure JSON

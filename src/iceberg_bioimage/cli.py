@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from iceberg_bioimage import api, cli_catalog, cli_profiles, cli_warehouse
+from iceberg_bioimage import api, cli_catalog, cli_profiles, cli_warehouse, progress
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.cli_common import (
     EXIT_INPUT,
@@ -29,6 +29,7 @@ from iceberg_bioimage.cli_common import (
     note,
     out,
     print_json,
+    progress_listener,
     state,
 )
 from iceberg_bioimage.errors import IcebergBioimageError
@@ -271,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _global_flags_first(sys.argv[1:] if argv is None else argv)
     try:
         # Without standalone mode click returns the code of a typer.Exit.
-        code = app(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
+        with progress.listening(_LazyProgress()):
+            code = app(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
     except IcebergBioimageError as error:
@@ -283,6 +285,31 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # click usage errors and anything unexpected
         return _handle_other(error)
     return code if isinstance(code, int) else EXIT_OK
+
+
+class _LazyProgress:
+    """Decides on bars when the first task starts (after --quiet is parsed)."""
+
+    def __init__(self) -> None:
+        self._bars: object | None = None
+        self._decided = False
+
+    def _target(self) -> object | None:
+        if not self._decided:
+            self._bars, self._decided = progress_listener(), True
+        return self._bars
+
+    def start(self, name: str, total: int | None) -> object:
+        target = self._target()
+        return target.start(name, total) if target else None  # type: ignore[attr-defined]
+
+    def advance(self, handle: object, amount: int) -> None:
+        if self._bars is not None and handle is not None:
+            self._bars.advance(handle, amount)  # type: ignore[attr-defined]
+
+    def stop(self, handle: object) -> None:
+        if self._bars is not None and handle is not None:
+            self._bars.stop(handle)  # type: ignore[attr-defined]
 
 
 _GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose")

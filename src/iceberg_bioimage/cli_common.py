@@ -58,3 +58,43 @@ def finish(warnings: Sequence[object], strict: bool, *, failed: bool = False) ->
         raise typer.Exit(EXIT_INPUT)
     if strict and warnings:
         raise typer.Exit(EXIT_INVALID)
+
+
+class RichProgress:
+    """A progress listener drawing rich bars on stderr (transient)."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bars = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+
+    def start(self, name: str, total: int | None) -> object:
+        if not self.bars.live.is_started:
+            self.bars.start()
+        return self.bars.add_task(name, total=total)
+
+    def advance(self, handle: object, amount: int) -> None:
+        self.bars.advance(handle, amount)  # type: ignore[arg-type]
+
+    def stop(self, handle: object) -> None:
+        self.bars.remove_task(handle)  # type: ignore[arg-type]
+        if not self.bars.tasks:
+            self.bars.stop()
+
+
+def progress_listener() -> RichProgress | None:
+    """Bars only for a person at a terminal: never for pipes, files, CI or --quiet."""
+    return RichProgress() if err.is_terminal and not state.quiet else None

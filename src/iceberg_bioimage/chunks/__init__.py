@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from iceberg_bioimage import progress
 from iceberg_bioimage.chunks.prefetch import prefetch
 from iceberg_bioimage.chunks.rows import ENCODED_SCHEMA, LevelTarget
 from iceberg_bioimage.chunks.tiff_tiles import tiff_level_batches
@@ -112,12 +113,12 @@ def stream_chunk_index_parquet(
     one is written. Returns the number of rows."""
     rows = 0
     options["dictionary_encoded"] = True
-    with pq.ParquetWriter(
-        where, ENCODED_SCHEMA, filesystem=filesystem, **_PARQUET_OPTIONS
-    ) as writer:
+    writer = pq.ParquetWriter(where, ENCODED_SCHEMA, filesystem=filesystem, **_PARQUET_OPTIONS)
+    with writer, progress.task("chunk rows") as advance:
         for batch in prefetch(chunk_index_batches(results, **options)):
             writer.write_batch(batch)
             rows += batch.num_rows
+            advance(batch.num_rows)
         writer.add_key_value_metadata(CHUNK_INDEX_SCHEMA.metadata)
     return rows
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from iceberg_bioimage import identity
+from iceberg_bioimage import identity, progress
 from iceberg_bioimage.errors import (
     InputError,
     StoreNotFoundError,
@@ -99,17 +99,21 @@ def scan_paths(
 
 
 def _scan_all(targets: list[str], max_workers: int) -> tuple[list[ScanResult], list[ScanWarning]]:
-    def scan_one(target: str) -> ScanResult | ScanWarning:
-        try:
-            return scan_store(target)
-        except InputError as error:
-            return ScanWarning(target, str(error))
+    with progress.task("scanning stores", total=len(targets)) as advance:
 
-    if len(targets) <= 1:
-        outcomes = [scan_one(t) for t in targets]
-    else:
-        with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-            outcomes = list(pool.map(scan_one, targets))
+        def scan_one(target: str) -> ScanResult | ScanWarning:
+            try:
+                return scan_store(target)
+            except InputError as error:
+                return ScanWarning(target, str(error))
+            finally:
+                advance(1)
+
+        if len(targets) <= 1:
+            outcomes = [scan_one(t) for t in targets]
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+                outcomes = list(pool.map(scan_one, targets))
     results = [o for o in outcomes if isinstance(o, ScanResult)]
     errors = [o for o in outcomes if isinstance(o, ScanWarning)]
     return results, errors

@@ -26,6 +26,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from iceberg_bioimage import progress
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.warehouse.manifest import (
     Column,
@@ -74,7 +75,11 @@ def write_tables(root: str | os.PathLike[str], writes: list[TableWrite]) -> dict
         recover(base)
         transaction = _Transaction(base)
         try:
-            written = {w.table_name: transaction.stage(w) for w in writes}
+            written = {}
+            with progress.task("writing tables", total=len(writes)) as advance:
+                for write in writes:
+                    written[write.table_name] = transaction.stage(write)
+                    advance(1)
             transaction.commit(writes)
         except BaseException:
             transaction.abort()
