@@ -30,9 +30,11 @@ def column_table(schema: pa.Schema) -> str:
 def page() -> str:
     return (
         INTRO.format(version=SCHEMA_VERSION)
-        + "\n## images.image_assets\n\nOne row per image (a multiscale image is one row; labels are rows of their own).\n\n"
+        + "\n## images.image_assets\n\n"
+        + "One row per image (a multiscale image is one row; labels are rows of their own).\n\n"
         + column_table(IMAGE_ASSETS_SCHEMA)
-        + "\n\n## images.chunk_index\n\nOne row per stored chunk, shard, inner chunk (with `--byte-ranges`) or TIFF tile.\n\n"
+        + "\n\n## images.chunk_index\n\n"
+        + "One row per stored chunk, shard, inner chunk (with `--byte-ranges`) or TIFF tile.\n\n"
         + column_table(CHUNK_INDEX_SCHEMA)
         + "\n"
     )

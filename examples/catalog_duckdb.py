@@ -21,9 +21,8 @@ catalog = embedded_catalog(workdir / "catalog")
 ib.register_store(plate, catalog)
 
 joined = ib.join_catalog_image_assets_with_profiles(catalog, profiles, profile_dataset_id="plate")
-print(
-    f"joined {joined.report.matched_rows} of {joined.report.profile_rows} rows by {joined.report.strategy}"
-)
+report = joined.report
+print(f"joined {report.matched_rows} of {report.profile_rows} rows by {report.strategy}")
 
 root = workdir / "warehouse-root"
 ib.export_catalog_to_cytomining_warehouse(
