@@ -53,8 +53,19 @@ def _main_options(
         bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")
     ] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    anonymous: Annotated[
+        bool, typer.Option("--anonymous", help="Unsigned requests to public buckets.")
+    ] = False,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL)."),
+    ] = None,
 ) -> None:
     state.quiet, state.verbose = quiet, verbose
+    if anonymous or endpoint_url:
+        from iceberg_bioimage.io.remote import configure_remote
+
+        configure_remote(anonymous=anonymous or None, endpoint_url=endpoint_url)
     if version:
         out.print(__version__)
         raise typer.Exit(EXIT_OK)
@@ -312,15 +323,28 @@ class _LazyProgress:
             self._bars.stop(handle)  # type: ignore[attr-defined]
 
 
-_GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose")
+_GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--anonymous")
+_GLOBAL_OPTIONS = ("--endpoint-url",)
 
 
 def _global_flags_first(args: list[str]) -> list[str]:
     """Accept ``--quiet`` / ``--verbose`` after the command name too."""
     if "--" in args:
         return args
-    flags = [a for a in args if a in _GLOBAL_FLAGS]
-    return flags + [a for a in args if a not in _GLOBAL_FLAGS]
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in _GLOBAL_FLAGS or ("=" in arg and arg.split("=", 1)[0] in _GLOBAL_OPTIONS):
+            front.append(arg)
+        elif arg in _GLOBAL_OPTIONS and index + 1 < len(args):
+            front += [arg, args[index + 1]]
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
 
 
 def _handle_other(error: Exception) -> int:

@@ -16,7 +16,8 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
 def open_store(uri: str | os.PathLike[str]) -> Store:
-    """A store for a local path, a ``file://`` URI or (later) an object-store URI."""
+    """A store for a local path, a ``file://`` URI, or an object-store URI
+    (``s3://``, ``gs://``, ``az://`` / ``abfs://``, ``http(s)://``)."""
     text = os.fspath(uri)
     match = _SCHEME.match(text)
     if match is None:
@@ -25,7 +26,9 @@ def open_store(uri: str | os.PathLike[str]) -> Store:
     if scheme == "file":
         return LocalStore(unquote(urlparse(text).path))
     if scheme in _REMOTE_SCHEMES:
-        raise UnsupportedStoreError(f"{text}: remote stores ({scheme}://) are not supported yet")
+        from iceberg_bioimage.io.remote import ObjectStoreStore
+
+        return ObjectStoreStore(text)
     raise UnsupportedStoreError(f"{text}: unknown URI scheme '{scheme}://'")
 
 
@@ -33,3 +36,8 @@ def store_name(uri: str) -> str:
     """The last path component of a store URI (``a/b/plate.ome.zarr/`` -> name)."""
     path = urlparse(uri).path if _SCHEME.match(uri) else uri
     return unquote(path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def is_remote(uri: str | os.PathLike[str]) -> bool:
+    match = _SCHEME.match(os.fspath(uri))
+    return bool(match) and match.group(1).lower() in _REMOTE_SCHEMES

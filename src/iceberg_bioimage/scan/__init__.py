@@ -13,10 +13,16 @@ from iceberg_bioimage.errors import (
     UnsupportedStoreError,
 )
 from iceberg_bioimage.io import open_store, store_name
+from iceberg_bioimage.io.resolve import is_remote
 from iceberg_bioimage.models import DirectoryScan, ScanResult, ScanWarning
 from iceberg_bioimage.scan.discover import find_stores, is_zarr_dir
 from iceberg_bioimage.scan.tiff import is_tiff_name
-from iceberg_bioimage.scan.tiff_dataset import scan_tiff_folder, scan_tiff_path, tiff_files_in
+from iceberg_bioimage.scan.tiff_dataset import (
+    scan_tiff_folder,
+    scan_tiff_object,
+    scan_tiff_path,
+    tiff_files_in,
+)
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 
 __all__ = ["find_stores", "scan_directory", "scan_paths", "scan_store"]
@@ -36,9 +42,14 @@ def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) ->
     """
     store = open_store(uri)
     text = os.fspath(uri)
+    dataset_id = dataset_id or identity.dataset_id_from_name(store_name(store.uri))
+    if is_remote(text):
+        # Straight to the metadata: no existence probe, no listing.
+        if is_tiff_name(text):
+            return scan_tiff_object(store, dataset_id)
+        return scan_zarr_store(store, dataset_id)
     if not store.exists():
         raise StoreNotFoundError(f"{text}: no such file or directory")
-    dataset_id = dataset_id or identity.dataset_id_from_name(store_name(store.uri))
     local = getattr(store, "path", None)
     if not store.is_dir():
         if local is not None and is_tiff_name(str(local)):

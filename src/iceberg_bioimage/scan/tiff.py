@@ -72,7 +72,7 @@ class _Context:
 
 def scan_tiff_file(path: str, context: _Context) -> TiffFileScan:
     """Read one TIFF / OME-TIFF / companion file; raises TiffReadError if unreadable."""
-    path = os.path.abspath(path)  # every helper below may rely on an absolute path
+    path = absolute(path)  # every helper below may rely on an absolute path (or a URI)
     if path.lower().endswith(COMPANION_SUFFIX):
         return _scan_companion(path, context)
     import tifffile
@@ -85,7 +85,27 @@ def scan_tiff_file(path: str, context: _Context) -> TiffFileScan:
 
 
 def make_context(dataset_id: str, root: str, in_folder: bool) -> _Context:
-    return _Context(dataset_id, os.path.abspath(root), in_folder)
+    return _Context(dataset_id, absolute(root), in_folder)
+
+
+def absolute(path: str) -> str:
+    """An absolute local path; URIs (remote files) are left as they are."""
+    return path if "://" in path else os.path.abspath(path)
+
+
+def _exists(path: str) -> bool:
+    return "://" in path or os.path.exists(path)
+
+
+def scan_tiff_handle(handle: Any, path: str, context: _Context) -> TiffFileScan:
+    """Read an already-open file (a remote object read by byte ranges)."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(handle, name=os.path.basename(path)) as tif:
+            return _scan_open_tiff(tif, path, context)
+    except (tifffile.TiffFileError, OSError, ValueError, IndexError, KeyError, EOFError) as error:
+        raise TiffReadError(f"{path}: not a readable TIFF file ({error})") from None
 
 
 def _scan_open_tiff(tif: Any, path: str, context: _Context) -> TiffFileScan:
@@ -113,7 +133,7 @@ def _binary_only(
     scan.binary_only_of = companion
     if context.in_folder:
         return scan  # the folder scan reads the companion itself
-    if not os.path.exists(companion):
+    if not _exists(companion):
         scan.warnings.append(
             ScanWarning(_rel(path, context), f"OME-XML is in {metadata_file}, which is missing")
         )
@@ -138,7 +158,7 @@ def _add_ome_images(
     covered: set[str] = {here}
     for image in document.images:
         files = _image_files(image, document, here)
-        missing = [f for f in files if not os.path.exists(f)]
+        missing = [f for f in files if not _exists(f)]
         for name in missing:
             scan.warnings.append(
                 ScanWarning(_rel(path, context), f"{image.id} refers to missing file {name}")
@@ -185,7 +205,7 @@ def _first_page(
     if tif is not None:
         return _container(tif, first.ifd if first else image.index)
     source = files[0]
-    if source in missing or source.lower().endswith(COMPANION_SUFFIX):
+    if source in missing or source.lower().endswith(COMPANION_SUFFIX) or "://" in source:
         return None
     import tifffile
 
@@ -453,4 +473,4 @@ def _rel(path: str, context: _Context) -> str:
 
 
 def file_uri(path: str) -> str:
-    return "file://" + quote(path)
+    return path if "://" in path else "file://" + quote(path)

@@ -18,6 +18,7 @@ from iceberg_bioimage.scan.tiff import (
     is_tiff_name,
     make_context,
     scan_tiff_file,
+    scan_tiff_handle,
 )
 
 _DIGITS = re.compile(r"(\d+)")
@@ -41,6 +42,20 @@ def scan_tiff_path(path: str, dataset_id: str) -> ScanResult:
     except TiffReadError as error:
         raise InputError(str(error)) from None
     return _result(dataset_id, path, [scan], [])
+
+
+def scan_tiff_object(store: Any, dataset_id: str) -> ScanResult:
+    """One remote TIFF file as its own dataset, its header and OME-XML read by
+    byte ranges (never the whole file)."""
+    from iceberg_bioimage.io.remote import RangeFile
+
+    uri = store.uri
+    context = make_context(dataset_id, uri.rsplit("/", 1)[0], in_folder=False)
+    try:
+        scan = scan_tiff_handle(RangeFile(store, ""), uri, context)
+    except TiffReadError as error:
+        raise InputError(str(error)) from None
+    return _result(dataset_id, uri, [scan], [])
 
 
 def scan_tiff_folder(folder: str, dataset_id: str, *, workers: int | None = None) -> ScanResult:
@@ -119,7 +134,7 @@ def _result(
 def _uri(path: str) -> str:
     from pathlib import Path
 
-    return Path(os.path.abspath(path)).as_uri()
+    return path if "://" in path else Path(os.path.abspath(path)).as_uri()
 
 
 def _natural(text: str) -> tuple[Any, ...]:

@@ -60,6 +60,9 @@ class _ZarrScan:
         if root.kind == "invalid":
             raise UnsupportedStoreError(f"{self.store.uri}: {root.problem}")
         if not root.exists:
+            diagnose = getattr(self.store, "diagnose_missing", None)
+            if diagnose is not None:
+                diagnose()  # remote: name a missing bucket or prefix precisely
             raise UnsupportedStoreError(
                 f"{self.store.uri}: not a Zarr store (no zarr.json, .zgroup or .zarray)"
             )

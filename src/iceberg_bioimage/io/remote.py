@@ -1,0 +1,358 @@
+"""Object stores (S3, GCS, Azure, HTTP) behind the same ``Store`` protocol.
+
+Requests are made with obstore (Rust, async) on one background event loop, so
+a batch from the scanner (every well of a plate, every image, every array)
+is in flight at once, up to ``max_concurrency``; retries with backoff on
+throttling and transient errors, and timeouts, are obstore's. Every request
+is counted per kind (``get``, ``range``, ``head``, ``list``) so callers and
+tests can see what a scan cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import threading
+from collections import Counter
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from iceberg_bioimage.errors import InputError, MissingDependencyError, StoreNotFoundError
+from iceberg_bioimage.io.base import DirListing
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    """How to reach object stores: credentials come from the standard
+    environment and config files unless ``anonymous``."""
+
+    anonymous: bool = False
+    endpoint_url: str | None = None
+    region: str | None = None
+    max_concurrency: int = 64
+    max_retries: int = 5
+    timeout_seconds: float = 30.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+_defaults = RemoteOptions(
+    endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+    region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+)
+
+
+def configure_remote(**changes: Any) -> RemoteOptions:
+    """Set process-wide defaults (the CLI's ``--anonymous`` / ``--endpoint-url``)."""
+    global _defaults
+    _defaults = replace(_defaults, **{k: v for k, v in changes.items() if v is not None})
+    return _defaults
+
+
+def remote_options() -> RemoteOptions:
+    return _defaults
+
+
+class RemoteStoreError(InputError):
+    """A remote store refused or failed a request (denied, missing, unreachable)."""
+
+
+class _Loop:
+    """One daemon thread running an event loop for every remote request."""
+
+    _instance: _Loop | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        thread = threading.Thread(
+            target=self.loop.run_forever, name="iceberg-bioimage-io", daemon=True
+        )
+        thread.start()
+
+    @classmethod
+    def get(cls) -> _Loop:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+
+class ObjectStoreStore:
+    """A prefix of a bucket (or an HTTP folder) as a read-only :class:`Store`."""
+
+    def __init__(self, uri: str, options: RemoteOptions | None = None) -> None:
+        self.options = options or remote_options()
+        self.uri = uri.rstrip("/")
+        parsed = urlparse(self.uri)
+        self.scheme = parsed.scheme.lower()
+        self.prefix = parsed.path.strip("/") if self.scheme not in ("http", "https") else ""
+        self.requests: Counter[str] = Counter()
+        self._store = _make_store(self.uri, self.scheme, parsed, self.options)
+        self._limit = asyncio.Semaphore(self.options.max_concurrency)
+
+    # -- the Store protocol --------------------------------------------------
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return _Loop.get().run(self._gather([self._get(k) for k in keys]))
+
+    def list_dir(self, prefix: str) -> DirListing:
+        obstore = _obstore()
+        full = self._key(prefix)
+        self.requests["list"] += 1
+        prefix = f"{full}/" if full else None
+        result = self._call(lambda: obstore.list_with_delimiter(self._store, prefix))
+        dirs = tuple(sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in result["common_prefixes"]))
+        files = {o["path"].rsplit("/", 1)[-1]: int(o["size"]) for o in result["objects"]}
+        return DirListing(dirs, files)
+
+    def list_sizes(self, prefix: str) -> tuple[list[str], list[int]]:
+        obstore = _obstore()
+        full = self._key(prefix)
+        keys: list[str] = []
+        sizes: list[int] = []
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        stream = self._call(
+            lambda: obstore.list(self._store, f"{full}/" if full else None, chunk_size=1000)
+        )
+        for chunk in stream:
+            self.requests["list"] += 1
+            for meta in chunk:
+                keys.append(meta["path"][strip:])
+                sizes.append(int(meta["size"]))
+        return keys, sizes
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        return _Loop.get().run(self._range(key, start, length))
+
+    def exists(self) -> bool:
+        return self.is_file() or bool(self._probe_listing())
+
+    def is_dir(self) -> bool:
+        return not self.is_file() and bool(self._probe_listing())
+
+    def is_file(self) -> bool:
+        if not self.prefix and self.scheme not in ("http", "https"):
+            return False
+        return _Loop.get().run(self._head(""))
+
+    def diagnose_missing(self) -> None:
+        """Called when the metadata a scan needs is absent: say whether the
+        bucket, the prefix or only the metadata is missing (one LIST, only
+        on this error path)."""
+        if self.scheme in ("http", "https"):
+            raise StoreNotFoundError(f"{self.uri}: no Zarr metadata found at this URL")
+        if not self._probe_listing():
+            raise StoreNotFoundError(f"{self.uri}: nothing stored under this prefix")
+
+    # -- requests ------------------------------------------------------------
+    def _key(self, key: str) -> str:
+        if self.scheme in ("http", "https"):
+            return key
+        return f"{self.prefix}/{key}".strip("/") if key else self.prefix
+
+    async def _gather(self, requests: list[Coroutine[Any, Any, T]]) -> list[T]:
+        return list(await asyncio.gather(*requests))
+
+    async def _get(self, key: str) -> bytes | None:
+        obstore = _obstore()
+        async with self._limit:
+            self.requests["get"] += 1
+            try:
+                result = await obstore.get_async(self._store, self._key(key))
+                return bytes(await result.bytes_async())
+            except FileNotFoundError:
+                return None
+            except Exception as error:
+                raise _translate(error, self.uri, key) from None
+
+    async def _range(self, key: str, start: int, length: int) -> bytes | None:
+        obstore = _obstore()
+        async with self._limit:
+            self.requests["range"] += 1
+            window: Any = {"suffix": length} if start < 0 else (start, start + length)
+            try:
+                result = await obstore.get_async(
+                    self._store, self._key(key), options={"range": window}
+                )
+                return bytes(await result.bytes_async())
+            except FileNotFoundError:
+                return None
+            except Exception as error:
+                if "range" in str(error).lower() and "not satisfiable" in str(error).lower():
+                    return b""
+                raise _translate(error, self.uri, key) from None
+
+    async def _object_size(self, key: str) -> int:
+        obstore = _obstore()
+        self.requests["head"] += 1
+        try:
+            meta = await obstore.head_async(self._store, self._key(key))
+        except Exception as error:
+            raise _translate(error, self.uri, key) from None
+        return int(meta["size"])
+
+    async def _head(self, key: str) -> bool:
+        obstore = _obstore()
+        self.requests["head"] += 1
+        try:
+            await obstore.head_async(self._store, self._key(key))
+            return True
+        except FileNotFoundError:
+            return False
+        except Exception as error:
+            raise _translate(error, self.uri, key) from None
+
+    def _probe_listing(self) -> bool:
+        if self.scheme in ("http", "https"):
+            return True  # plain HTTP cannot list; metadata will tell
+        obstore = _obstore()
+        self.requests["list"] += 1
+        prefix = f"{self.prefix}/" if self.prefix else None
+        result = self._call(lambda: obstore.list_with_delimiter(self._store, prefix))
+        return bool(result["common_prefixes"] or result["objects"])
+
+    def _call(self, work: Any) -> Any:
+        try:
+            return work() if callable(work) else work
+        except FileNotFoundError as error:
+            raise StoreNotFoundError(f"{self.uri}: not found ({_first_line(error)})") from None
+        except Exception as error:
+            raise _translate(error, self.uri, "") from None
+
+
+class RangeFile(io.RawIOBase):
+    """A seekable, read-only file over one object, fetched in cached blocks by
+    range requests (so tifffile reads headers without downloading the file)."""
+
+    def __init__(
+        self, store: ObjectStoreStore, key: str, size: int | None = None, block: int = 1 << 16
+    ) -> None:
+        self.store, self.key, self.block = store, key, block
+        self._size = size
+        self._blocks: dict[int, bytes] = {}
+        self._position = 0
+        self.name = f"{store.uri}/{key}" if key else store.uri
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:
+            offset += self.size
+        elif whence == io.SEEK_CUR:
+            offset += self._position
+        self._position = max(0, offset)
+        return self._position
+
+    @property
+    def size(self) -> int:
+        if self._size is None:
+            self._size = _Loop.get().run(self.store._object_size(self.key))
+        return self._size
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        end = self.size if size is None or size < 0 else min(self.size, self._position + size)
+        if end <= self._position:
+            return b""
+        first, last = self._position // self.block, (end - 1) // self.block
+        missing = [b for b in range(first, last + 1) if b not in self._blocks]
+        if missing:  # one request for the whole missing span
+            start = missing[0] * self.block
+            length = min(self.size, (missing[-1] + 1) * self.block) - start
+            data = self.store.read_range(self.key, start, length) or b""
+            for index, b in enumerate(range(missing[0], missing[-1] + 1)):
+                self._blocks[b] = data[index * self.block : (index + 1) * self.block]
+        joined = b"".join(self._blocks[b] for b in range(first, last + 1))
+        offset = self._position - first * self.block
+        out = joined[offset : offset + (end - self._position)]
+        self._position += len(out)
+        return out
+
+
+def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> Any:
+    from obstore.store import from_url
+
+    client: dict[str, Any] = {"timeout": timedelta(seconds=options.timeout_seconds)}
+    retry = {
+        "max_retries": options.max_retries,
+        "retry_timeout": timedelta(seconds=options.timeout_seconds * 4),
+    }
+    config: dict[str, Any] = dict(options.extra)
+    if scheme in ("http", "https"):
+        return from_url(
+            uri if uri.endswith("/") else uri + "/",
+            client_options=client | {"allow_http": True},
+            retry_config=retry,
+        )
+    if scheme == "s3":
+        if options.endpoint_url:
+            config["endpoint"] = options.endpoint_url
+            if options.endpoint_url.startswith("http://"):
+                client["allow_http"] = True
+        if options.region:
+            config["region"] = options.region
+    if options.anonymous:
+        config["skip_signature"] = True
+    root = f"{scheme}://{parsed.netloc}"
+    try:
+        return from_url(root, config=config or None, client_options=client, retry_config=retry)
+    except Exception as error:
+        raise RemoteStoreError(
+            f"{uri}: cannot configure the store ({_first_line(error)})"
+        ) from None
+
+
+def _translate(error: Exception, uri: str, key: str) -> Exception:
+    text = _first_line(error)
+    lowered = str(error).lower()  # markers may sit below the first line
+    where = f"{uri}/{key}" if key else uri
+    if (
+        isinstance(error, PermissionError)
+        or "denied" in lowered
+        or "403" in lowered
+        or "unauthorized" in lowered
+    ):
+        return RemoteStoreError(
+            f"{where}: access denied ({text}); check credentials or use --anonymous"
+        )
+    if (
+        "nosuchbucket" in lowered
+        or "bucket does not exist" in lowered
+        or "no such bucket" in lowered
+    ):
+        return StoreNotFoundError(f"{where}: no such bucket")
+    if isinstance(error, FileNotFoundError):
+        return StoreNotFoundError(f"{where}: not found")
+    return RemoteStoreError(f"{where}: request failed ({text})")
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:300] if lines else type(error).__name__
+
+
+def _obstore() -> Any:
+    try:
+        import obstore
+    except ImportError:
+        raise MissingDependencyError("obstore", "remote", "Remote stores") from None
+    return obstore

@@ -1,0 +1,210 @@
+"""Remote stores against a real S3 API (moto's server on 127.0.0.1) and a local HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import ClassVar
+
+import boto3
+import numpy as np
+import pytest
+import tifffile
+from moto.server import ThreadedMotoServer
+
+import iceberg_bioimage as ib
+import writers
+from iceberg_bioimage.cli import main
+from iceberg_bioimage.errors import StoreNotFoundError
+from iceberg_bioimage.io import open_store
+from iceberg_bioimage.io.remote import RemoteStoreError, configure_remote, remote_options
+from iceberg_bioimage.scan.zarr_store import scan_zarr_store
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3() -> str:
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {
+        k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+    }
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1"
+    )
+    before = remote_options()
+    configure_remote(endpoint_url=endpoint, region="us-east-1")
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="lab")
+    yield endpoint
+    configure_remote(endpoint_url=before.endpoint_url or "", region=before.region or "")
+    for key, value in saved.items():
+        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    server.stop()
+
+
+def upload(endpoint: str, local: Path, prefix: str) -> str:
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    if local.is_file():
+        client.upload_file(str(local), "lab", f"{prefix}/{local.name}")
+        return f"s3://lab/{prefix}/{local.name}"
+    for folder, _dirs, files in os.walk(local):
+        for name in files:
+            path = Path(folder) / name
+            client.upload_file(
+                str(path), "lab", f"{prefix}/{path.relative_to(local.parent).as_posix()}"
+            )
+    return f"s3://lab/{prefix}/{local.name}"
+
+
+def _comparable(result):  # type: ignore[no-untyped-def]
+    return [
+        (
+            a.image_id,
+            a.image_kind,
+            a.plate_id,
+            a.well_id,
+            a.site_id,
+            a.shape,
+            a.chunk_shape,
+            a.shard_shape,
+            a.axes,
+            a.levels,
+            a.channel_names,
+            a.physical_sizes,
+            a.dtype,
+        )
+        for a in result.image_assets
+    ]
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_remote_plate_equals_local_with_few_requests_and_no_listing(
+    s3: str, tmp_path: Path, version: str
+) -> None:
+    local = writers.write_plate(tmp_path / f"plate{version}.ome.zarr", version=version)
+    uri = upload(s3, local, f"screens/{version}")
+    store = open_store(uri)
+    remote = scan_zarr_store(store, "plate")
+    assert _comparable(remote) == _comparable(ib.scan_store(local))
+    assert remote.image_assets[0].uri == uri
+    assert store.requests["list"] == 0  # metadata named every child
+    images = sum(a.image_kind == "image" for a in remote.image_assets)
+    assert sum(store.requests.values()) / images <= 8
+
+
+def test_remote_consolidated_store_is_one_round(s3: str, tmp_path: Path) -> None:
+    local = writers.consolidate(writers.write_plate(tmp_path / "c.ome.zarr", version="0.5"))
+    store = open_store(upload(s3, local, "consolidated"))
+    assert _comparable(scan_zarr_store(store, "c")) == _comparable(ib.scan_store(local))
+    assert store.requests == Counter({"get": 5})  # the root keys, nothing else
+
+
+def test_remote_ome_tiff_reads_only_byte_ranges(s3: str, tmp_path: Path) -> None:
+    data = np.random.default_rng(0).integers(0, 60000, (2, 1024, 1024), dtype="uint16")  # ~4 MB
+    path = tmp_path / "big.ome.tif"
+    tifffile.imwrite(
+        path, data, ome=True, tile=(256, 256), metadata={"axes": "CYX", "PhysicalSizeX": 0.5}
+    )
+    uri = upload(s3, path, "tiffs")
+    remote = ib.scan_store(uri)
+    local = ib.scan_store(path)
+    assert _comparable(remote) == _comparable(local)
+    store = open_store(uri)
+    from iceberg_bioimage.scan.tiff_dataset import scan_tiff_object
+
+    scan_tiff_object(store, "big")
+    assert store.requests["get"] == 0 and 0 < store.requests["range"] <= 6
+
+
+def test_remote_chunk_index_sizes_match_local(s3: str, tmp_path: Path) -> None:
+    local = writers.write_single_image(tmp_path / "img.ome.zarr", version="0.5")
+    uri = upload(s3, local, "chunks")
+    remote_rows = ib.chunk_index_table(ib.scan_store(uri)).select(
+        ["storage_key", "byte_length", "exists"]
+    )
+    local_rows = ib.chunk_index_table(ib.scan_store(local)).select(
+        ["storage_key", "byte_length", "exists"]
+    )
+    assert remote_rows.to_pylist() == local_rows.to_pylist()
+
+
+def test_register_a_remote_store(s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ICEBERG_BIOIMAGE_HOME", str(tmp_path / "home"))
+    uri = upload(
+        s3, writers.write_single_image(tmp_path / "r.ome.zarr", version="0.4"), "registered"
+    )
+    ib.register_store(uri, publish_chunks=True)
+    rows = ib.catalog_table_to_arrow(None, "images.image_assets")
+    assert rows.column("uri").to_pylist()[0] == uri
+    assert ib.catalog_table_to_arrow(None, "images.chunk_index").num_rows > 0
+
+
+def test_missing_bucket_and_prefix(s3: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(StoreNotFoundError):
+        ib.scan_store("s3://no-such-bucket/x.zarr")
+    with pytest.raises(StoreNotFoundError, match="nothing stored"):
+        ib.scan_store("s3://lab/nothing/here.zarr")
+    assert main(["scan", "s3://no-such-bucket/x.zarr"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+
+
+def test_cli_endpoint_option(s3: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    uri = upload(s3, writers.write_single_image(tmp_path / "cli.ome.zarr", version="0.5"), "cli")
+    assert main(["summarize", uri, "--endpoint-url", s3, "--json"]) == 0
+    assert '"image_count": 1' in capsys.readouterr().out
+
+
+# -- HTTP: a local static file server that can deny and fail -----------------
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    failures: ClassVar[Counter[str]] = Counter()
+
+    def log_message(self, *args):  # type: ignore[no-untyped-def]
+        return None
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/secret/"):
+            self.send_error(403, "Forbidden")
+            return
+        if self.path.startswith("/flaky/") and self.failures[self.path] < 1:
+            self.failures[self.path] += 1
+            self.send_error(503, "Service Unavailable")
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def http_root(tmp_path: Path):  # type: ignore[no-untyped-def]
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_http_store_scan_denied_and_retried(http_root) -> None:  # type: ignore[no-untyped-def]
+    root, base = http_root
+    for folder in ("open", "secret", "flaky"):
+        writers.write_single_image(root / folder / "img.ome.zarr", version="0.5")
+    local = ib.scan_store(root / "open" / "img.ome.zarr")
+    assert _comparable(ib.scan_store(f"{base}/open/img.ome.zarr")) == _comparable(local)
+    with pytest.raises(RemoteStoreError, match="access denied"):
+        ib.scan_store(f"{base}/secret/img.ome.zarr")
+    _Handler.failures.clear()
+    flaky = ib.scan_store(f"{base}/flaky/img.ome.zarr")  # every path fails once with 503
+    assert _comparable(flaky) == _comparable(local)
+    assert sum(_Handler.failures.values()) >= 3
