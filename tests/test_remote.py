@@ -208,3 +208,32 @@ def test_http_store_scan_denied_and_retried(http_root) -> None:  # type: ignore[
     flaky = ib.scan_store(f"{base}/flaky/img.ome.zarr")  # every path fails once with 503
     assert _comparable(flaky) == _comparable(local)
     assert sum(_Handler.failures.values()) >= 3
+
+
+def test_iceberg_warehouse_on_s3(s3: str, tmp_path: Path) -> None:
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog(
+        "s3lab",
+        uri=f"sqlite:///{tmp_path}/c.db",
+        warehouse="s3://lab/iceberg",
+        **{
+            "s3.endpoint": s3,
+            "s3.access-key-id": "testing",
+            "s3.secret-access-key": "testing",
+            "s3.region": "us-east-1",
+        },
+    )
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    ib.register_store(plate, catalog, publish_chunks=True)
+    ib.register_store(plate, catalog, publish_chunks=True)  # idempotent on S3 too
+    assets = ib.catalog_table_to_arrow(catalog, "images.image_assets")
+    chunks = ib.catalog_table_to_arrow(catalog, "images.chunk_index")
+    assert (
+        assets.num_rows == 3
+        and chunks.num_rows == ib.chunk_index_table(ib.scan_store(plate)).num_rows
+    )
+    listed = boto3.client("s3", endpoint_url=s3, region_name="us-east-1").list_objects_v2(
+        Bucket="lab", Prefix="iceberg/images/chunk_index/data/"
+    )
+    assert any(o["Key"].endswith(".parquet") for o in listed.get("Contents", []))

@@ -105,37 +105,38 @@ def publish_chunk_index(
 
 
 class _ChunkFiles:
-    """Writes one chunk-index data file per dataset under a table location."""
+    """Writes one chunk-index data file per dataset under a table location,
+    through the table's own FileIO (local, S3, GCS, ... as the catalog is set up)."""
 
     def __init__(self, results: Sequence[ScanResult], *, stat: bool, byte_ranges: bool) -> None:
         self.results = results
         self.options = {"stat": stat, "byte_ranges": byte_ranges}
         self.rows = 0
-        self.filesystem: Any = None
-        self.paths: list[str] = []
+        self.io: Any = None
+        self.locations: list[str] = []
 
-    def __call__(self, table_location: str) -> list[str]:
-        self.filesystem, data_dir = _data_folder(table_location)
-        locations = []
+    def __call__(self, table_location: str, io: Any) -> list[str]:
+        self.io = io
+        written = []
         for result in self.results:
-            folder = f"{data_dir}/dataset_id={quote(result.dataset_id, safe='')}"
-            path = f"{folder}/{uuid.uuid4()}.parquet"
-            self.filesystem.create_dir(folder, recursive=True)
-            count = stream_chunk_index_parquet(
-                path, [result], filesystem=self.filesystem, **self.options
+            folder = (
+                f"{table_location.rstrip('/')}/data/dataset_id={quote(result.dataset_id, safe='')}"
             )
+            location = f"{folder}/{uuid.uuid4()}.parquet"
+            with io.new_output(location).create(overwrite=True) as sink:
+                count = stream_chunk_index_parquet(sink, [result], **self.options)
+            self.locations.append(location)
             if count:
-                self.paths.append(path)
-                locations.append(_location(table_location, path))
+                written.append(location)
                 self.rows += count
             else:
-                self.filesystem.delete_file(path)
-        return locations
+                io.delete(location)
+        return written
 
     def remove(self) -> None:
-        for path in self.paths:
-            with contextlib.suppress(OSError):
-                self.filesystem.delete_file(path)
+        for location in self.locations:
+            with contextlib.suppress(OSError, FileNotFoundError):
+                self.io.delete(location)
 
 
 def deregister_datasets(
@@ -204,27 +205,6 @@ def _count(table: Any, dataset_ids: Sequence[str]) -> int:
         row_filter=In("dataset_id", list(dataset_ids)), selected_fields=("dataset_id",)
     )
     return scan.to_arrow().num_rows
-
-
-def _data_folder(location: str) -> tuple[Any, str]:
-    from pyarrow import fs
-
-    filesystem, path = fs.FileSystem.from_uri(location)
-    return filesystem, f"{path.rstrip('/')}/data"
-
-
-def _location(table_location: str, path: str) -> str:
-    """The URI of a data file, in the table location's scheme."""
-    scheme = table_location.split("://", 1)[0] if "://" in table_location else ""
-    if scheme == "file":
-        return "file://" + path
-    if scheme:
-        return f"{scheme}://{path}"
-    return path
-
-
-def _strip_scheme(location: str) -> str:
-    return location.split("://", 1)[1] if "://" in location else location
 
 
 def publish_profile_table(

@@ -28,6 +28,7 @@ from pyiceberg.exceptions import (
     TableAlreadyExistsError,
 )
 from pyiceberg.expressions import AlwaysTrue, In
+from pyiceberg.io import load_file_io
 from pyiceberg.table import Table, Transaction
 
 from iceberg_bioimage._version import __version__
@@ -98,12 +99,12 @@ def commit_rows(
     dataset_ids: Sequence[str],
     *,
     rows: pa.Table | None = None,
-    write_files: Callable[[str], list[str]] | None = None,
+    write_files: Callable[[str, Any], list[str]] | None = None,
     partitioned: bool = True,
     replace_all: bool = False,
 ) -> None:
     """Replace the rows of ``dataset_ids`` with ``rows`` and/or the data files
-    ``write_files(table_location)`` writes, in one commit.
+    ``write_files(table_location, file_io)`` writes, in one commit.
 
     ``replace_all`` replaces every row instead (tables without ``dataset_id``).
     A missing table is created in that same commit (schema, partitioning,
@@ -121,7 +122,10 @@ def commit_rows(
         if partitioned and PARTITION_COLUMN in schema.names:
             with creating.update_spec() as spec:
                 spec.add_identity(PARTITION_COLUMN)
-        paths = write_files(creating.table_metadata.location) if write_files else []
+        location = creating.table_metadata.location
+        paths = (
+            write_files(location, load_file_io(catalog.properties, location)) if write_files else []
+        )
         try:
             _add(creating, rows, paths)
             creating.commit_transaction()
@@ -130,7 +134,7 @@ def commit_rows(
             table = catalog.load_table(ident)  # created concurrently: replace below
     else:
         evolve(table, schema)
-        paths = write_files(table.location()) if write_files else []
+        paths = write_files(table.location(), table.io) if write_files else []  # the table's own IO
 
     def attempt(fresh: Table) -> Table:
         transaction = fresh.transaction()
