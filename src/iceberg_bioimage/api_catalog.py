@@ -81,30 +81,17 @@ def ingest_scan_results_to_warehouse(
 
 
 def ingest_stores_to_warehouse(
-    uris: Iterable[PathLike],
-    catalog: cat.CatalogLike = None,
-    *,
-    namespace: str = DEFAULT_IMAGE_NAMESPACE,
-    publish_chunks: bool = False,
-    replace: bool = False,
-    stat: bool = True,
-    byte_ranges: bool = False,
+    uris: Iterable[PathLike], catalog: cat.CatalogLike = None, **options: Any
 ) -> RegisterResult:
-    """Scan stores (or folders of stores) and publish them in one commit per table."""
+    """Scan stores (or folders of stores) and publish them in one commit per
+    table; ``options`` are those of :func:`ingest_scan_results_to_warehouse`."""
     scanned = scan_paths(list(uris))
     if not scanned.results:
         raise InputError(
             f"nothing to ingest: {scanned.errors[0] if scanned.errors else 'no stores'}"
         )
     return ingest_scan_results_to_warehouse(
-        scanned.results,
-        catalog,
-        namespace=namespace,
-        publish_chunks=publish_chunks,
-        replace=replace,
-        stat=stat,
-        byte_ranges=byte_ranges,
-        warnings=scanned.warnings,
+        scanned.results, catalog, warnings=scanned.warnings, **options
     )
 
 
@@ -112,25 +99,14 @@ def register_store(
     uri: PathLike,
     catalog: cat.CatalogLike = None,
     *,
-    namespace: str = DEFAULT_IMAGE_NAMESPACE,
     dataset_id: str | None = None,
-    publish_chunks: bool = False,
-    replace: bool = False,
-    stat: bool = True,
-    byte_ranges: bool = False,
+    **options: Any,
 ) -> RegisterResult:
-    """Scan one store and publish it; registering it again replaces its rows."""
+    """Scan one store and publish it; registering it again replaces its rows.
+    ``options`` are those of :func:`ingest_scan_results_to_warehouse`
+    (``namespace``, ``publish_chunks``, ``replace``, ``stat``, ``byte_ranges``)."""
     result = scan_store(uri, dataset_id=dataset_id)
-    return ingest_scan_results_to_warehouse(
-        [result],
-        catalog,
-        namespace=namespace,
-        publish_chunks=publish_chunks,
-        replace=replace,
-        stat=stat,
-        byte_ranges=byte_ranges,
-        warnings=result.warnings,
-    )
+    return ingest_scan_results_to_warehouse([result], catalog, warnings=result.warnings, **options)
 
 
 def register_directory(

@@ -43,13 +43,7 @@ def codes(
     cache: dict[Any, Any] = {}
     parts = []
     for chunk in _chunked(values).chunks:
-        encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
-        distinct = encoded.dictionary.to_pylist()
-        normalized = []
-        for value in distinct:
-            if value not in cache:
-                cache[value] = normalize(value)
-            normalized.append(cache[value])
+        encoded, normalized = _normalized_dictionary(chunk, normalize, cache)
         per_value = pc.index_in(pa.array(normalized, reference.type), value_set=reference)
         lookup = pc.fill_null(per_value, -1).to_numpy(zero_copy_only=False).astype(np.int32)
         indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
@@ -74,15 +68,23 @@ def _by_dictionary(
     cache: dict[Any, Any] = {}
     chunks = []
     for chunk in _chunked(values).chunks:
-        encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
-        distinct = encoded.dictionary.to_pylist()
-        mapped = []
-        for value in distinct:
-            if value not in cache:
-                cache[value] = normalize(value)
-            mapped.append(cache[value])
-        chunks.append(pa.array(mapped, out_type).take(encoded.indices))
+        encoded, normalized = _normalized_dictionary(chunk, normalize, cache)
+        chunks.append(pa.array(normalized, out_type).take(encoded.indices))
     return pa.chunked_array(chunks, out_type)
+
+
+def _normalized_dictionary(
+    chunk: pa.Array, normalize: Callable[[Any], Any], cache: dict[Any, Any]
+) -> tuple[pa.DictionaryArray, list[Any]]:
+    """The chunk dictionary-encoded, and its distinct values normalised (cached
+    across chunks)."""
+    encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+    normalized = []
+    for value in encoded.dictionary.to_pylist():
+        if value not in cache:
+            cache[value] = normalize(value)
+        normalized.append(cache[value])
+    return encoded, normalized
 
 
 def _chunked(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:

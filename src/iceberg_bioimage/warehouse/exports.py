@@ -65,22 +65,19 @@ def export_scan_results(
 ) -> ExportResult:
     """``images.image_assets``, ``images.chunk_index`` and, with ``profiles``,
     ``profiles.joined_profiles`` from scan results, in one transaction."""
-    assets = scan_result_as_arrow_table(results)
-    ref = source_ref or ", ".join(r.uri for r in results)
-    writes = [_image_assets_write(assets, mode, "store", ref)]
-    if include_chunks:
-        writes.append(_chunk_index_write(_chunk_batches(results), mode, "store", ref))
-    return _with_profiles(
+    return export_image_tables(
+        scan_result_as_arrow_table(results),
+        _chunk_batches(results) if include_chunks else None,
         root,
-        writes,
-        assets,
-        profiles,
-        profile_dataset_id,
-        alias_map,
-        mode,
-        how,
-        profile_level,
-        compartment,
+        source_type="store",
+        source_ref=source_ref or ", ".join(r.uri for r in results),
+        profiles=profiles,
+        profile_dataset_id=profile_dataset_id,
+        alias_map=alias_map,
+        mode=mode,
+        how=how,
+        profile_level=profile_level,
+        compartment=compartment,
     )
 
 
@@ -90,6 +87,7 @@ def export_image_tables(
     root: str | os.PathLike[str],
     *,
     extra: Sequence[TableWrite] = (),
+    source_type: str = "iceberg",
     source_ref: str,
     profiles: pa.Table | None = None,
     profile_dataset_id: str | None = None,
@@ -99,10 +97,11 @@ def export_image_tables(
     profile_level: str | None = None,
     compartment: str | None = None,
 ) -> ExportResult:
-    """The image tables of an Iceberg catalog (and any other tables) in one transaction."""
-    writes = [_image_assets_write(assets, mode, "iceberg", source_ref)] if assets.num_rows else []
+    """Image tables (and any other tables) in one transaction, with
+    ``profiles.joined_profiles`` when profiles are given."""
+    writes = [_image_assets_write(assets, mode, source_type, source_ref)] if assets.num_rows else []
     if chunk_batches is not None:
-        writes.append(_chunk_index_write(chunk_batches, mode, "iceberg", source_ref))
+        writes.append(_chunk_index_write(chunk_batches, mode, source_type, source_ref))
     writes += extra
     return _with_profiles(
         root,
