@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,7 +193,7 @@ def check_dataset_uris(
 
 def _dataset_ids(results: Sequence[ScanResult]) -> list[str]:
     ids = [r.dataset_id for r in results]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
     if duplicates:
         raise InputError(
             f"several stores have the dataset id {', '.join(duplicates)}; give each its own"

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import re
 import threading
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
@@ -119,7 +120,7 @@ def _result(
         raise EmptyStoreError(f"{path}: no readable TIFF image{detail}")
     ids = [a.image_id for a in assets]
     if len(set(ids)) != len(ids):
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
         warnings.append(ScanWarning("", f"duplicate image ids: {', '.join(duplicates[:5])}"))
     family = "ome-tiff" if any(a.format_family == "ome-tiff" for a in assets) else "tiff"
     return ScanResult(
