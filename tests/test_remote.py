@@ -237,3 +237,88 @@ def test_iceberg_warehouse_on_s3(s3: str, tmp_path: Path) -> None:
         Bucket="lab", Prefix="iceberg/images/chunk_index/data/"
     )
     assert any(o["Key"].endswith(".parquet") for o in listed.get("Contents", []))
+
+
+def _bucket_keys(endpoint: str, prefix: str) -> set[str]:
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket="lab", Prefix=prefix)
+    return {o["Key"] for page in pages for o in page.get("Contents", [])}
+
+
+def test_warehouse_root_on_s3(s3: str, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    root = "s3://lab/warehouses/one"
+    plate = writers.write_plate(
+        tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1", "2")
+    )
+    profiles = pa.table(
+        {
+            "Metadata_Plate": ["test-plate"] * 2,
+            "Metadata_Well": ["A1", "A2"],
+            "Metadata_Site": [1, 2],
+            "ObjectNumber": [1, 1],
+        }
+    )
+    result = ib.export_store_to_cytomining_warehouse(
+        plate, root, profiles=profiles, profile_dataset_id="p"
+    )
+    assert result.tables["profiles.joined_profiles"] == 2
+    warehouse = ib.open_warehouse(root)
+    assert warehouse.table("images.image_assets").num_rows == 5
+    report = ib.validate_warehouse(root)
+    assert report.valid, [str(f) for f in report.findings]
+    counts = ib.query_metadata_table(root, "SELECT count(*) AS n FROM profiles.joined_profiles")
+    assert counts.column("n")[0].as_py() == 2
+    before = _bucket_keys(s3, "warehouses/one/images/image_assets/")
+    ib.export_store_to_cytomining_warehouse(plate, root, include_chunks=False)  # overwrite
+    after = _bucket_keys(s3, "warehouses/one/images/image_assets/")
+    assert before and after and not (before & after)  # replaced parts are gone
+    assert ib.validate_warehouse(root).valid
+
+
+def test_s3_warehouse_failure_and_lost_race_leave_nothing(
+    s3: str, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    from iceberg_bioimage.warehouse import storage
+    from iceberg_bioimage.warehouse.writer import TableWrite, WarehouseWriteError, write_tables
+
+    root = "s3://lab/warehouses/two"
+    table = pa.table({"dataset_id": ["d"], "image_id": ["i"], "x": [1.0]})
+    ib.export_table_to_cytomining_warehouse(
+        table, root, table_name="emb", role="embeddings", namespace="profiles"
+    )
+    snapshot = _bucket_keys(s3, "warehouses/two/")
+    manifest = open_store(root).get_many(["warehouse_manifest.json"])[0]
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield table.to_batches()[0]
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_tables(
+            root,
+            [
+                TableWrite("profiles.ok", "profiles", table, profile_level="image"),
+                TableWrite("profiles.bad", "profiles", failing(), profile_level="image"),
+            ],
+        )
+    assert _bucket_keys(s3, "warehouses/two/") == snapshot
+
+    stale = storage.ObjectRoot(root).read_manifest()  # read before another writer commits
+    ib.export_table_to_cytomining_warehouse(
+        table, root, table_name="emb", role="embeddings", namespace="profiles"
+    )
+    winner = open_store(root).get_many(["warehouse_manifest.json"])[0]
+    assert winner != manifest
+    monkeypatch.setattr(storage.ObjectRoot, "read_manifest", lambda self: stale)
+    with pytest.raises(WarehouseWriteError, match="changed while this write ran"):
+        ib.export_table_to_cytomining_warehouse(
+            table, root, table_name="late", role="embeddings", namespace="profiles"
+        )
+    monkeypatch.undo()
+    assert open_store(root).get_many(["warehouse_manifest.json"])[0] == winner
+    assert not any("profiles/late/" in key for key in _bucket_keys(s3, "warehouses/two/"))
+    assert ib.validate_warehouse(root).valid

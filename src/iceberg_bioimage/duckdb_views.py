@@ -2,7 +2,8 @@
 
 A warehouse root opens as views named ``namespace.table`` (one DuckDB schema
 per namespace) over exactly the part files its manifest lists, read with
-``union_by_name`` so parts written by different tools line up by column.
+``union_by_name`` so parts written by different tools line up by column;
+roots on object storage are scanned as Arrow datasets.
 """
 
 from __future__ import annotations
@@ -36,13 +37,18 @@ def attach_warehouse(connection: Any, warehouse_root: str | os.PathLike[str]) ->
     from iceberg_bioimage.warehouse import open_warehouse
 
     warehouse = open_warehouse(warehouse_root)
+    local = warehouse.storage.filesystem() is None
     created = []
     for entry in warehouse.manifest.tables:
-        files = ", ".join(_quote(f) for f in warehouse.files(entry.table_name))
         connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{entry.namespace}"')
+        if local:
+            files = ", ".join(_quote(f) for f in warehouse.files(entry.table_name))
+            source = f"read_parquet([{files}], union_by_name = true)"
+        else:  # object storage: scan the Arrow dataset (no DuckDB extension to fetch)
+            source = f"__{entry.namespace}__{entry.name}"
+            connection.register(source, warehouse.dataset(entry.table_name))
         connection.execute(
-            f'CREATE OR REPLACE VIEW "{entry.namespace}"."{entry.name}" AS '
-            f"SELECT * FROM read_parquet([{files}], union_by_name = true)"
+            f'CREATE OR REPLACE VIEW "{entry.namespace}"."{entry.name}" AS SELECT * FROM {source}'
         )
         created.append(entry.table_name)
     return created
@@ -57,9 +63,7 @@ def query_metadata_table(
     try:
         if isinstance(source, pa.Table):
             connection.register(name, source)
-        elif os.path.isdir(source) and os.path.exists(
-            os.path.join(source, "warehouse_manifest.json")
-        ):
+        elif _is_warehouse(os.fspath(source)):
             attach_warehouse(connection, source)
         else:
             connection.execute(
@@ -72,3 +76,9 @@ def query_metadata_table(
 
 def _quote(path: str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def _is_warehouse(source: str) -> bool:
+    if "://" in source:
+        return True
+    return os.path.isdir(source) and os.path.exists(os.path.join(source, "warehouse_manifest.json"))

@@ -6,7 +6,6 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from iceberg_bioimage._version import __version__
@@ -138,22 +137,31 @@ def new_manifest() -> Manifest:
 
 
 def read_manifest_json(root: str | os.PathLike[str]) -> dict[str, Any]:
-    """The manifest document as JSON, without interpreting it."""
-    path = Path(root) / MANIFEST_FILE
-    if not path.is_file():
+    """The manifest document as JSON, without interpreting it (local or remote root)."""
+    from iceberg_bioimage.warehouse.storage import open_root
+
+    raw, _token = open_root(root).read_manifest()
+    return parse_manifest_json(raw, root)
+
+
+def parse_manifest_json(raw: bytes | None, root: str | os.PathLike[str]) -> dict[str, Any]:
+    if raw is None:
         raise ManifestError(f"{root}: no {MANIFEST_FILE} (not a Cytomining warehouse root)")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ManifestError(f"{path}: unreadable manifest ({error})") from None
+        data = json.loads(raw)
+    except ValueError as error:
+        raise ManifestError(f"{root}/{MANIFEST_FILE}: unreadable manifest ({error})") from None
     if not isinstance(data, dict):
-        raise ManifestError(f"{path}: the manifest is not a JSON object")
+        raise ManifestError(f"{root}/{MANIFEST_FILE}: the manifest is not a JSON object")
     return data
 
 
 def load_warehouse_manifest(root: str | os.PathLike[str]) -> Manifest:
     """Read a warehouse manifest, failing fast on a major version we cannot read."""
-    data = read_manifest_json(root)
+    return manifest_from_json(read_manifest_json(root), root)
+
+
+def manifest_from_json(data: dict[str, Any], root: str | os.PathLike[str]) -> Manifest:
     version = data.get("warehouse_spec_version")
     parsed = parse_semver(version)
     if parsed is None:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.warehouse.manifest import Manifest, TableEntry, load_warehouse_manifest
+from iceberg_bioimage.warehouse.storage import RootStorage, open_root
 
 
 @dataclass(frozen=True)
 class Warehouse:
-    """An opened warehouse root: its manifest and its tables by identifier."""
+    """An opened warehouse root (local or object storage): its manifest and its
+    tables by identifier."""
 
-    root: Path
+    root: str
     manifest: Manifest
+    storage: RootStorage
 
     @property
     def table_names(self) -> list[str]:
@@ -32,20 +34,27 @@ class Warehouse:
         return entry
 
     def files(self, table_name: str) -> list[str]:
-        return [str(self.root / f) for f in self.entry(table_name).files]
+        """The table's part files, as paths (local) or bucket paths for ``filesystem``."""
+        return [self.storage.location(f) for f in self.entry(table_name).files]
 
     def dataset(self, table_name: str) -> ds.Dataset:
         """The table's parts as one Arrow dataset (columns unified by name)."""
-        files = self.files(table_name)
-        schemas = [ds.dataset(f, format="parquet").schema for f in files]
+        parts = self.entry(table_name).files
+        schemas = [self.storage.footer(f).schema.to_arrow_schema() for f in parts]
         schema = pa.unify_schemas(schemas, promote_options="permissive")
-        return ds.dataset(files, schema=schema, format="parquet")
+        return ds.dataset(
+            self.files(table_name),
+            schema=schema,
+            format="parquet",
+            filesystem=self.storage.filesystem(),
+        )
 
     def table(self, table_name: str, columns: list[str] | None = None) -> pa.Table:
         return self.dataset(table_name).to_table(columns=columns)
 
 
 def open_warehouse(root: str | os.PathLike[str]) -> Warehouse:
-    """Open a warehouse root (fails fast on an unknown major spec version)."""
-    base = Path(root).expanduser().resolve()
-    return Warehouse(base, load_warehouse_manifest(base))
+    """Open a warehouse root, local or ``s3://`` / ``gs://`` / ``az://`` (fails
+    fast on an unknown major spec version)."""
+    storage = open_root(root)
+    return Warehouse(storage.root, load_warehouse_manifest(storage.root), storage)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from iceberg_bioimage.profiles.contract import file_columns, resolve_keys
 from iceberg_bioimage.warehouse import spec
-from iceberg_bioimage.warehouse.manifest import ManifestError, TableEntry, read_manifest_json
+from iceberg_bioimage.warehouse.manifest import ManifestError, TableEntry, parse_manifest_json
+from iceberg_bioimage.warehouse.storage import LocalRoot, RootStorage, open_root
 
 REQUIRED_FIELDS = ("table_name", "role", "format", "join_keys", "columns")
 _OBJECT_ID_COLUMNS = ("ObjectNumber", "Metadata_ObjectNumber", "object_id", "Metadata_object_id")
@@ -84,10 +84,11 @@ class ValidationReport:
 
 def validate_warehouse(root: str | os.PathLike[str]) -> ValidationReport:
     """Check every MUST / MUST NOT (errors) and SHOULD (warnings) we can check."""
-    base = Path(root).expanduser().resolve()
-    report = ValidationReport(str(base))
+    storage = open_root(root)
+    report = ValidationReport(storage.root)
     try:
-        document = read_manifest_json(base)
+        raw, _token = storage.read_manifest()
+        document = parse_manifest_json(raw, storage.root)
     except ManifestError as error:
         report.findings.append(Finding("Manifest 1", "MUST", str(error)))
         return report
@@ -112,8 +113,8 @@ def validate_warehouse(root: str | os.PathLike[str]) -> ValidationReport:
         seen.add(name)
         entries.append(entry)
         report.findings += list(_entry_rules(raw, entry))
-        report.findings += list(_data_rules(base, entry))
-    report.findings += list(_layout_rules(base, entries))
+        report.findings += list(_data_rules(storage, entry))
+    report.findings += list(_layout_rules(storage, entries))
     return report
 
 
@@ -224,7 +225,7 @@ def _entry_rules(raw: dict[str, Any], entry: TableEntry) -> Iterator[Finding]:
         )
 
 
-def _data_rules(base: Path, entry: TableEntry) -> Iterator[Finding]:
+def _data_rules(storage: RootStorage, entry: TableEntry) -> Iterator[Finding]:
     name = entry.table_name
     if "." not in name:
         return
@@ -236,8 +237,7 @@ def _data_rules(base: Path, entry: TableEntry) -> Iterator[Finding]:
             yield Finding(
                 "Namespaces and Tables 3", "MUST", f"file {relative} is outside {prefix}", name
             )
-        path = base / relative
-        if not path.is_file():
+        if not storage.exists(relative):
             yield Finding(
                 "Independent and External Writes 3",
                 "MUST",
@@ -246,7 +246,7 @@ def _data_rules(base: Path, entry: TableEntry) -> Iterator[Finding]:
             )
             continue
         try:
-            metadata = pq.read_metadata(path)
+            metadata = storage.footer(relative)
         except (pa.ArrowInvalid, OSError) as error:
             yield Finding(
                 "Manifest 5", "MUST", f"file {relative} is not readable Parquet ({error})", name
@@ -291,14 +291,16 @@ def _data_rules(base: Path, entry: TableEntry) -> Iterator[Finding]:
             "Manifest 3", "MUST", f"join keys not among the columns: {', '.join(absent_keys)}", name
         )
     if entry.role in spec.PROFILE_ROLES:
-        yield from _profile_identifiers(base, entry, list(actual))
+        yield from _profile_identifiers(storage, entry, list(actual))
     if spec.is_quality_control_role(entry.role) and not any(
         pa.types.is_boolean(f.type) for f in schema
     ):
         yield Finding("Quality Control Tables 4", "SHOULD", "no boolean filtering column", name)
 
 
-def _profile_identifiers(base: Path, entry: TableEntry, columns: list[str]) -> Iterator[Finding]:
+def _profile_identifiers(
+    storage: RootStorage, entry: TableEntry, columns: list[str]
+) -> Iterator[Finding]:
     """Profile Tables 4: image identifiers (and object ones for object-level tables)."""
     keys = resolve_keys(columns)
     image_keys = [keys[k].column for k in ("image_id",) if keys[k].column] or [
@@ -324,7 +326,7 @@ def _profile_identifiers(base: Path, entry: TableEntry, columns: list[str]) -> I
     numbers = [c for c in _IMAGE_NUMBER_COLUMNS if c in columns]
     identity = [c for c in (*image_keys, *numbers, object_ids[0]) if c]
     data = pa.concat_tables(
-        [pq.read_table(base / f, columns=identity) for f in entry.files if (base / f).is_file()],
+        [storage.read_columns(f, identity) for f in entry.files if storage.exists(f)],
         promote_options="permissive",
     )
     distinct = data.group_by(identity).aggregate([]).num_rows
@@ -338,35 +340,33 @@ def _profile_identifiers(base: Path, entry: TableEntry, columns: list[str]) -> I
         )
 
 
-def _layout_rules(base: Path, entries: list[TableEntry]) -> Iterator[Finding]:
+def _layout_rules(storage: RootStorage, entries: list[TableEntry]) -> Iterator[Finding]:
     listed = {f for e in entries for f in e.files}
     folders = {e.path for e in entries if "." in e.table_name}
-    for namespace in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for table in sorted(p for p in namespace.iterdir() if p.is_dir()):
-            relative = f"{namespace.name}/{table.name}"
-            parts = sorted(
-                p.relative_to(base).as_posix() for p in table.rglob(f"*{spec.PART_SUFFIX}")
+    by_folder: dict[str, list[str]] = {}
+    for part in storage.part_files():
+        namespace, table = part.split("/")[:2]
+        by_folder.setdefault(f"{namespace}/{table}", []).append(part)
+    for relative, parts in sorted(by_folder.items()):
+        identifier = relative.replace("/", ".")
+        if relative not in folders:
+            yield Finding(
+                "Independent and External Writes 3",
+                "MUST",
+                f"folder {relative} holds data but has no manifest entry",
+                identifier,
             )
-            if not parts:
-                continue
-            if relative not in folders:
-                yield Finding(
-                    "Independent and External Writes 3",
-                    "MUST",
-                    f"folder {relative} holds data but has no manifest entry",
-                    f"{namespace.name}.{table.name}",
-                )
-                continue
-            orphans = [p for p in parts if p not in listed]
-            if orphans:
-                yield Finding(
-                    "Independent and External Writes 3",
-                    "MUST",
-                    f"{len(orphans)} data file(s) not in the manifest (e.g. {orphans[0]})",
-                    f"{namespace.name}.{table.name}",
-                )
-    staging = base / spec.STAGING_DIR
-    if staging.is_dir() and any(staging.iterdir()):
+            continue
+        orphans = [p for p in parts if p not in listed]
+        if orphans:
+            yield Finding(
+                "Independent and External Writes 3",
+                "MUST",
+                f"{len(orphans)} data file(s) not in the manifest (e.g. {orphans[0]})",
+                identifier,
+            )
+    staging = Path(storage.root) / spec.STAGING_DIR
+    if isinstance(storage, LocalRoot) and staging.is_dir() and any(staging.iterdir()):
         yield Finding(
             "Independent and External Writes 4",
             "SHOULD",

@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,8 +34,10 @@ from iceberg_bioimage.warehouse.manifest import (
     Manifest,
     TableEntry,
     load_warehouse_manifest,
+    manifest_from_json,
     new_manifest,
     now,
+    parse_manifest_json,
 )
 from iceberg_bioimage.warehouse.spec import (
     MANIFEST_FILE,
@@ -42,6 +45,7 @@ from iceberg_bioimage.warehouse.spec import (
     STAGING_DIR,
     valid_identifier_part,
 )
+from iceberg_bioimage.warehouse.storage import LocalRoot, ManifestChanged, RootStorage, open_root
 
 _LOCK_FILE = ".warehouse.lock"
 _PLAN_FILE = "plan.json"
@@ -68,22 +72,34 @@ class TableWrite:
 
 
 def write_tables(root: str | os.PathLike[str], writes: list[TableWrite]) -> dict[str, int]:
-    """Write tables in one transaction; returns the rows written per table."""
-    base = Path(root).expanduser().resolve()
-    base.mkdir(parents=True, exist_ok=True)
-    with _locked(base):
-        recover(base)
-        transaction = _Transaction(base)
-        try:
-            written = {}
-            with progress.task("writing tables", total=len(writes)) as advance:
-                for write in writes:
-                    written[write.table_name] = transaction.stage(write)
-                    advance(1)
-            transaction.commit(writes)
-        except BaseException:
-            transaction.abort()
-            raise
+    """Write tables in one transaction; returns the rows written per table.
+
+    Local roots commit by renaming (under a lock, with a journal the next
+    writer uses to roll back or finish an interrupted transaction); object
+    store roots commit by a conditional PUT of the manifest, and a write that
+    loses a race to another writer removes its parts and says so.
+    """
+    storage = open_root(root)
+    if isinstance(storage, LocalRoot):
+        storage.base.mkdir(parents=True, exist_ok=True)
+        with _locked(storage.base):
+            recover(storage.base)
+            return _run(storage, storage.base / STAGING_DIR / uuid.uuid4().hex, writes)
+    return _run(storage, Path(tempfile.mkdtemp(prefix="ib-warehouse-")), writes)
+
+
+def _run(storage: RootStorage, staging: Path, writes: list[TableWrite]) -> dict[str, int]:
+    transaction = _Transaction(storage, staging)
+    try:
+        written = {}
+        with progress.task("writing tables", total=len(writes)) as advance:
+            for write in writes:
+                written[write.table_name] = transaction.stage(write)
+                advance(1)
+        transaction.commit(writes)
+    except BaseException:
+        transaction.abort()
+        raise
     return written
 
 
@@ -98,12 +114,12 @@ def _locked(root: Path) -> Iterator[None]:
 
 
 class _Transaction:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.id = uuid.uuid4().hex
-        self.staging = root / STAGING_DIR / self.id
-        self.staging.mkdir(parents=True)
+    def __init__(self, storage: RootStorage, staging: Path) -> None:
+        self.storage = storage
+        self.staging = staging
+        self.staging.mkdir(parents=True, exist_ok=True)
         self.staged: dict[str, list[str]] = {}  # table -> part names in staging
+        self.uploaded: list[str] = []
 
     def stage(self, write: TableWrite) -> int:
         """Write the table's rows to one staged part; returns the row count."""
@@ -121,22 +137,40 @@ class _Transaction:
         return rows
 
     def commit(self, writes: list[TableWrite]) -> Manifest:
-        manifest = _current_manifest(self.root)
+        raw, token = self.storage.read_manifest()
+        root = self.storage.root
+        manifest = (
+            manifest_from_json(parse_manifest_json(raw, root), root) if raw else new_manifest()
+        )
         deletes: list[str] = []
         for write in writes:
             manifest, removed = self._apply(manifest, write)
             deletes += removed
         moves = [part for parts in self.staged.values() for part in parts]
-        plan = {"moves": moves, "deletes": deletes, "created_at": now()}
-        (self.staging / _PLAN_FILE).write_text(json.dumps(plan))
-        staged_manifest = self.staging / MANIFEST_FILE
-        staged_manifest.write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
+        document = (json.dumps(manifest.to_dict(), indent=2) + "\n").encode()
+        if isinstance(self.storage, LocalRoot):
+            plan = {"moves": moves, "deletes": deletes, "created_at": now()}
+            (self.staging / _PLAN_FILE).write_text(json.dumps(plan))
+            (self.staging / MANIFEST_FILE).write_bytes(document)  # "not committed yet"
         for part in moves:
-            final = self.root / part
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / part, final)
-        os.replace(staged_manifest, self.root / MANIFEST_FILE)  # the commit point
-        _finish(self.root, self.staging, deletes)
+            self.storage.put_part(self.staging / part, part)
+            self.uploaded.append(part)
+        if isinstance(self.storage, LocalRoot):
+            os.replace(
+                self.staging / MANIFEST_FILE, self.storage.base / MANIFEST_FILE
+            )  # the commit
+            _finish(self.storage.base, self.staging, deletes)
+            return manifest
+        try:
+            self.storage.commit_manifest(document, token)  # the commit: conditional PUT
+        except ManifestChanged as error:
+            raise WarehouseWriteError(
+                f"{error}; nothing was changed, run the write again"
+            ) from None
+        self.uploaded = []
+        for part in deletes:
+            self.storage.delete(part)
+        shutil.rmtree(self.staging, ignore_errors=True)
         return manifest
 
     def _apply(self, manifest: Manifest, write: TableWrite) -> tuple[Manifest, list[str]]:
@@ -182,8 +216,8 @@ class _Transaction:
         """Row count and columns of the whole table, from the part footers."""
         rows, schemas = 0, []
         for part in files:
-            path = self.staging / part if (self.staging / part).exists() else self.root / part
-            metadata = pq.read_metadata(path)
+            staged = self.staging / part
+            metadata = pq.read_metadata(staged) if staged.exists() else self.storage.footer(part)
             rows += metadata.num_rows
             schemas.append(metadata.schema.to_arrow_schema())
         try:
@@ -195,8 +229,12 @@ class _Transaction:
         return rows, tuple(Column(f.name, str(f.type)) for f in unified)
 
     def abort(self) -> None:
+        if not isinstance(self.storage, LocalRoot):
+            for part in self.uploaded:  # never referenced by a manifest
+                self.storage.delete(part)
         shutil.rmtree(self.staging, ignore_errors=True)
-        _remove_empty(self.root / STAGING_DIR)
+        if isinstance(self.storage, LocalRoot):
+            _remove_empty(self.storage.base / STAGING_DIR)
 
 
 def _check_same_semantics(before: TableEntry, write: TableWrite) -> None:
@@ -240,10 +278,6 @@ def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     """Parts store their logical types only: a dictionary-encoded column is
     written as dictionary pages and read back by anyone as plain strings."""
     return pq.ParquetWriter(path, schema, compression="zstd", store_schema=False)
-
-
-def _current_manifest(root: Path) -> Manifest:
-    return load_warehouse_manifest(root) if (root / MANIFEST_FILE).exists() else new_manifest()
 
 
 def _split(table_name: str) -> tuple[str, str]:

@@ -1,0 +1,211 @@
+"""Where a warehouse root lives: a local folder or an object-store prefix.
+
+The writer, reader and validator see a root only through this small
+interface, so the same code serves ``/data/warehouse`` and
+``s3://bucket/warehouse``. Local commits rename files (see ``writer``);
+object-store commits replace the manifest with a conditional PUT (If-Match on
+its ETag, or create-only for a new root), the object-store equivalent of a
+rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from iceberg_bioimage.io.resolve import is_remote
+from iceberg_bioimage.warehouse.spec import MANIFEST_FILE, PART_SUFFIX
+
+
+class ManifestChanged(Exception):
+    """Another writer replaced the manifest since this one read it."""
+
+
+class RootStorage(Protocol):
+    root: str  # a local path or a URI, as given
+
+    def read_manifest(self) -> tuple[bytes | None, Any]:
+        """The manifest bytes (None when absent) and a token for the commit."""
+        ...
+
+    def put_part(self, local: Path, relative: str) -> None: ...
+
+    def footer(self, relative: str) -> pq.FileMetaData: ...
+
+    def read_columns(self, relative: str, columns: list[str]) -> pa.Table: ...
+
+    def exists(self, relative: str) -> bool: ...
+
+    def part_files(self) -> list[str]:
+        """Every ``*.parquet`` under ``<namespace>/<table>/`` (relative paths)."""
+        ...
+
+    def delete(self, relative: str) -> None: ...
+
+    def location(self, relative: str) -> str:
+        """A path or URI a reader (pyarrow) can open."""
+        ...
+
+    def filesystem(self) -> Any:
+        """A pyarrow filesystem for ``location`` (None: local paths)."""
+        ...
+
+
+def open_root(root: str | os.PathLike[str]) -> RootStorage:
+    text = os.fspath(root)
+    return ObjectRoot(text) if is_remote(text) else LocalRoot(text)
+
+
+@dataclass
+class LocalRoot:
+    root: str
+
+    def __post_init__(self) -> None:
+        self.base = Path(self.root).expanduser().resolve()
+        self.root = str(self.base)
+
+    def read_manifest(self) -> tuple[bytes | None, Any]:
+        path = self.base / MANIFEST_FILE
+        return (path.read_bytes() if path.is_file() else None), None
+
+    def put_part(self, local: Path, relative: str) -> None:
+        target = self.base / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(local, target)
+
+    def footer(self, relative: str) -> pq.FileMetaData:
+        return pq.read_metadata(self.base / relative)
+
+    def read_columns(self, relative: str, columns: list[str]) -> pa.Table:
+        return pq.read_table(self.base / relative, columns=columns)
+
+    def exists(self, relative: str) -> bool:
+        return (self.base / relative).is_file()
+
+    def part_files(self) -> list[str]:
+        found = []
+        for namespace in (
+            p for p in self.base.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
+            for table in (p for p in namespace.iterdir() if p.is_dir()):
+                found += [
+                    p.relative_to(self.base).as_posix() for p in table.rglob(f"*{PART_SUFFIX}")
+                ]
+        return sorted(found)
+
+    def delete(self, relative: str) -> None:
+        path = self.base / relative
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+
+    def location(self, relative: str) -> str:
+        return str(self.base / relative)
+
+    def filesystem(self) -> Any:
+        return None
+
+
+class ObjectRoot:
+    """A warehouse root under an object-store prefix (S3, GCS, Azure)."""
+
+    def __init__(self, root: str) -> None:
+        from iceberg_bioimage.io.remote import ObjectStoreStore
+
+        self.root = root.rstrip("/")
+        self.store = ObjectStoreStore(self.root)
+
+    def _key(self, relative: str) -> str:
+        return self.store._key(relative)
+
+    def read_manifest(self) -> tuple[bytes | None, Any]:
+        import obstore
+
+        try:
+            result = obstore.get(self.store._store, self._key(MANIFEST_FILE))
+        except FileNotFoundError:
+            return None, None
+        return bytes(result.bytes()), result.meta.get("e_tag")
+
+    def put_part(self, local: Path, relative: str) -> None:
+        import obstore
+
+        obstore.put(self.store._store, self._key(relative), local)
+
+    def footer(self, relative: str) -> pq.FileMetaData:
+        from iceberg_bioimage.io.remote import RangeFile
+
+        return pq.read_metadata(RangeFile(self.store, relative))
+
+    def read_columns(self, relative: str, columns: list[str]) -> pa.Table:
+        from iceberg_bioimage.io.remote import RangeFile
+
+        return pq.read_table(RangeFile(self.store, relative), columns=columns)
+
+    def exists(self, relative: str) -> bool:
+        from iceberg_bioimage.io.remote import _Loop
+
+        return _Loop.get().run(self.store._head(relative))
+
+    def part_files(self) -> list[str]:
+        keys, _ = self.store.list_sizes("")
+        return sorted(
+            k
+            for k in keys
+            if k.endswith(PART_SUFFIX) and k.count("/") >= 2 and not k.startswith(".")
+        )
+
+    def commit_manifest(self, document: bytes, token: Any) -> None:
+        import obstore
+        from obstore.exceptions import AlreadyExistsError, PreconditionError
+
+        mode: Any = "create" if token is None else {"e_tag": token}
+        try:
+            obstore.put(self.store._store, self._key(MANIFEST_FILE), document, mode=mode)
+        except (AlreadyExistsError, PreconditionError):
+            raise ManifestChanged(
+                f"{self.root}: the manifest changed while this write ran"
+            ) from None
+
+    def delete(self, relative: str) -> None:
+        import obstore
+
+        with contextlib.suppress(FileNotFoundError):
+            obstore.delete(self.store._store, self._key(relative))
+
+    def location(self, relative: str) -> str:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(f"{self.root}/{relative}")
+        return f"{parsed.netloc}{parsed.path}"
+
+    def filesystem(self) -> Any:
+        return pyarrow_filesystem(self.root)
+
+
+def pyarrow_filesystem(uri: str) -> Any:
+    """A pyarrow filesystem for an object-store URI, configured like our reads
+    (endpoint, region, anonymous)."""
+    from pyarrow import fs
+
+    from iceberg_bioimage.io.remote import remote_options
+
+    options = remote_options()
+    scheme = uri.split("://", 1)[0].lower()
+    if scheme == "s3":
+        kwargs: dict[str, Any] = {"anonymous": options.anonymous}
+        if options.region:
+            kwargs["region"] = options.region
+        if options.endpoint_url:
+            endpoint = options.endpoint_url
+            kwargs["scheme"] = "http" if endpoint.startswith("http://") else "https"
+            kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
+        return fs.S3FileSystem(**kwargs)
+    filesystem, _ = fs.FileSystem.from_uri(uri)
+    return filesystem
