@@ -322,3 +322,18 @@ def test_s3_warehouse_failure_and_lost_race_leave_nothing(
     assert open_store(root).get_many(["warehouse_manifest.json"])[0] == winner
     assert not any("profiles/late/" in key for key in _bucket_keys(s3, "warehouses/two/"))
     assert ib.validate_warehouse(root).valid
+
+
+def test_remote_folder_of_tiffs(s3: str, tmp_path: Path) -> None:
+    folder = tmp_path / "Plate_2_images"
+    folder.mkdir()
+    for site in (1, 2):
+        for channel in ("DAPI", "GFP"):
+            tifffile.imwrite(folder / f"B7_01_{site}_{channel}.tif", np.zeros((8, 8), "uint16"))
+    (folder / "notes.txt").write_text("not an image")
+    uri = upload(s3, folder, "cellprofiler")
+    remote = ib.scan_store(uri)
+    local = ib.scan_store(folder)
+    assert [a.image_id for a in remote.image_assets] == [a.image_id for a in local.image_assets]
+    assert remote.image_assets[0].uri == f"{uri}/B7_01_1_DAPI.tif"
+    assert _comparable(remote) == _comparable(local)

@@ -21,6 +21,7 @@ from iceberg_bioimage.scan.tiff_dataset import (
     scan_tiff_folder,
     scan_tiff_object,
     scan_tiff_path,
+    scan_tiff_remote_folder,
     tiff_files_in,
 )
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
@@ -47,7 +48,10 @@ def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) ->
         # Straight to the metadata: no existence probe, no listing.
         if is_tiff_name(text):
             return scan_tiff_object(store, dataset_id)
-        return scan_zarr_store(store, dataset_id)
+        try:
+            return scan_zarr_store(store, dataset_id)
+        except UnsupportedStoreError:  # no Zarr metadata: perhaps a folder of TIFFs
+            return scan_tiff_remote_folder(store, dataset_id)
     if not store.exists():
         raise StoreNotFoundError(f"{text}: no such file or directory")
     local = getattr(store, "path", None)

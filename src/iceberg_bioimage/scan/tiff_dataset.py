@@ -16,6 +16,7 @@ from iceberg_bioimage.models import ScanResult, ScanWarning
 from iceberg_bioimage.scan.tiff import (
     TiffFileScan,
     TiffReadError,
+    absolute,
     is_tiff_name,
     make_context,
     scan_tiff_file,
@@ -59,6 +60,33 @@ def scan_tiff_object(store: Any, dataset_id: str) -> ScanResult:
     return _result(dataset_id, uri, [scan], [])
 
 
+def scan_tiff_remote_folder(store: Any, dataset_id: str, *, workers: int = 16) -> ScanResult:
+    """Every TIFF directly under a remote prefix as one dataset: one listing
+    (no metadata names the files), then each header by byte ranges, concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from iceberg_bioimage.io.remote import RangeFile
+
+    listing = store.list_dir("")
+    names = sorted(n for n in listing.files if is_tiff_name(n))
+    if not names:
+        raise InputError(f"{store.uri}: no Zarr metadata and no TIFF files under this prefix")
+    context = make_context(dataset_id, store.uri, in_folder=True)
+
+    def read(name: str) -> TiffFileScan | ScanWarning:
+        uri = f"{store.uri}/{name}"
+        try:
+            return scan_tiff_handle(RangeFile(store, name, size=listing.files[name]), uri, context)
+        except TiffReadError as error:
+            return ScanWarning(name, str(error).split(": ", 1)[-1])
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(read, names))
+    scans = [o for o in outcomes if isinstance(o, TiffFileScan)]
+    failures = [o for o in outcomes if isinstance(o, ScanWarning)]
+    return _result(dataset_id, store.uri, _one_scan_per_fileset(scans), failures)
+
+
 def scan_tiff_folder(folder: str, dataset_id: str, *, workers: int | None = None) -> ScanResult:
     """Every TIFF directly in ``folder`` as one dataset; bad files become warnings.
 
@@ -97,12 +125,12 @@ def _mp_context() -> Any:
 def _one_scan_per_fileset(scans: list[TiffFileScan]) -> list[TiffFileScan]:
     """Files of a multi-file fileset all carry its OME-XML: keep the first one
     (companions first), and BinaryOnly files whose companion is in the folder."""
-    present = {os.path.abspath(s.path) for s in scans}
+    present = {absolute(s.path) for s in scans}
     ordered = sorted(scans, key=lambda s: (not s.path.lower().endswith(".companion.ome"), s.path))
     covered: set[str] = set()
     kept = []
     for scan in ordered:
-        here = os.path.abspath(scan.path)
+        here = absolute(scan.path)
         if here in covered or (scan.binary_only_of and scan.binary_only_of in present):
             continue
         covered |= scan.covers
