@@ -337,3 +337,18 @@ def test_remote_folder_of_tiffs(s3: str, tmp_path: Path) -> None:
     assert [a.image_id for a in remote.image_assets] == [a.image_id for a in local.image_assets]
     assert remote.image_assets[0].uri == f"{uri}/B7_01_1_DAPI.tif"
     assert _comparable(remote) == _comparable(local)
+
+
+def test_remote_tiff_tiles_in_the_chunk_index(s3: str, tmp_path: Path) -> None:
+    path = tmp_path / "tiled.ome.tif"
+    tifffile.imwrite(
+        path, np.ones((2, 64, 64), "uint16"), ome=True, tile=(32, 32), metadata={"axes": "CYX"}
+    )
+    uri = upload(s3, path, "tiles")
+    remote = ib.chunk_index_table(ib.scan_store(uri)).select(
+        ["chunk_coords", "byte_offset", "byte_length"]
+    )
+    local = ib.chunk_index_table(ib.scan_store(path)).select(
+        ["chunk_coords", "byte_offset", "byte_length"]
+    )
+    assert remote.num_rows == 8 and remote.to_pylist() == local.to_pylist()

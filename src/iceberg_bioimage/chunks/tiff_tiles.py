@@ -39,7 +39,11 @@ def tiff_level_batches(
     level = asset.levels[level_index]
     if level.chunk_shape is None:
         return
-    source = unquote(urlparse(asset.uri).path)
+    source = (
+        asset.uri
+        if "://" in asset.uri and not asset.uri.startswith("file://")
+        else unquote(urlparse(asset.uri).path)
+    )
     root = source[: len(source) - len(asset.image_path)]
     subifd = int(level.path.rsplit("/", 1)[-1]) if "/subifd/" in level.path else None
     if asset.format_family == "ome-tiff":
@@ -78,7 +82,11 @@ def _plane_rows(
     if samples > 1 and len(leading) >= 4:  # (t, c, z): samples are channels
         leading[1] = leading[1] + np.arange(len(offsets), dtype=np.int64) // per_plane
     columns = [*leading, tile // tiles_x, tile % tiles_x]
-    relative = os.path.relpath(plane.file, root).replace(os.sep, "/")
+    relative = (
+        plane.file[len(root) :].lstrip("/")
+        if plane.file.startswith(root)
+        else os.path.relpath(plane.file, root).replace(os.sep, "/")
+    )
     target = LevelTarget(
         dataset_id=asset.dataset_id,
         image_id=asset.image_id,
@@ -112,21 +120,17 @@ def _ome_planes(asset: ImageAsset, source: str) -> list[_Plane]:
 
 
 def _ome_xml(source: str) -> bytes | str:
-    if source.lower().endswith(COMPANION_SUFFIX):
+    if source.lower().endswith(COMPANION_SUFFIX) and "://" not in source:
         with open(source, "rb") as handle:
             return handle.read()
-    import tifffile
-
-    with tifffile.TiffFile(source) as tif:
+    with open_tiff(source) as tif:
         return tif.pages.first.description
 
 
 def _series_planes(source: str, level_path: str) -> list[_Plane]:
     """Planes of a plain TIFF series level (``series/<i>/level/<k>``)."""
-    import tifffile
-
     _, series_index, _, level_index = level_path.split("/")
-    with tifffile.TiffFile(source) as tif:
+    with open_tiff(source) as tif:
         series = tif.series[int(series_index)].levels[int(level_index)]
         leading_shape = tuple(series.shape[:-2])
         planes = []
@@ -156,7 +160,7 @@ class _OpenFiles:
 
         if path not in self._open:
             try:
-                self._open[path] = tifffile.TiffFile(path)
+                self._open[path] = open_tiff(path)
             except (OSError, tifffile.TiffFileError):
                 self._open[path] = None
         tif = self._open[path]
@@ -167,3 +171,14 @@ class _OpenFiles:
             return page if subifd is None else page.pages[subifd]
         except (IndexError, KeyError, TypeError, ValueError):
             return None
+
+
+def open_tiff(path: str) -> Any:
+    """tifffile over a local path, or over byte ranges of a remote object."""
+    import tifffile
+
+    if "://" in path:
+        from iceberg_bioimage.io.remote import ObjectStoreStore, RangeFile
+
+        return tifffile.TiffFile(RangeFile(ObjectStoreStore(path), ""), name=os.path.basename(path))
+    return tifffile.TiffFile(path)
