@@ -121,3 +121,18 @@ def test_cli_strict_turns_warnings_into_exit_1(plate: Path, capsys) -> None:  # 
     assert main(["summarize", str(plate)]) == 0
     assert main(["summarize", str(plate), "--strict"]) == 1
     assert "warning: B/3: well is listed" in capsys.readouterr().err
+
+
+def test_cli_uri_without_bucket_is_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["summarize", "s3://"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == ["error: s3://: the URI names no bucket or host"]
+
+
+def test_cli_warehouse_root_that_is_a_file_is_refused(plate: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    occupied = tmp_path / "root.txt"
+    occupied.write_text("keep me")
+    assert main(["export-cytomining", "-w", str(occupied), str(plate)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"error: {occupied}: the warehouse root is a file, not a folder"]
+    assert occupied.read_text() == "keep me"

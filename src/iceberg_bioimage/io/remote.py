@@ -291,6 +291,8 @@ class RangeFile(io.RawIOBase):
 def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> Any:
     from obstore.store import from_url
 
+    if not parsed.netloc:
+        raise RemoteStoreError(f"{scheme}://: the URI names no bucket or host")
     client: dict[str, Any] = {"timeout": timedelta(seconds=options.timeout_seconds)}
     retry = {
         "max_retries": options.max_retries,

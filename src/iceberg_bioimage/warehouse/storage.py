@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.io.resolve import is_remote
 from iceberg_bioimage.warehouse.spec import MANIFEST_FILE, PART_SUFFIX
 
@@ -69,6 +70,8 @@ class LocalRoot:
     def __post_init__(self) -> None:
         self.base = Path(self.root).expanduser().resolve()
         self.root = str(self.base)
+        if self.base.exists() and not self.base.is_dir():
+            raise InputError(f"{self.root}: the warehouse root is a file, not a folder")
 
     def read_manifest(self) -> tuple[bytes | None, Any]:
         path = self.base / MANIFEST_FILE
