@@ -240,6 +240,23 @@ def test_cli_join_profiles(plate: Path, tmp_path: Path, aliases: Path, capsys) -
     assert main(["join-profiles", str(plate), str(tmp_path / "none.csv"), "-o", str(out)]) == 2
 
 
+def test_profiles_without_any_join_key(plate: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    keyless = pa.table({"x": [1, 2], "y": [3.0, 4.0]})
+    result = ib.join_profiles_with_store(plate, keyless)
+    assert result.report.strategy is None and result.report.matched_rows == 0
+    assert result.report.unmatched_images == result.report.image_rows > 0
+    assert (
+        result.report.warnings[-1].startswith("no join key")
+        and "x, y" in result.report.warnings[-1]
+    )
+    profiles, out = tmp_path / "keyless.parquet", tmp_path / "joined.parquet"
+    pq.write_table(keyless, profiles)
+    assert main(["join-profiles", str(plate), str(profiles), "-o", str(out)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {profiles}: no join key")
+    assert not out.exists()
+
+
 def test_join_catalog_image_assets_with_profiles(plate: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ICEBERG_BIOIMAGE_HOME", str(tmp_path / "home"))
     ib.register_store(plate)

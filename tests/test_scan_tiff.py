@@ -198,3 +198,35 @@ def test_scanning_never_reads_pixels(tmp_path: Path, monkeypatch) -> None:  # ty
     monkeypatch.setattr(tifffile.TiffPage, "decode", property(forbidden))
     monkeypatch.setattr(tifffile.TiffFile, "asarray", forbidden)
     assert len(scan_store(tmp_path).image_assets) == 2
+
+
+def _damage_second_page_offset(path: Path) -> None:
+    with tifffile.TiffFile(path) as tif:
+        first = tif.pages.first
+        next_offset_at = first.offset + 2 + len(first.tags) * 12
+    data = bytearray(path.read_bytes())
+    data[next_offset_at : next_offset_at + 4] = (10**8).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def test_tifffile_complaints_become_scan_warnings_not_log_lines(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "damaged.tif"
+    tifffile.imwrite(path, np.zeros((2, 16, 16), np.uint8), photometric="minisblack", metadata=None)
+    _damage_second_page_offset(path)
+    result = scan_store(path)
+    assert [a.shape for a in result.image_assets] == [(16, 16)]
+    assert [(w.path, w.message) for w in result.warnings] == [
+        ("damaged.tif", "invalid page offset 100000000")
+    ]
+    assert capsys.readouterr().err == ""
+
+
+def test_tiff_without_pages_says_why(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "truncated.tif"
+    path.write_bytes(b"II*\x00junk")
+    assert main(["scan", str(path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        f"error: {path}: not a readable TIFF file (no image pages; "
+        "invalid offset to first page 1802401130)"
+    ]

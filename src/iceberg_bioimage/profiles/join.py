@@ -99,6 +99,9 @@ class _Part:
     type: pa.DataType
 
 
+NO_JOIN_KEY = "no join key: the profiles need image_id, plate+well(+site) or file-name columns"
+
+
 def join_image_assets_with_profiles(
     image_assets: pa.Table,
     profiles: pa.Table,
@@ -126,6 +129,7 @@ def join_image_assets_with_profiles(
     if plan is None:
         positions = np.full(profiles.num_rows, -1, np.int32)
         images = image_assets
+        report.image_rows = report.unmatched_images = images.num_rows
     else:
         positions, images = plan.positions, plan.images
         report.keys, report.site_offset = plan.keys, plan.site_offset
@@ -203,6 +207,8 @@ def _choose(
             return plan, notes
         notes.append(f"strategy {name} is possible but matched no row")
         first = first or plan
+    if first is None:
+        notes.append(NO_JOIN_KEY + f" (columns: {', '.join(profiles.column_names) or 'none'})")
     return first, notes
 
 

@@ -24,6 +24,7 @@ from iceberg_bioimage.scan.ome_xml import (
     OmeXmlError,
     parse_ome_xml,
 )
+from iceberg_bioimage.scan.tiff_log import tifffile_messages
 
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf2", ".tf8")
 COMPANION_SUFFIX = ".companion.ome"
@@ -75,13 +76,7 @@ def scan_tiff_file(path: str, context: _Context) -> TiffFileScan:
     path = absolute(path)  # every helper below may rely on an absolute path (or a URI)
     if path.lower().endswith(COMPANION_SUFFIX):
         return _scan_companion(path, context)
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(path) as tif:
-            return _scan_open_tiff(tif, path, context)
-    except (tifffile.TiffFileError, OSError, ValueError, IndexError, KeyError, EOFError) as error:
-        raise TiffReadError(f"{path}: not a readable TIFF file ({error})") from None
+    return _read_tiff(path, path, context)
 
 
 def make_context(dataset_id: str, root: str, in_folder: bool) -> _Context:
@@ -99,13 +94,26 @@ def _exists(path: str) -> bool:
 
 def scan_tiff_handle(handle: Any, path: str, context: _Context) -> TiffFileScan:
     """Read an already-open file (a remote object read by byte ranges)."""
+    return _read_tiff(handle, path, context)
+
+
+def _read_tiff(source: Any, path: str, context: _Context) -> TiffFileScan:
     import tifffile
 
-    try:
-        with tifffile.TiffFile(handle, name=os.path.basename(path)) as tif:
-            return _scan_open_tiff(tif, path, context)
-    except (tifffile.TiffFileError, OSError, ValueError, IndexError, KeyError, EOFError) as error:
-        raise TiffReadError(f"{path}: not a readable TIFF file ({error})") from None
+    with tifffile_messages() as logged:
+        try:
+            with tifffile.TiffFile(source, name=os.path.basename(path)) as tif:
+                scan = _scan_open_tiff(tif, path, context)
+        except (IndexError, KeyError) as error:  # tifffile's way of saying "no pages"
+            raise TiffReadError(_unreadable(path, "no image pages", logged)) from error
+        except (tifffile.TiffFileError, OSError, ValueError, EOFError) as error:
+            raise TiffReadError(_unreadable(path, str(error), logged)) from None
+    scan.warnings += [ScanWarning(_rel(path, context), message) for message in logged]
+    return scan
+
+
+def _unreadable(path: str, reason: str, logged: list[str]) -> str:
+    return f"{path}: not a readable TIFF file ({'; '.join([reason, *logged])})"
 
 
 def _scan_open_tiff(tif: Any, path: str, context: _Context) -> TiffFileScan:
