@@ -194,6 +194,17 @@ def test_catalog_by_properties_on_the_command_line(tmp_path: Path, plate: Path, 
     assert json.loads(capsys.readouterr().out)["tables"] == ["images.image_assets"]
 
 
+def test_catalog_without_warehouse_location_says_so(tmp_path: Path, plate: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    uri = f"sqlite:///{tmp_path}/p.db"
+    assert main(["register", str(plate), "--catalog-uri", uri]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (
+        "error: publishing to catalog 'default': the catalog has no warehouse location "
+        "for new tables; pass --warehouse (or set 'warehouse' in its configuration)"
+    )
+    assert main(["register", str(plate), "--catalog-uri", uri, "--warehouse", str(tmp_path)]) == 0
+
+
 def test_unknown_catalog_and_missing_table_are_one_line_exit_2(
     home: Path, plate: Path, capsys
 ) -> None:  # type: ignore[no-untyped-def]

@@ -215,3 +215,18 @@ def test_cli_chunk_index(tmp_path: Path, capsys) -> None:  # type: ignore[no-unt
     assert table.schema.field("dataset_id").type == pa.string()
     assert pq.read_metadata(out).metadata[b"iceberg_bioimage.schema_version"] == b"1"
     assert main(["chunk-index", str(tmp_path / "missing.zarr"), "-o", str(out)]) == 2
+
+
+def test_output_that_is_a_folder_or_under_a_file_is_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    store = writers.write_single_image(tmp_path / "i.ome.zarr", version="0.4")
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep")
+    assert main(["chunk-index", str(store), "-o", str(tmp_path)]) == 2
+    assert main(["chunk-index", str(store), "-o", str(blocker / "x.parquet")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        f"error: {tmp_path}: is a folder; give a file name to write",
+        f"error: {blocker}: cannot create the folder (File exists)",
+    ]
+    assert blocker.read_text() == "keep"
+    assert not list(tmp_path.glob("*.staging"))

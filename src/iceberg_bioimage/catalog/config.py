@@ -169,6 +169,11 @@ def catalog_errors(what: str) -> Iterator[None]:
     except OSError as error:
         raise CatalogError(f"{what}: {_first_line(error)}") from None
     except ValueError as error:
+        if "No default path is set" in str(error):
+            raise CatalogError(
+                f"{what}: the catalog has no warehouse location for new tables; "
+                "pass --warehouse (or set 'warehouse' in its configuration)"
+            ) from None
         if "hierarchical namespaces are not supported" in str(error):
             raise CatalogError(
                 f"{what}: this catalog does not support nested namespaces; "
