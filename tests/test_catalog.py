@@ -121,6 +121,26 @@ def test_register_directory_and_deregister(home: Path, tmp_path: Path) -> None:
         ib.deregister_store("nope")
 
 
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("missing", "missing: no such directory"),
+        ("file.txt", "file.txt: is a file, not a folder"),
+        ("s3://bucket/plates", "folders are walked on local disks only"),
+    ],
+)
+def test_register_directory_needs_a_local_folder(
+    home: Path, tmp_path: Path, capsys, target: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "file.txt").write_text("x")
+    path = target if "://" in target else str(tmp_path / target)
+    assert main(["register-directory", path]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("error: ") and message in lines[-1]
+    with pytest.raises(CatalogError, match="does not exist"):
+        _rows("images.image_assets")
+
+
 def test_reads_filter_columns_and_time_travel(home: Path, plate: Path) -> None:
     ib.register_store(plate)
     data = ib.catalog_table_to_arrow(

@@ -20,6 +20,7 @@ from pyiceberg.table import Table
 from iceberg_bioimage import catalog as cat
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
 from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.io.resolve import require_local_folder
 from iceberg_bioimage.models import ScanResult, ScanWarning
 from iceberg_bioimage.scan import scan_paths, scan_store
 
@@ -113,8 +114,7 @@ def register_directory(
     folder: PathLike, catalog: cat.CatalogLike = None, **options: Any
 ) -> RegisterResult:
     """Every store under ``folder``, scanned concurrently, published together."""
-    if not os.path.isdir(folder):
-        raise InputError(f"{os.fspath(folder)}: no such directory")
+    require_local_folder(folder)
     return ingest_stores_to_warehouse([folder], catalog, **options)
 
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from iceberg_bioimage.errors import UnsupportedStoreError
+from iceberg_bioimage.errors import StoreNotFoundError, UnsupportedStoreError
 from iceberg_bioimage.io.base import Store
 from iceberg_bioimage.io.local import LocalStore
 
@@ -41,3 +41,17 @@ def store_name(uri: str) -> str:
 def is_remote(uri: str | os.PathLike[str]) -> bool:
     match = _SCHEME.match(os.fspath(uri))
     return bool(match) and match.group(1).lower() in _REMOTE_SCHEMES
+
+
+def require_local_folder(path: str | os.PathLike[str]) -> str:
+    """``path`` as text if it is an existing local folder; else a clear error."""
+    text = os.fspath(path)
+    if os.path.isdir(text):
+        return text
+    if is_remote(text):
+        raise UnsupportedStoreError(
+            f"{text}: folders are walked on local disks only; pass remote stores one by one"
+        )
+    if os.path.exists(text):
+        raise StoreNotFoundError(f"{text}: is a file, not a folder")
+    raise StoreNotFoundError(f"{text}: no such directory")

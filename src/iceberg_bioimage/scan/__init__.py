@@ -13,7 +13,7 @@ from iceberg_bioimage.errors import (
     UnsupportedStoreError,
 )
 from iceberg_bioimage.io import open_store, store_name
-from iceberg_bioimage.io.resolve import is_remote
+from iceberg_bioimage.io.resolve import is_remote, require_local_folder
 from iceberg_bioimage.models import DirectoryScan, ScanResult, ScanWarning
 from iceberg_bioimage.scan.discover import find_stores, is_zarr_dir
 from iceberg_bioimage.scan.tiff import is_tiff_name
@@ -71,9 +71,7 @@ def scan_directory(
 
     A store that cannot be scanned is reported in ``errors`` and the others go on.
     """
-    path = os.fspath(root)
-    if not os.path.isdir(path):
-        raise StoreNotFoundError(f"{path}: no such directory")
+    path = require_local_folder(root)
     stores = find_stores(path)
     results, errors = _scan_all(stores, max_workers)
     return DirectoryScan(os.path.abspath(path), tuple(results), tuple(errors))
