@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -210,6 +211,34 @@ def test_writes_the_specification_rejects(tmp_path: Path, options: dict, message
             pa.table({"image_id": ["i"]}), tmp_path / "wh", **options
         )
     assert not (tmp_path / "wh" / "warehouse_manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "level", "message"),
+    [
+        ({"area": [1.0]}, None, "profiles.cells: no image identifier columns"),
+        ({"image_id": ["i"], "area": [1.0]}, "cell", "object-level table (cell) has no object"),
+    ],
+)
+def test_profile_tables_without_identifiers_are_never_committed(
+    tmp_path: Path, data: dict, level: str | None, message: str
+) -> None:
+    root = tmp_path / "wh"
+    ib.export_table_to_cytomining_warehouse(
+        pa.table({"image_id": ["i"], "ObjectNumber": [1]}),
+        root,
+        table_name="profiles.kept",
+        role="profiles",
+        profile_level="cell",
+    )
+    before = (root / "warehouse_manifest.json").read_bytes()
+    with pytest.raises(WarehouseWriteError, match=re.escape(message)):
+        ib.export_table_to_cytomining_warehouse(
+            pa.table(data), root, table_name="profiles.cells", role="profiles", profile_level=level
+        )
+    assert (root / "warehouse_manifest.json").read_bytes() == before
+    assert not (root / "profiles" / "cells").exists()
+    assert ib.validate_warehouse(root).valid
 
 
 def test_qc_and_custom_roles(tmp_path: Path) -> None:

@@ -15,31 +15,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from iceberg_bioimage.profiles.contract import file_columns, resolve_keys
 from iceberg_bioimage.warehouse import spec
+from iceberg_bioimage.warehouse.identifiers import profile_identifiers
 from iceberg_bioimage.warehouse.manifest import ManifestError, TableEntry, parse_manifest_json
 from iceberg_bioimage.warehouse.storage import LocalRoot, RootStorage, open_root
 
 REQUIRED_FIELDS = ("table_name", "role", "format", "join_keys", "columns")
-_OBJECT_ID_COLUMNS = ("ObjectNumber", "Metadata_ObjectNumber", "object_id", "Metadata_object_id")
-# CellProfiler numbers images per run: unique only together with the table number.
-_IMAGE_NUMBER_COLUMNS = (
-    "Metadata_TableNumber",
-    "TableNumber",
-    "Metadata_ImageNumber",
-    "ImageNumber",
-    "Image_ImageNumber",
-)
-_OBJECT_LEVELS = (
-    "object",
-    "cell",
-    "cells",
-    "nucleus",
-    "nuclei",
-    "cytoplasm",
-    "organoid",
-    "single_cell",
-)
 
 
 @dataclass(frozen=True)
@@ -301,30 +282,14 @@ def _data_rules(storage: RootStorage, entry: TableEntry) -> Iterator[Finding]:
 def _profile_identifiers(
     storage: RootStorage, entry: TableEntry, columns: list[str]
 ) -> Iterator[Finding]:
-    """Profile Tables 4: image identifiers (and object ones for object-level tables)."""
-    keys = resolve_keys(columns)
-    image_keys = [keys[k].column for k in ("image_id",) if keys[k].column] or [
-        keys[k].column for k in ("plate_id", "well_id", "site_id") if keys[k].column
-    ]
-    if not image_keys and not file_columns(columns).names:
-        yield Finding("Profile Tables 4", "MUST", "no image identifier columns", entry.table_name)
+    """Profile Tables 4: image identifiers (and unique object ones for object-level tables)."""
+    found = profile_identifiers(columns, entry.profile_level, entry.join_keys)
+    if found.problem:
+        yield Finding("Profile Tables 4", "MUST", found.problem, entry.table_name)
         return
-    level = (entry.profile_level or "").lower()
-    if level not in _OBJECT_LEVELS:
+    if not found.object:
         return
-    object_ids = [
-        c for c in columns if c in _OBJECT_ID_COLUMNS or c.endswith("_Number_Object_Number")
-    ]
-    if not object_ids:
-        yield Finding(
-            "Profile Tables 4",
-            "MUST",
-            f"object-level table ({level}) has no object identifier column",
-            entry.table_name,
-        )
-        return
-    numbers = [c for c in _IMAGE_NUMBER_COLUMNS if c in columns]
-    identity = [c for c in (*image_keys, *numbers, object_ids[0]) if c]
+    identity = found.identity(columns)
     data = pa.concat_tables(
         [storage.read_columns(f, identity) for f in entry.files if storage.exists(f)],
         promote_options="permissive",

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from iceberg_bioimage import progress
 from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.warehouse.identifiers import profile_identifiers
 from iceberg_bioimage.warehouse.manifest import (
     Column,
     Manifest,
@@ -42,6 +43,7 @@ from iceberg_bioimage.warehouse.manifest import (
 from iceberg_bioimage.warehouse.spec import (
     MANIFEST_FILE,
     PART_SUFFIX,
+    PROFILE_ROLES,
     STAGING_DIR,
     valid_identifier_part,
 )
@@ -210,6 +212,7 @@ class _Transaction:
             created_at=before.created_at if before and write.mode == "append" else now(),
             updated_at=now(),
         )
+        _require_profile_identifiers(entry)
         return manifest.with_entry(entry), removed
 
     def _describe(self, files: list[str]) -> tuple[int, tuple[Column, ...]]:
@@ -235,6 +238,19 @@ class _Transaction:
         shutil.rmtree(self.staging, ignore_errors=True)
         if isinstance(self.storage, LocalRoot):
             _remove_empty(self.storage.base / STAGING_DIR)
+
+
+def _require_profile_identifiers(entry: TableEntry) -> None:
+    """Refuse, before the commit, a profile table that would break Profile Tables 4."""
+    if entry.role not in PROFILE_ROLES:
+        return
+    columns = [c.name for c in entry.columns]
+    problem = profile_identifiers(columns, entry.profile_level, entry.join_keys).problem
+    if problem:
+        raise WarehouseWriteError(
+            f"{entry.table_name}: {problem}; a profile table needs image_id, "
+            "plate/well/site or file-name columns (Profile Tables 4)"
+        )
 
 
 def _check_same_semantics(before: TableEntry, write: TableWrite) -> None:

@@ -1,0 +1,67 @@
+"""Profile Tables 4: which columns identify an image (and an object) in a profile table.
+
+Shared by the writer, which refuses a table without them before anything is
+committed, and the validator, which also checks that identities are unique.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from iceberg_bioimage.profiles.contract import file_columns, resolve_keys
+
+_OBJECT_ID_COLUMNS = ("ObjectNumber", "Metadata_ObjectNumber", "object_id", "Metadata_object_id")
+# CellProfiler numbers images per run: unique only together with the table number.
+_IMAGE_NUMBER_COLUMNS = (
+    "Metadata_TableNumber",
+    "TableNumber",
+    "Metadata_ImageNumber",
+    "ImageNumber",
+    "Image_ImageNumber",
+)
+_OBJECT_LEVELS = (
+    "object",
+    "cell",
+    "cells",
+    "nucleus",
+    "nuclei",
+    "cytoplasm",
+    "organoid",
+    "single_cell",
+)
+
+
+@dataclass(frozen=True)
+class ProfileIdentifiers:
+    image: tuple[str, ...]  # image_id, else plate/well/site columns
+    object: tuple[str, ...]  # object id columns (object-level tables only)
+    problem: str | None  # why the table breaks Profile Tables 4, if it does
+
+    def identity(self, columns: list[str]) -> list[str]:
+        """The columns whose values must be unique per row of an object-level table."""
+        numbers = [c for c in _IMAGE_NUMBER_COLUMNS if c in columns]
+        return [*self.image, *numbers, self.object[0]]
+
+
+def profile_identifiers(
+    columns: list[str], profile_level: str | None, join_keys: tuple[str, ...] = ()
+) -> ProfileIdentifiers:
+    """Image identifiers are the built-in key columns, else the declared join keys
+    (tables written with custom aliases declare their key columns there)."""
+    keys = resolve_keys(columns)
+    image = [keys[k].column for k in ("image_id",) if keys[k].column] or [
+        keys[k].column for k in ("plate_id", "well_id", "site_id") if keys[k].column
+    ]
+    image_keys = tuple(c for c in image if c) or tuple(k for k in join_keys if k in columns)
+    if not image_keys and not file_columns(columns).names:
+        return ProfileIdentifiers((), (), "no image identifier columns")
+    level = (profile_level or "").lower()
+    if level not in _OBJECT_LEVELS:
+        return ProfileIdentifiers(image_keys, (), None)
+    objects = tuple(
+        c for c in columns if c in _OBJECT_ID_COLUMNS or c.endswith("_Number_Object_Number")
+    )
+    if not objects:
+        problem = f"object-level table ({level}) has no object identifier column"
+        return ProfileIdentifiers(image_keys, (), problem)
+    return ProfileIdentifiers(image_keys, objects, None)
