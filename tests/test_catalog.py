@@ -265,6 +265,9 @@ def test_profile_tables(home: Path, tmp_path: Path) -> None:
     ib.register_profile_table(path)
     data = _rows("profiles.cells")
     assert data.num_rows == 1 and data.schema.field("empty").type == pa.string()
+    with pytest.raises(CatalogError, match="without dots"):
+        ib.register_profile_table(path, table_name="a.b")
+    assert resolve_catalog(None).catalog.list_tables("profiles") == [("profiles", "cells")]
 
 
 def test_profile_table_with_unsupported_types_leaves_nothing_behind(

@@ -49,6 +49,11 @@ def identifier(namespace: str, name: str) -> tuple[str, ...]:
     parts = tuple(p for p in namespace.split(".") if p)
     if not parts:
         raise CatalogError("the namespace is empty")
+    if not name or "." in name:
+        raise CatalogError(
+            f"table name {name!r} must be non-empty and without dots; "
+            "give the namespace separately (--namespace)"
+        )
     return (*parts, name)
 
 
