@@ -270,6 +270,21 @@ def test_profile_tables(home: Path, tmp_path: Path) -> None:
     assert resolve_catalog(None).catalog.list_tables("profiles") == [("profiles", "cells")]
 
 
+def test_profile_table_from_a_sqlite_file(home: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    path = tmp_path / "run.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE Per_Image (ImageNumber INTEGER, Image_Metadata_Plate TEXT)")
+        db.executemany("INSERT INTO Per_Image VALUES (?, ?)", [(1, "p1"), (2, "p1")])
+        db.execute("CREATE TABLE Per_Cells (ImageNumber INTEGER, ObjectNumber INTEGER)")
+    assert main(["register-profiles", str(path)]) == 2
+    assert "holds tables Per_Image, Per_Cells; name one (--sqlite-table)" in capsys.readouterr().err
+    assert main(["register-profiles", str(path), "--sqlite-table", "Per_Image", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == {"profiles.per_image": 2}
+    assert _rows("profiles.per_image").column("Image_Metadata_Plate").to_pylist() == ["p1", "p1"]
+
+
 def test_profile_table_with_unsupported_types_leaves_nothing_behind(
     home: Path, tmp_path: Path
 ) -> None:

@@ -183,8 +183,10 @@ def register_profile_table(
     *,
     namespace: str = "profiles",
     table_name: str | None = None,
+    sqlite_table: str | None = None,
 ) -> RegisterResult:
-    """Write a profile table (Arrow, or a Parquet / CSV file) to ``profiles.<table>``."""
+    """Write a profile table (Arrow, or a Parquet / CSV / SQLite file) to
+    ``profiles.<table>``; the name defaults to the file's (or SQLite table's)."""
     from iceberg_bioimage.profiles.io import read_profile_table, table_name_for
 
     if isinstance(table, pa.Table):
@@ -192,8 +194,8 @@ def register_profile_table(
             raise InputError("table_name is required when registering an in-memory table")
         data = table
     else:
-        data = read_profile_table(table)
-        table_name = table_name or table_name_for(table)
+        data = read_profile_table(table, sqlite_table=sqlite_table)
+        table_name = table_name or table_name_for(sqlite_table or table)
     resolved = cat.resolve_catalog(catalog)
     with cat.catalog_errors(f"publishing to {resolved.description}"):
         report = cat.publish_profile_table(

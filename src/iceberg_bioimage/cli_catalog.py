@@ -22,6 +22,7 @@ from iceberg_bioimage.cli_common import (
     print_json,
     state,
 )
+from iceberg_bioimage.cli_profiles import SqliteTableOption
 from iceberg_bioimage.errors import InputError
 
 CatalogOption = Annotated[
@@ -224,7 +225,9 @@ def deregister(
 
 
 def register_profiles(
-    table: Annotated[str, typer.Argument(help="A profile table: Parquet, CSV(.gz), TSV.")],
+    table: Annotated[
+        str, typer.Argument(help="A profile table: Parquet, CSV(.gz), TSV or SQLite.")
+    ],
     table_name: Annotated[
         str | None, typer.Option("--table-name", help="Table name (default: from the file name).")
     ] = None,
@@ -233,6 +236,7 @@ def register_profiles(
     warehouse: WarehouseOption = None,
     catalog_property: PropertyOption = None,
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace.")] = "profiles",
+    sqlite_table: SqliteTableOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a profile table to profiles.<table> (its rows replaced in one commit).
@@ -240,7 +244,9 @@ def register_profiles(
     Example: iceberg-bioimage register-profiles cells.parquet --table-name cells
     """
     resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
-    result = api.register_profile_table(table, resolved, namespace=namespace, table_name=table_name)
+    result = api.register_profile_table(
+        table, resolved, namespace=namespace, table_name=table_name, sqlite_table=sqlite_table
+    )
     _report(result, as_json, strict=False)
 
 
