@@ -275,6 +275,11 @@ def test_warehouse_root_on_s3(s3: str, tmp_path: Path) -> None:
     after = _bucket_keys(s3, "warehouses/one/images/image_assets/")
     assert before and after and not (before & after)  # replaced parts are gone
     assert ib.validate_warehouse(root).valid
+    cli_root = "s3://lab/warehouses/cli/"  # the CLI keeps URIs as URIs (no local folder)
+    assert main(["export-cytomining", "-w", cli_root, str(plate), "-q"]) == 0
+    assert main(["validate-warehouse", cli_root, "-q"]) == 0
+    assert ib.open_warehouse(cli_root).table("images.image_assets").num_rows == 5
+    assert not Path("s3:").exists()
 
 
 def test_s3_warehouse_failure_and_lost_race_leave_nothing(

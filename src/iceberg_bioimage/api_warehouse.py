@@ -18,6 +18,7 @@ from iceberg_bioimage.scan import scan_paths, scan_store
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
 from iceberg_bioimage.warehouse.exports import ExportResult
+from iceberg_bioimage.warehouse.storage import root_location
 from iceberg_bioimage.warehouse.writer import TableWrite, write_tables
 
 PathLike = str | os.PathLike[str]
@@ -207,7 +208,7 @@ def export_profiles_to_cytomining_warehouse(
         source_ref=source_ref or (None if isinstance(profiles, pa.Table) else os.fspath(profiles)),
     )
     written = write_tables(warehouse_root, [write])
-    return ExportResult(str(os.path.abspath(warehouse_root)), written, warnings=notes)
+    return ExportResult(root_location(warehouse_root), written, warnings=notes)
 
 
 def export_table_to_cytomining_warehouse(
@@ -245,4 +246,4 @@ def export_table_to_cytomining_warehouse(
         role_description=role_description,
     )
     written = write_tables(warehouse_root, [write])
-    return ExportResult(str(os.path.abspath(warehouse_root)), written)
+    return ExportResult(root_location(warehouse_root), written)

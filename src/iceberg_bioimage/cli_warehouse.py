@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,9 +25,8 @@ from iceberg_bioimage.cli_common import (
 )
 from iceberg_bioimage.cli_profiles import AliasesOption, ProfileDatasetOption, SqliteTableOption
 
-RootOption = Annotated[
-    Path, typer.Option("--warehouse-root", "-w", help="The warehouse root folder.")
-]
+ROOT_HELP = "The warehouse root: a folder, or an object-store URI (s3://, gs://, az://)."
+RootOption = Annotated[str, typer.Option("--warehouse-root", "-w", help=ROOT_HELP)]
 ModeOption = Annotated[
     str, typer.Option("--mode", help="overwrite: replace the tables written; append: add parts.")
 ]
@@ -223,7 +221,7 @@ def export_cytomining_table(
 
 
 def validate_warehouse(
-    warehouse_root: Annotated[Path, typer.Argument(help="The warehouse root folder.")],
+    warehouse_root: Annotated[str, typer.Argument(help=ROOT_HELP)],
     as_json: JsonOption = False,
 ) -> None:
     """Check a warehouse root against every MUST / SHOULD of the specification.

@@ -340,6 +340,7 @@ def _translate(error: Exception, uri: str, key: str) -> Exception:
         "nosuchbucket" in lowered
         or "bucket does not exist" in lowered
         or "no such bucket" in lowered
+        or "containernotfound" in lowered  # Azure's name for a missing bucket
     ):
         return StoreNotFoundError(f"{where}: no such bucket")
     if isinstance(error, FileNotFoundError):

@@ -21,6 +21,7 @@ from iceberg_bioimage.profiles.join import JoinReport, join_image_assets_with_pr
 from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
 from iceberg_bioimage.tables import scan_result_as_arrow_table
 from iceberg_bioimage.warehouse import spec
+from iceberg_bioimage.warehouse.storage import root_location
 from iceberg_bioimage.warehouse.writer import TableWrite, WarehouseWriteError, write_tables
 
 IMAGE_KEYS = ("dataset_id", "image_id")
@@ -149,7 +150,7 @@ def _with_profiles(
             )
         )
     written = write_tables(root, writes)
-    result = ExportResult(str(os.path.abspath(root)), written, report)
+    result = ExportResult(root_location(root), written, report)
     if report is not None:
         result.warnings += report.warnings
         if report.unmatched_profile_rows:

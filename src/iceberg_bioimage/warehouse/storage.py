@@ -58,6 +58,12 @@ class RootStorage(Protocol):
         ...
 
 
+def root_location(root: str | os.PathLike[str]) -> str:
+    """How a root is reported: an absolute folder, or the URI without a trailing slash."""
+    text = os.fspath(root)
+    return text.rstrip("/") if is_remote(text) else str(Path(text).expanduser().resolve())
+
+
 def open_root(root: str | os.PathLike[str]) -> RootStorage:
     text = os.fspath(root)
     return ObjectRoot(text) if is_remote(text) else LocalRoot(text)
@@ -186,7 +192,8 @@ class ObjectRoot:
         from urllib.parse import urlparse
 
         parsed = urlparse(f"{self.root}/{relative}")
-        return f"{parsed.netloc}{parsed.path}"
+        bucket = parsed.netloc.split("@", 1)[0]  # abfs://container@account.../path
+        return f"{bucket}{parsed.path}"
 
     def filesystem(self) -> Any:
         return pyarrow_filesystem(self.root)
@@ -210,5 +217,47 @@ def pyarrow_filesystem(uri: str) -> Any:
             kwargs["scheme"] = "http" if endpoint.startswith("http://") else "https"
             kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
         return fs.S3FileSystem(**kwargs)
+    if scheme in _AZURE_SCHEMES:
+        return _azure_filesystem(uri)
     filesystem, _ = fs.FileSystem.from_uri(uri)
     return filesystem
+
+
+_AZURE_SCHEMES = ("az", "abfs", "abfss")
+# Azurite's fixed development account, the same one obstore uses for the emulator.
+_EMULATOR_ACCOUNT = "devstoreaccount1"
+_EMULATOR_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def _azure_filesystem(uri: str) -> Any:
+    """pyarrow's AzureFileSystem from the variables obstore reads for Azure."""
+    from urllib.parse import urlparse
+
+    from pyarrow import fs
+
+    from iceberg_bioimage.io.remote import RemoteStoreError
+
+    env = os.environ
+    if env.get("AZURE_STORAGE_USE_EMULATOR", "").lower() in ("1", "true", "yes"):
+        endpoint = urlparse(env.get("AZURITE_BLOB_STORAGE_URL", "http://127.0.0.1:10000"))
+        return fs.AzureFileSystem(
+            _EMULATOR_ACCOUNT,
+            account_key=_EMULATOR_KEY,
+            blob_storage_authority=endpoint.netloc,
+            blob_storage_scheme=endpoint.scheme,
+        )
+    netloc = urlparse(uri).netloc
+    account = (
+        netloc.split("@", 1)[1].split(".", 1)[0]
+        if "@" in netloc
+        else env.get("AZURE_STORAGE_ACCOUNT_NAME") or env.get("AZURE_STORAGE_ACCOUNT")
+    )
+    if not account:
+        raise RemoteStoreError(f"{uri}: set AZURE_STORAGE_ACCOUNT_NAME (or use container@account)")
+    return fs.AzureFileSystem(
+        account,
+        account_key=env.get("AZURE_STORAGE_ACCOUNT_KEY") or env.get("AZURE_STORAGE_KEY"),
+        sas_token=env.get("AZURE_STORAGE_SAS_TOKEN"),
+    )
