@@ -4,11 +4,12 @@ The benchmark writes the plate (Zarr v3 / NGFF 0.5, as in bench_scan_plate),
 starts moto's S3 server on 127.0.0.1, uploads the plate, and measures in one
 run:
   ours     iceberg_bioimage.scan_store("s3://...")
-  zarr     zarr-python opening the same plate through its ObjectStore (the
-           same obstore transport) and traversing every member
+  zarr     zarr-python opening the same plate and traversing every member,
+           through its ObjectStore (the same obstore transport) and through
+           its default for s3:// URLs (fsspec / s3fs)
 Goal: ours at least 10x faster; requests per image reported.
 
-Run: python benchmarks/bench_remote.py [--workdir DIR] [--skip-zarr]
+Run: python benchmarks/bench_remote.py [--workdir DIR] [--skip-zarr] [--transports ...]
 """
 
 from __future__ import annotations
@@ -71,19 +72,33 @@ def ours(uri: str) -> tuple[float, int, dict]:
     return time.perf_counter() - start, len(result.image_assets), dict(store.requests)
 
 
-def zarr_python(endpoint: str) -> tuple[float, int]:
+def zarr_python(endpoint: str, transport: str) -> tuple[float, int]:
+    """zarr-python over obstore (our transport) or over fsspec/s3fs (its default
+    for an ``s3://`` URL)."""
     import zarr
-    from obstore.store import S3Store
 
-    backend = S3Store(
-        "bench",
-        prefix="plates/plate_v3.ome.zarr",
-        endpoint=endpoint,
-        region="us-east-1",
-        client_options={"allow_http": True},
-    )
     start = time.perf_counter()
-    group = zarr.open_group(zarr.storage.ObjectStore(backend, read_only=True), mode="r")
+    if transport == "obstore":
+        from obstore.store import S3Store
+
+        backend = S3Store(
+            "bench",
+            prefix="plates/plate_v3.ome.zarr",
+            endpoint=endpoint,
+            region="us-east-1",
+            client_options={"allow_http": True},
+        )
+        store = zarr.storage.ObjectStore(backend, read_only=True)
+        group = zarr.open_group(store, mode="r")
+    else:
+        group = zarr.open_group(
+            "s3://bench/plates/plate_v3.ome.zarr",
+            mode="r",
+            storage_options={
+                "endpoint_url": endpoint,
+                "client_kwargs": {"region_name": "us-east-1"},
+            },
+        )
     arrays = 0
     for _path, member in group.members(max_depth=None):
         _ = member.attrs.asdict()
@@ -99,6 +114,13 @@ def main() -> None:
     )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--skip-zarr", action="store_true")
+    parser.add_argument(
+        "--transports",
+        nargs="+",
+        default=["obstore", "fsspec"],
+        choices=["obstore", "fsspec"],
+        help="zarr-python baselines to run (fsspec needs s3fs)",
+    )
     args = parser.parse_args()
     from iceberg_bioimage.io.remote import configure_remote
 
@@ -133,11 +155,12 @@ def main() -> None:
         print(
             f"  ours: {seconds:.2f} s, {total:,} requests ({requests}), {total / images:.2f} requests per image"
         )
-        if not args.skip_zarr:
-            zarr_s, arrays = zarr_python(endpoint)
+        for transport in () if args.skip_zarr else args.transports:
+            zarr_s, arrays = zarr_python(endpoint, transport)
             assert arrays == 384 * 9 * 4, arrays
             print(
-                f"  zarr-python open + traverse: {zarr_s:.2f} s -> ours is {zarr_s / seconds:.1f}x faster"
+                f"  zarr-python ({transport}) open + traverse: {zarr_s:.2f} s "
+                f"-> ours is {zarr_s / seconds:.1f}x faster"
             )
     finally:
         server.terminate()
