@@ -239,6 +239,12 @@ def test_profile_tables_without_identifiers_are_never_committed(
     assert (root / "warehouse_manifest.json").read_bytes() == before
     assert not (root / "profiles" / "cells").exists()
     assert ib.validate_warehouse(root).valid
+    fresh = tmp_path / "fresh"
+    with pytest.raises(WarehouseWriteError):
+        ib.export_table_to_cytomining_warehouse(
+            pa.table(data), fresh, table_name="profiles.cells", role="profiles", profile_level=level
+        )
+    assert not fresh.exists()  # a failed first write leaves no empty root behind
 
 
 def test_qc_and_custom_roles(tmp_path: Path) -> None:

@@ -83,11 +83,29 @@ def write_tables(root: str | os.PathLike[str], writes: list[TableWrite]) -> dict
     """
     storage = open_root(root)
     if isinstance(storage, LocalRoot):
+        created = not storage.base.exists()
         storage.base.mkdir(parents=True, exist_ok=True)
         with _locked(storage.base):
             recover(storage.base)
-            return _run(storage, storage.base / STAGING_DIR / uuid.uuid4().hex, writes)
+            try:
+                return _run(storage, storage.base / STAGING_DIR / uuid.uuid4().hex, writes)
+            except BaseException:
+                if created:
+                    _remove_unused_root(storage.base)
+                raise
     return _run(storage, Path(tempfile.mkdtemp(prefix="ib-warehouse-")), writes)
+
+
+def _remove_unused_root(root: Path) -> None:
+    """Take away the folder a failed first write created, unless another writer
+    has committed or is staging there meanwhile."""
+    if (root / MANIFEST_FILE).exists():
+        return
+    _remove_empty(root / STAGING_DIR)
+    if (root / STAGING_DIR).exists():
+        return
+    (root / _LOCK_FILE).unlink(missing_ok=True)
+    _remove_empty(root)
 
 
 def _run(storage: RootStorage, staging: Path, writes: list[TableWrite]) -> dict[str, int]:
