@@ -255,6 +255,10 @@ def test_profiles_without_any_join_key(plate: Path, tmp_path: Path, capsys) -> N
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {profiles}: no join key")
     assert not out.exists()
+    root = tmp_path / "wh"
+    with pytest.raises(InputError, match="profiles: no join key"):
+        ib.export_store_to_cytomining_warehouse(plate, root, profiles=keyless)
+    assert not root.exists()
 
 
 def test_join_catalog_image_assets_with_profiles(plate: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

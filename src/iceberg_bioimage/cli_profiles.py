@@ -19,7 +19,6 @@ from iceberg_bioimage.cli_common import (
     print_json,
     state,
 )
-from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.io.atomic import write_atomically
 
 AliasesOption = Annotated[
@@ -97,8 +96,7 @@ def join_profiles(
     result = api.join_profiles_with_store(
         store, table, how=how, alias_map=aliases, profile_dataset_id=profile_dataset_id
     )
-    if result.report.strategy is None:  # nothing to join on: refuse rather than write nulls
-        raise InputError(f"{profiles}: {result.report.warnings[-1]}")
+    result.report.require_join_key(profiles)
     path = write_atomically(output, lambda staging: pq.write_table(result.table, staging))
     report = result.report.to_dict() | {"output": str(path)}
     if as_json:

@@ -71,6 +71,13 @@ class JoinReport:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    def require_join_key(self, source: str) -> None:
+        """Raise (naming ``source``) when the profiles had nothing to join on:
+        writing them would only add empty image columns."""
+        if self.strategy is None:
+            reason = next((w for w in self.warnings if w.startswith(NO_JOIN_KEY)), NO_JOIN_KEY)
+            raise InputError(f"{source}: {reason}")
+
 
 @dataclass
 class JoinResult:

@@ -136,6 +136,7 @@ def _with_profiles(
             assets, profiles, how=how, alias_map=alias_map, profile_dataset_id=profile_dataset_id
         )
         report = joined.report
+        report.require_join_key("profiles")
         writes.append(
             TableWrite(
                 spec.CANONICAL_TABLES["joined_profiles"],
