@@ -161,6 +161,10 @@ def test_reads_filter_columns_and_time_travel(home: Path, plate: Path) -> None:
     assert ib.catalog_table_to_arrow(None, "images.image_assets", as_of=then).num_rows == 9
     with pytest.raises(InputError, match="no column"):
         ib.catalog_table_to_arrow(None, "images.image_assets", columns=["nope"])
+    with pytest.raises(InputError, match=r"cannot parse filter 'well_id = \(\(' near column"):
+        ib.catalog_table_to_arrow(None, "images.image_assets", where="well_id = ((")
+    with pytest.raises(InputError, match=r"must be ISO 8601.*not 'yesterday'"):
+        ib.catalog_table_to_arrow(None, "images.image_assets", as_of="yesterday")
 
 
 def test_schema_evolution_adds_new_columns(home: Path, plate: Path) -> None:

@@ -75,7 +75,7 @@ def catalog_table_to_arrow(
             raise InputError(f"table '{table_name}' has no column {', '.join(unknown)}")
         options["selected_fields"] = tuple(columns)
     if where:
-        options["row_filter"] = where
+        options["row_filter"] = _parse_filter(where)
     try:
         return table.scan(**options).to_arrow()
     except (ValueError, TypeError) as error:
@@ -84,8 +84,25 @@ def catalog_table_to_arrow(
         raise
 
 
+def _parse_filter(where: str) -> Any:
+    from pyiceberg.expressions.parser import parse
+
+    try:
+        return parse(where)
+    except Exception as error:  # pyparsing's ParseException: a long grammar dump
+        column = getattr(error, "col", None)
+        near = f" near column {column}" if column else ""
+        example = "well_id = 'B03' AND site_id < 2"
+        raise InputError(f"cannot parse filter {where!r}{near}; write it like {example}") from None
+
+
 def _snapshot_at(table: Table, when: datetime | str) -> int:
-    moment = datetime.fromisoformat(when) if isinstance(when, str) else when
+    try:
+        moment = datetime.fromisoformat(when) if isinstance(when, str) else when
+    except ValueError:
+        raise InputError(
+            f"a time must be ISO 8601, like 2026-01-31T12:00:00 (UTC unless given), not {when!r}"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     snapshot = table.snapshot_as_of_timestamp(int(moment.timestamp() * 1000))
