@@ -271,6 +271,8 @@ def test_profile_tables(home: Path, tmp_path: Path) -> None:
     assert data.num_rows == 1 and data.schema.field("empty").type == pa.string()
     with pytest.raises(CatalogError, match="without dots"):
         ib.register_profile_table(path, table_name="a.b")
+    with pytest.raises(CatalogError, match="'my cells' cannot name a namespace or table"):
+        ib.register_profile_table(path, table_name="my cells")
     assert resolve_catalog(None).catalog.list_tables("profiles") == [("profiles", "cells")]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,9 @@ _ATTEMPTS = 10
 T = TypeVar("T")
 
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+
+
 def identifier(namespace: str, name: str) -> tuple[str, ...]:
     """``("images", "image_assets")`` from ``"images"`` and ``"image_assets"``;
     a dotted namespace is nested exactly as written, never more."""
@@ -53,6 +57,12 @@ def identifier(namespace: str, name: str) -> tuple[str, ...]:
         raise CatalogError(
             f"table name {name!r} must be non-empty and without dots; "
             "give the namespace separately (--namespace)"
+        )
+    unusable = [p for p in (*parts, name) if not _NAME.fullmatch(p)]
+    if unusable:
+        raise CatalogError(
+            f"{unusable[0]!r} cannot name a namespace or table: "
+            "use letters, digits, '_' and '-' (not first)"
         )
     return (*parts, name)
 
