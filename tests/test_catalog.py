@@ -340,3 +340,26 @@ def test_concurrent_writers_lose_no_rows(home: Path, tmp_path: Path) -> None:
     assert sorted(ids) == ["c0", "c1", "c2", "c3"]
     chunks = _rows("images.chunk_index")
     assert sorted(set(chunks.column("dataset_id").to_pylist())) == ["c0", "c1", "c2", "c3"]
+
+
+def test_export_catalog_to_a_warehouse_root(home: Path, plate: Path, tmp_path: Path) -> None:
+    ib.register_store(plate, publish_chunks=True)
+    ib.register_profile_table(
+        pa.table({"Metadata_Plate": ["test-plate"], "Metadata_Well": ["A01"], "ObjectNumber": [1]}),
+        table_name="cells",
+    )
+    root = tmp_path / "wh"
+    result = ib.export_catalog_to_cytomining_warehouse(None, warehouse_root=root)
+    chunk_rows = _rows("images.chunk_index").num_rows
+    assert result.tables == {
+        "images.image_assets": 9,
+        "images.chunk_index": chunk_rows,
+        "profiles.cells": 1,
+    }
+    assert ib.validate_warehouse(root).valid
+    assert result.warnings == []
+    elsewhere = ib.export_catalog_to_cytomining_warehouse(
+        None, "nope", warehouse_root=tmp_path / "wh2"
+    )
+    assert f"nope.image_assets not found in embedded catalog at {home}" in elsewhere.warnings
+    assert elsewhere.tables["images.image_assets"] == 9  # still there, as a canonical table

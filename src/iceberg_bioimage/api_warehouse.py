@@ -110,6 +110,8 @@ def export_catalog_to_cytomining_warehouse(
         if include_chunks and f"{namespace}.chunk_index" in names:
             chunks = _batches(resolved.catalog, f"{namespace}.chunk_index")
         extra, skipped = [], []
+        if image_table not in names:
+            skipped.append(f"{image_table} not found in {resolved.description}")
         if include_other_tables:
             own = {image_table, f"{namespace}.chunk_index"}
             for name in names:
