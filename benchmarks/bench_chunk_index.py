@@ -15,18 +15,16 @@ Run: python benchmarks/bench_chunk_index.py [--workdir DIR] [--part 1|2]
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PRINT_PEAK_KB, peak_mb
+from common import PRINT_PEAK_KB, bench_parser, peak_mb, workdir
 
 
 def make_big_array(root: Path) -> Path:
@@ -148,14 +146,10 @@ def scandir_pass(root: Path) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser = bench_parser(__doc__)
     parser.add_argument("--part", choices=["1", "2", "both"], default="both")
     args = parser.parse_args()
-    root = args.workdir or Path(tempfile.mkdtemp(prefix="ib-bench-chunks-"))
-    root.mkdir(parents=True, exist_ok=True)
+    root = workdir(args, "ib-bench-chunks-")
     if args.part in ("1", "both"):
         store = make_big_array(root)
         out = root / "chunk_index.parquet"

@@ -15,10 +15,8 @@ Run: python benchmarks/bench_publish.py [--workdir DIR] [--part 1|2|both]
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_chunk_index import make_big_array
+from common import bench_parser, workdir
 from plate_fixture import _multiscales, _v3_array
 
 
@@ -142,13 +141,10 @@ def part2(root: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser = bench_parser(__doc__)
     parser.add_argument("--part", choices=["1", "2", "both"], default="both")
     args = parser.parse_args()
-    root = args.workdir or Path(tempfile.mkdtemp(prefix="ib-bench-publish-"))
+    root = workdir(args, "ib-bench-publish-")
     if args.part in ("1", "both"):
         part1(root)
     if args.part in ("2", "both"):

@@ -14,17 +14,16 @@ Run: python benchmarks/bench_remote.py [--workdir DIR] [--skip-zarr] [--transpor
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import bench_parser, workdir
 from plate_fixture import write_plate
 
 
@@ -109,10 +108,7 @@ def zarr_python(endpoint: str, transport: str) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser = bench_parser(__doc__)
     parser.add_argument("--skip-zarr", action="store_true")
     parser.add_argument(
         "--transports",
@@ -127,8 +123,7 @@ def main() -> None:
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1"
     )
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ib-bench-remote-"))
-    root = workdir / "plate_v3.ome.zarr"
+    root = workdir(args, "ib-bench-remote-") / "plate_v3.ome.zarr"
     if not root.exists():
         write_plate(root, 3)
     port = free_port()

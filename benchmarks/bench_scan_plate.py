@@ -11,15 +11,13 @@ Run: python benchmarks/bench_scan_plate.py [--workdir DIR] [--skip-zarr]
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PRINT_PEAK_KB, best_of, peak_mb
+from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, workdir
 from plate_fixture import write_plate
 
 METADATA = {".zattrs", ".zgroup", ".zarray", "zarr.json"}
@@ -65,20 +63,17 @@ def peak_rss_mb(root: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser = bench_parser(__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--skip-zarr", action="store_true", help="skip the slow zarr-python baseline"
     )
     args = parser.parse_args()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ib-bench-plate-"))
+    folder = workdir(args, "ib-bench-plate-")
     header = ("raw s", 8), ("ours s", 8), ("zarr s", 8), ("ours/raw", 10), ("zarr/ours", 11)
     print(f"{'variant':<16}" + "".join(f"{name:>{width}}" for name, width in header) + "  peak MB")
     for zarr_format, label in ((2, "v2 / NGFF 0.4"), (3, "v3 / NGFF 0.5")):
-        root = workdir / f"plate_v{zarr_format}.ome.zarr"
+        root = folder / f"plate_v{zarr_format}.ome.zarr"
         if not root.exists():
             write_plate(root, zarr_format)
         raw_s, files = best_of(lambda root=root: raw_lower_bound(root), args.repeats)

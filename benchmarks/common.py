@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 # Peak resident memory from /proc (VmHWM): unlike ru_maxrss it is not
@@ -32,3 +35,20 @@ def peak_mb(code: str, *args: str) -> float:
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
     )
     return int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+def bench_parser(description: str | None) -> argparse.ArgumentParser:
+    """The benchmarks' shared command line: the module docstring as help and
+    ``--workdir`` (inputs are built there once and reused)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workdir", type=Path, default=None)
+    return parser
+
+
+def workdir(args: argparse.Namespace, prefix: str) -> Path:
+    """``--workdir`` if given, else a fresh temporary folder."""
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix=prefix))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.warehouse.manifest import Manifest, TableEntry, load_warehouse_manifest
 from iceberg_bioimage.warehouse.storage import RootStorage, open_root
+
+if TYPE_CHECKING:  # pyarrow.dataset imports pandas when it is installed: load it on use
+    import pyarrow.dataset as ds
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Warehouse:
 
     def dataset(self, table_name: str) -> ds.Dataset:
         """The table's parts as one Arrow dataset (columns unified by name)."""
+        import pyarrow.dataset as ds
+
         parts = self.entry(table_name).files
         schemas = [self.storage.footer(f).schema.to_arrow_schema() for f in parts]
         schema = pa.unify_schemas(schemas, promote_options="permissive")
