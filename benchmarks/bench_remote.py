@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import bench_parser, workdir
+from common import bench_parser, traverse_with_zarr, workdir
 from plate_fixture import write_plate
 
 
@@ -98,12 +98,7 @@ def zarr_python(endpoint: str, transport: str) -> tuple[float, int]:
                 "client_kwargs": {"region_name": "us-east-1"},
             },
         )
-    arrays = 0
-    for _path, member in group.members(max_depth=None):
-        _ = member.attrs.asdict()
-        if isinstance(member, zarr.Array):
-            _ = member.shape, member.chunks, member.dtype
-            arrays += 1
+    arrays = traverse_with_zarr(group)
     return time.perf_counter() - start, arrays
 
 

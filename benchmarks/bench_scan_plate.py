@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, workdir
+from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, traverse_with_zarr, workdir
 from plate_fixture import write_plate
 
 METADATA = {".zattrs", ".zgroup", ".zarray", "zarr.json"}
@@ -43,14 +43,7 @@ def ours(root: Path) -> int:
 def zarr_python(root: Path) -> int:
     import zarr
 
-    group = zarr.open_group(str(root), mode="r")
-    arrays = 0
-    for _path, member in group.members(max_depth=None):
-        _ = member.attrs.asdict()
-        if isinstance(member, zarr.Array):
-            _ = member.shape, member.chunks, member.dtype
-            arrays += 1
-    return arrays
+    return traverse_with_zarr(zarr.open_group(str(root), mode="r"))
 
 
 def peak_rss_mb(root: Path) -> float:

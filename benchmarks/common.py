@@ -52,3 +52,17 @@ def workdir(args: argparse.Namespace, prefix: str) -> Path:
     folder = args.workdir or Path(tempfile.mkdtemp(prefix=prefix))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def traverse_with_zarr(group: Any) -> int:
+    """The zarr-python baseline: visit every member of an open group, reading
+    its attributes and, for arrays, shape, chunks and dtype. Returns the arrays."""
+    import zarr
+
+    arrays = 0
+    for _path, member in group.members(max_depth=None):
+        _ = member.attrs.asdict()
+        if isinstance(member, zarr.Array):
+            _ = member.shape, member.chunks, member.dtype
+            arrays += 1
+    return arrays
