@@ -500,3 +500,17 @@ def test_duckdb_helpers(plate: Path, tmp_path: Path) -> None:
         ib.query_metadata_table(assets, "SELECT count(*) AS n FROM metadata").column("n")[0].as_py()
         == 13
     )
+
+
+def test_profiles_from_sqlite_are_named_after_their_table(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "run.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE Per_Image (Image_Metadata_Plate TEXT, Image_Metadata_Well TEXT)")
+        db.execute("INSERT INTO Per_Image VALUES ('p1', 'A01')")
+        db.execute("CREATE TABLE Per_Cells (ImageNumber INTEGER)")
+    result = ib.export_profiles_to_cytomining_warehouse(
+        path, tmp_path / "wh", sqlite_table="Per_Image", profile_level="image"
+    )
+    assert result.tables == {"profiles.per_image": 1}

@@ -187,15 +187,9 @@ def register_profile_table(
 ) -> RegisterResult:
     """Write a profile table (Arrow, or a Parquet / CSV / SQLite file) to
     ``profiles.<table>``; the name defaults to the file's (or SQLite table's)."""
-    from iceberg_bioimage.profiles.io import read_profile_table, table_name_for
+    from iceberg_bioimage.api_profiles import named_table
 
-    if isinstance(table, pa.Table):
-        if table_name is None:
-            raise InputError("table_name is required when registering an in-memory table")
-        data = table
-    else:
-        data = read_profile_table(table, sqlite_table=sqlite_table)
-        table_name = table_name or table_name_for(sqlite_table or table)
+    data, table_name = named_table(table, table_name, sqlite_table=sqlite_table)
     resolved = cat.resolve_catalog(catalog)
     with cat.catalog_errors(f"publishing to {resolved.description}"):
         report = cat.publish_profile_table(

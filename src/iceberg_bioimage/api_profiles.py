@@ -13,7 +13,7 @@ from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.contract import load_profile_column_aliases
-from iceberg_bioimage.profiles.io import read_profile_table
+from iceberg_bioimage.profiles.io import read_profile_table, table_name_for
 from iceberg_bioimage.profiles.join import JoinResult
 from iceberg_bioimage.profiles.join import join_image_assets_with_profiles as _join
 from iceberg_bioimage.profiles.validate import ContractReport, validate_microscopy_profile_columns
@@ -40,6 +40,18 @@ def as_table(table: TableLike, *, sqlite_table: str | None = None) -> pa.Table:
         if isinstance(table, pa.Table)
         else read_profile_table(table, sqlite_table=sqlite_table)
     )
+
+
+def named_table(
+    table: TableLike, table_name: str | None, *, sqlite_table: str | None = None
+) -> tuple[pa.Table, str]:
+    """A table and the name it is stored under: ``table_name``, else the file's
+    (or SQLite table's) name; an in-memory table must be named."""
+    if table_name is None:
+        if isinstance(table, pa.Table):
+            raise InputError("table_name is required for an in-memory table")
+        table_name = table_name_for(sqlite_table or table)
+    return as_table(table, sqlite_table=sqlite_table), table_name
 
 
 def validate_microscopy_profile_table(

@@ -9,11 +9,16 @@ from typing import Any
 import pyarrow as pa
 
 from iceberg_bioimage import catalog as cat
-from iceberg_bioimage.api_profiles import Aliases, TableLike, as_table, resolve_aliases
+from iceberg_bioimage.api_profiles import (
+    Aliases,
+    TableLike,
+    as_table,
+    named_table,
+    resolve_aliases,
+)
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.models import ScanResult
-from iceberg_bioimage.profiles.io import table_name_for
 from iceberg_bioimage.scan import scan_paths, scan_store
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
@@ -192,11 +197,7 @@ def export_profiles_to_cytomining_warehouse(
 ) -> ExportResult:
     """Add a profile table (pycytominer, CytoTable, ...) or a QC table (coSMicQC)
     to a warehouse root, keys resolved through the join contract."""
-    data = as_table(profiles, sqlite_table=sqlite_table)
-    if table_name is None:
-        if isinstance(profiles, pa.Table):
-            raise InputError("table_name is required for an in-memory table")
-        table_name = table_name_for(profiles)
+    data, table_name = named_table(profiles, table_name, sqlite_table=sqlite_table)
     write, notes = exports.profile_table_write(
         data,
         table_name=table_name,
