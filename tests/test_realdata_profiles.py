@@ -92,6 +92,12 @@ def test_generated_plates_join_a_cellprofiler_style_table(shared_data: Path, nam
     ]
 
 
+def _export_profiles(root: Path, table_name: str, table: Path) -> int:
+    """export-cytomining-profiles as a user runs it, for the ExampleHuman dataset."""
+    target = ["-w", str(root), "--table-name", table_name, "--profile-dataset-id", "ExampleHuman"]
+    return main(["export-cytomining-profiles", *target, str(table), "-q"])
+
+
 def test_examplehuman_cytomining_workflow(shared_data: Path, tmp_path: Path) -> None:
     """CytoTable warehouse -> export-cytomining-catalog -> pycytominer and coSMicQC tables."""
     catalog = tmp_path / "examplehuman_warehouse"
@@ -118,22 +124,7 @@ def test_examplehuman_cytomining_workflow(shared_data: Path, tmp_path: Path) -> 
         / "cytominer_database_example_data"
         / "test_SQ00014613.parquet"
     )
-    assert (
-        main(
-            [
-                "export-cytomining-profiles",
-                "-w",
-                str(root),
-                "--table-name",
-                "pycytominer_profiles",
-                "--profile-dataset-id",
-                "ExampleHuman",
-                str(pycytominer),
-                "-q",
-            ]
-        )
-        == 0
-    )
+    assert _export_profiles(root, "pycytominer_profiles", pycytominer) == 0
     qc = pq.read_table(
         shared_data / "cosmicqc_nf1_shrunken" / "Plate_2_with_image_data_shrunken.parquet"
     )
@@ -142,22 +133,7 @@ def test_examplehuman_cytomining_workflow(shared_data: Path, tmp_path: Path) -> 
     )
     qc_path = tmp_path / "cosmicqc_output.parquet"
     pq.write_table(flagged, qc_path)
-    assert (
-        main(
-            [
-                "export-cytomining-profiles",
-                "-w",
-                str(root),
-                "--table-name",
-                "cosmicqc_profiles",
-                "--profile-dataset-id",
-                "ExampleHuman",
-                str(qc_path),
-                "-q",
-            ]
-        )
-        == 0
-    )
+    assert _export_profiles(root, "cosmicqc_profiles", qc_path) == 0
     warehouse = ib.open_warehouse(root)
     assert warehouse.table_names == [
         "images.image_assets",
