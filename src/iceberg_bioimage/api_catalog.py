@@ -63,9 +63,8 @@ def ingest_scan_results_to_warehouse(
     warnings: Iterable[ScanWarning] = (),
 ) -> RegisterResult:
     """Publish scan results: one commit per table whatever their number."""
-    resolved = cat.resolve_catalog(catalog)
     report = cat.PublishReport()
-    with cat.catalog_errors(f"publishing to {resolved.description}"):
+    with cat.opened_catalog(catalog, "publishing to") as resolved:
         cat.publish_image_assets(
             resolved.catalog, results, namespace=namespace, replace=replace, report=report
         )
@@ -143,9 +142,8 @@ def publish_chunk_index(
     scan_results = [r for r in items if isinstance(r, ScanResult)]
     if len(scan_results) != len(items):
         scan_results = list(scan_paths(items).results)  # type: ignore[arg-type]
-    resolved = cat.resolve_catalog(catalog)
     report = cat.PublishReport()
-    with cat.catalog_errors(f"publishing to {resolved.description}"):
+    with cat.opened_catalog(catalog, "publishing to") as resolved:
         cat.publish_chunk_index(
             resolved.catalog,
             scan_results,
@@ -164,9 +162,8 @@ def deregister_store(
     namespace: str = DEFAULT_IMAGE_NAMESPACE,
 ) -> RegisterResult:
     """Remove a dataset's rows (by dataset id, or by the URI it was scanned from)."""
-    resolved = cat.resolve_catalog(catalog)
     text = os.fspath(dataset_id_or_uri)
-    with cat.catalog_errors(f"deregistering from {resolved.description}"):
+    with cat.opened_catalog(catalog, "deregistering from") as resolved:
         ids = [text]
         if "/" in text or os.path.exists(text):
             uri = text if "://" in text else Path(text).resolve().as_uri()
@@ -190,8 +187,7 @@ def register_profile_table(
     from iceberg_bioimage.api_profiles import named_table
 
     data, table_name = named_table(table, table_name, sqlite_table=sqlite_table)
-    resolved = cat.resolve_catalog(catalog)
-    with cat.catalog_errors(f"publishing to {resolved.description}"):
+    with cat.opened_catalog(catalog, "publishing to") as resolved:
         report = cat.publish_profile_table(
             resolved.catalog, data, table_name=table_name, namespace=namespace
         )
@@ -200,15 +196,13 @@ def register_profile_table(
 
 def list_catalog_tables(catalog: cat.CatalogLike = None, namespace: str | None = None) -> list[str]:
     """Every table of a catalog as ``namespace.table``."""
-    resolved = cat.resolve_catalog(catalog)
-    with cat.catalog_errors(f"listing {resolved.description}"):
+    with cat.opened_catalog(catalog, "listing") as resolved:
         return cat.list_catalog_tables(resolved.catalog, namespace)
 
 
 def load_catalog_table(catalog: cat.CatalogLike, table_name: str) -> Table:
     """A pyiceberg ``Table`` by ``namespace.table``."""
-    resolved = cat.resolve_catalog(catalog)
-    with cat.catalog_errors(f"reading {resolved.description}"):
+    with cat.opened_catalog(catalog) as resolved:
         return cat.load_catalog_table(resolved.catalog, table_name)
 
 
@@ -222,8 +216,7 @@ def catalog_table_to_arrow(
     as_of: datetime | str | None = None,
 ) -> pa.Table:
     """A table's rows as Arrow, with column selection, a row filter and time travel."""
-    resolved = cat.resolve_catalog(catalog)
-    with cat.catalog_errors(f"reading {resolved.description}"):
+    with cat.opened_catalog(catalog) as resolved:
         return cat.catalog_table_to_arrow(
             resolved.catalog,
             table_name,
@@ -235,8 +228,7 @@ def catalog_table_to_arrow(
 
 
 def catalog_table_history(catalog: cat.CatalogLike, table_name: str) -> list[dict[str, Any]]:
-    resolved = cat.resolve_catalog(catalog)
-    with cat.catalog_errors(f"reading {resolved.description}"):
+    with cat.opened_catalog(catalog) as resolved:
         return cat.table_history(resolved.catalog, table_name)
 
 

@@ -120,8 +120,7 @@ def join_catalog_image_assets_with_profiles(
     **options: Any,
 ) -> JoinResult:
     """Join a profile table to the ``image_assets`` rows of an Iceberg catalog."""
-    resolved = cat.resolve_catalog(catalog)
-    with cat.catalog_errors(f"reading {resolved.description}"):
+    with cat.opened_catalog(catalog) as resolved:
         assets = cat.catalog_table_to_arrow(
             resolved.catalog, f"{namespace}.image_assets", where=where
         )

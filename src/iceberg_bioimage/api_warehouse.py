@@ -101,9 +101,8 @@ def export_catalog_to_cytomining_warehouse(
     ``chunk_index``) and, with ``include_other_tables``, its other tables in
     the canonical namespaces (a CytoTable warehouse's ``profiles.joined_profiles``,
     ``images.image_crops``, ``images.source_images``) into a warehouse root."""
-    resolved = cat.resolve_catalog(catalog)
     profile_table = as_table(profiles) if profiles is not None else None
-    with cat.catalog_errors(f"reading {resolved.description}"):
+    with cat.opened_catalog(catalog) as resolved:
         names = cat.list_catalog_tables(resolved.catalog)
         image_table = f"{namespace}.image_assets"
         assets = (

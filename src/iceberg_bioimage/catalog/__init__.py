@@ -5,6 +5,7 @@ from iceberg_bioimage.catalog.config import (
     CatalogLike,
     ResolvedCatalog,
     catalog_errors,
+    opened_catalog,
     resolve_catalog,
 )
 from iceberg_bioimage.catalog.publish import (
@@ -35,6 +36,7 @@ __all__ = [
     "deregister_datasets",
     "list_catalog_tables",
     "load_catalog_table",
+    "opened_catalog",
     "publish_chunk_index",
     "publish_image_assets",
     "publish_profile_table",

@@ -189,3 +189,12 @@ def catalog_errors(what: str) -> Iterator[None]:
         ):
             raise CatalogError(f"{what}: catalog unreachable ({_first_line(error)})") from None
         raise
+
+
+@contextlib.contextmanager
+def opened_catalog(catalog: CatalogLike, doing: str = "reading") -> Iterator[ResolvedCatalog]:
+    """Resolve ``catalog``; failures while using it become one-line errors
+    naming what was being done and to which catalog."""
+    resolved = resolve_catalog(catalog)
+    with catalog_errors(f"{doing} {resolved.description}"):
+        yield resolved
