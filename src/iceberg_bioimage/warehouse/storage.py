@@ -219,8 +219,28 @@ def pyarrow_filesystem(uri: str) -> Any:
         return fs.S3FileSystem(**kwargs)
     if scheme in _AZURE_SCHEMES:
         return _azure_filesystem(uri)
+    if scheme in ("gs", "gcs"):
+        return _gcs_filesystem(options.anonymous)
     filesystem, _ = fs.FileSystem.from_uri(uri)
     return filesystem
+
+
+def _gcs_filesystem(anonymous: bool) -> Any:
+    """pyarrow's GcsFileSystem: the emulator named by ``STORAGE_EMULATOR_HOST``
+    (unauthenticated, as emulators are), anonymous, or default credentials."""
+    from urllib.parse import urlparse
+
+    from pyarrow import fs
+
+    from iceberg_bioimage.io.remote import gcs_emulator
+
+    emulator = gcs_emulator()
+    if emulator:
+        endpoint = urlparse(emulator)
+        return fs.GcsFileSystem(
+            anonymous=True, scheme=endpoint.scheme, endpoint_override=endpoint.netloc
+        )
+    return fs.GcsFileSystem(anonymous=anonymous)
 
 
 _AZURE_SCHEMES = ("az", "abfs", "abfss")

