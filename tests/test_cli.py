@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,22 @@ def test_no_progress_bars_when_not_a_terminal(tmp_path: Path, capsys) -> None:  
     captured = capsys.readouterr()
     assert "scanning stores" not in captured.err and "━" not in captured.err
     json.loads(captured.out)  # stdout stays pure JSON
+
+
+def test_scanning_does_not_load_the_catalog_layer(tmp_path: Path) -> None:
+    """pyiceberg (~0.3 s and ~25 MB of start-up) is imported on first catalog
+    use, not by ``import iceberg_bioimage`` nor by a scan; the catalog still
+    works once it is needed."""
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    code = (
+        "import sys, iceberg_bioimage as ib; ib.scan_store(sys.argv[1]); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyiceberg', 'sqlalchemy'})); "
+        "ib.register_store(sys.argv[1]); "
+        "print(ib.catalog_table_to_arrow(None, 'images.image_assets').num_rows)"
+    )
+    embedded = {**os.environ, "ICEBERG_BIOIMAGE_HOME": str(tmp_path / "catalog")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(plate)], capture_output=True, text=True, env=embedded
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "3"]  # two fields and their label image

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from pyiceberg.table import Table
 
 from iceberg_bioimage import catalog as cat
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
@@ -23,6 +22,9 @@ from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.io.resolve import require_local_folder
 from iceberg_bioimage.models import ScanResult, ScanWarning
 from iceberg_bioimage.scan import scan_paths, scan_store
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
 
 PathLike = str | os.PathLike[str]
 

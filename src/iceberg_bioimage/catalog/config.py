@@ -16,10 +16,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from pyiceberg.catalog import Catalog
+from typing import TYPE_CHECKING, TypeAlias
 
 from iceberg_bioimage.errors import IcebergBioimageError
+
+if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
+    from pyiceberg.catalog import Catalog
 
 HOME_VARIABLE = "ICEBERG_BIOIMAGE_HOME"
 DEFAULT_HOME = "iceberg-bioimage-catalog"
@@ -37,7 +39,7 @@ class ResolvedCatalog:
     created: bool = False  # the embedded catalog was created by this call
 
 
-CatalogLike = Catalog | ResolvedCatalog | str | os.PathLike[str] | None
+CatalogLike: TypeAlias = "Catalog | ResolvedCatalog | str | os.PathLike[str] | None"
 
 
 def embedded_home() -> Path:
@@ -52,6 +54,8 @@ def resolve_catalog(
     properties: dict[str, str] | None = None,
 ) -> ResolvedCatalog:
     """Open the catalog a user means; raises :class:`CatalogError` with the reason."""
+    from pyiceberg.catalog import Catalog
+
     if isinstance(catalog, ResolvedCatalog):
         return catalog
     if isinstance(catalog, Catalog):

@@ -13,12 +13,10 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pyarrow as pa
-from pyiceberg.catalog import Catalog
-from pyiceberg.expressions import In
 
 from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.catalog.tables import (
@@ -38,6 +36,9 @@ from iceberg_bioimage.schema import (
     IMAGE_ASSETS_SCHEMA,
 )
 from iceberg_bioimage.tables import scan_result_as_arrow_table
+
+if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
+    from pyiceberg.catalog import Catalog
 
 
 class DatasetConflictError(CatalogError):
@@ -177,6 +178,8 @@ def check_dataset_uris(
     table = load_existing(catalog, identifier(namespace, IMAGE_ASSETS))
     if table is None:
         return
+    from pyiceberg.expressions import In
+
     ids = _dataset_ids(results)
     existing = table.scan(
         row_filter=In("dataset_id", ids), selected_fields=("dataset_id", "dataset_uri")
@@ -202,6 +205,8 @@ def _dataset_ids(results: Sequence[ScanResult]) -> list[str]:
 
 
 def _count(table: Any, dataset_ids: Sequence[str]) -> int:
+    from pyiceberg.expressions import In
+
     scan = table.scan(
         row_filter=In("dataset_id", list(dataset_ids)), selected_fields=("dataset_id",)
     )

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
-from pyiceberg.table import Table
 
 from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.errors import InputError
 
+if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
+
 
 def list_catalog_tables(catalog: Catalog, namespace: str | None = None) -> list[str]:
     """Every table as ``namespace.table``, in every namespace (or one)."""
+    from pyiceberg.exceptions import NoSuchNamespaceError
+
     namespaces = [tuple(namespace.split("."))] if namespace else _all_namespaces(catalog, ())
     found = []
     for parts in namespaces:
@@ -29,6 +32,8 @@ def list_catalog_tables(catalog: Catalog, namespace: str | None = None) -> list[
 
 
 def _all_namespaces(catalog: Catalog, parent: tuple[str, ...]) -> list[tuple[str, ...]]:
+    from pyiceberg.exceptions import NoSuchNamespaceError
+
     found = []
     for child in catalog.list_namespaces(parent):
         child = tuple(child)
@@ -42,6 +47,8 @@ def _all_namespaces(catalog: Catalog, parent: tuple[str, ...]) -> list[tuple[str
 
 def load_catalog_table(catalog: Catalog, table_name: str) -> Table:
     """The table ``namespace.table``; a clear error when it does not exist."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
     parts = tuple(p for p in table_name.split(".") if p)
     if len(parts) < 2:
         raise InputError(f"table '{table_name}' must be written as <namespace>.<table>")

@@ -17,24 +17,17 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
-from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import (
-    CommitFailedException,
-    NamespaceAlreadyExistsError,
-    NoSuchNamespaceError,
-    NoSuchTableError,
-    TableAlreadyExistsError,
-)
-from pyiceberg.expressions import AlwaysTrue, In
-from pyiceberg.io import load_file_io
-from pyiceberg.table import Table, Transaction
 
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY
+
+if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table, Transaction
 
 PRODUCER = "iceberg-bioimage"
 DEFAULT_IMAGE_NAMESPACE = "images"
@@ -72,6 +65,8 @@ def dotted(ident: Sequence[str]) -> str:
 
 
 def ensure_namespace(catalog: Catalog, namespace: Sequence[str]) -> None:
+    from pyiceberg.exceptions import NamespaceAlreadyExistsError
+
     with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(tuple(namespace))
 
@@ -127,6 +122,10 @@ def commit_rows(
     Files are written once, before the commit; on a lost race or a commit
     conflict the commit is retried with the same files.
     """
+    from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
+    from pyiceberg.expressions import AlwaysTrue, In
+    from pyiceberg.io import load_file_io
+
     table = load_existing(catalog, ident)
     paths: list[str] = []
     if table is None:
@@ -207,6 +206,8 @@ def with_retry(load: Callable[[], Any], attempt: Callable[[Any], T]) -> T:
 
 
 def _retryable(error: Exception) -> bool:
+    from pyiceberg.exceptions import CommitFailedException
+
     if isinstance(error, CommitFailedException):
         return True
     text = str(error).lower()
@@ -214,6 +215,8 @@ def _retryable(error: Exception) -> bool:
 
 
 def load_existing(catalog: Catalog, ident: tuple[str, ...]) -> Table | None:
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
     try:
         return catalog.load_table(ident)
     except (NoSuchTableError, NoSuchNamespaceError):
