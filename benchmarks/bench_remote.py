@@ -9,16 +9,25 @@ run:
            its default for s3:// URLs (fsspec / s3fs)
 Goal: ours at least 10x faster; requests per image reported.
 
+It also measures the server: moto's throughput for small GETs (64 in flight)
+bounds any client, so the run prints the fastest a scan with our request count
+could be on this server, and the best ratio that allows; zarr-python's
+requests through obstore are counted too.
+
 Run: python benchmarks/bench_remote.py [--workdir DIR] [--skip-zarr] [--transports ...]
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -61,6 +70,57 @@ def upload(endpoint: str, root: Path) -> int:
     return len(files)
 
 
+def server_capacity(endpoint: str, requests: int = 3000, in_flight: int = 64) -> float:
+    """Small GETs per second the server answers with ``in_flight`` concurrent
+    requests (one object of the plate's typical size, read over and over)."""
+    import obstore
+    from obstore.store import S3Store
+
+    store = S3Store(
+        "bench", endpoint=endpoint, region="us-east-1", client_options={"allow_http": True}
+    )
+    obstore.put(store, "capacity/zarr.json", b"{}" * 400)
+    limit = asyncio.Semaphore(in_flight)
+
+    async def one() -> None:
+        async with limit:
+            response = await obstore.get_async(store, "capacity/zarr.json")
+            await response.bytes_async()
+
+    async def run() -> float:
+        start = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(requests)))
+        return requests / (time.perf_counter() - start)
+
+    return asyncio.run(run())
+
+
+@contextlib.contextmanager
+def counted_obstore_calls() -> Iterator[Counter]:
+    """Count the obstore request functions zarr-python's ObjectStore calls."""
+    import obstore
+
+    names = ["get_async", "get_range_async", "get_ranges_async", "head_async"]
+    names += ["list", "list_with_delimiter", "list_with_delimiter_async"]
+    counts: Counter = Counter()
+    originals = {name: getattr(obstore, name) for name in names}
+
+    def counting(name: str, function):  # type: ignore[no-untyped-def]
+        def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+            counts[name] += 1
+            return function(*args, **kwargs)
+
+        return call
+
+    for name, function in originals.items():
+        setattr(obstore, name, counting(name, function))
+    try:
+        yield counts
+    finally:
+        for name, function in originals.items():
+            setattr(obstore, name, function)
+
+
 def ours(uri: str) -> tuple[float, int, dict]:
     from iceberg_bioimage.io import open_store
     from iceberg_bioimage.scan.zarr_store import scan_zarr_store
@@ -71,11 +131,12 @@ def ours(uri: str) -> tuple[float, int, dict]:
     return time.perf_counter() - start, len(result.image_assets), dict(store.requests)
 
 
-def zarr_python(endpoint: str, transport: str) -> tuple[float, int]:
+def zarr_python(endpoint: str, transport: str) -> tuple[float, int, Counter]:
     """zarr-python over obstore (our transport) or over fsspec/s3fs (its default
     for an ``s3://`` URL)."""
     import zarr
 
+    calls: Counter = Counter()
     start = time.perf_counter()
     if transport == "obstore":
         from obstore.store import S3Store
@@ -88,7 +149,10 @@ def zarr_python(endpoint: str, transport: str) -> tuple[float, int]:
             client_options={"allow_http": True},
         )
         store = zarr.storage.ObjectStore(backend, read_only=True)
-        group = zarr.open_group(store, mode="r")
+        with counted_obstore_calls() as calls:
+            group = zarr.open_group(store, mode="r")
+            arrays = traverse_with_zarr(group)
+        return time.perf_counter() - start, arrays, calls
     else:
         group = zarr.open_group(
             "s3://bench/plates/plate_v3.ome.zarr",
@@ -99,7 +163,7 @@ def zarr_python(endpoint: str, transport: str) -> tuple[float, int]:
             },
         )
     arrays = traverse_with_zarr(group)
-    return time.perf_counter() - start, arrays
+    return time.perf_counter() - start, arrays, calls
 
 
 def main() -> None:
@@ -145,12 +209,20 @@ def main() -> None:
         print(
             f"  ours: {seconds:.2f} s, {total:,} requests ({requests}), {total / images:.2f} requests per image"
         )
+        capacity = server_capacity(endpoint)
+        floor = total / capacity
+        print(
+            f"  server: {capacity:.0f} small GETs/s at most -> our {total:,} requests need "
+            f">= {floor:.1f} s here (ours ran at {total / seconds:.0f} requests/s)"
+        )
         for transport in () if args.skip_zarr else args.transports:
-            zarr_s, arrays = zarr_python(endpoint, transport)
+            zarr_s, arrays, calls = zarr_python(endpoint, transport)
             assert arrays == 384 * 9 * 4, arrays
+            made = f", {sum(calls.values()):,} requests ({dict(calls)})" if calls else ""
             print(
-                f"  zarr-python ({transport}) open + traverse: {zarr_s:.2f} s "
-                f"-> ours is {zarr_s / seconds:.1f}x faster"
+                f"  zarr-python ({transport}) open + traverse: {zarr_s:.2f} s{made} "
+                f"-> ours is {zarr_s / seconds:.1f}x faster "
+                f"(at most {zarr_s / floor:.1f}x on this server)"
             )
     finally:
         server.terminate()

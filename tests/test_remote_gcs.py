@@ -163,3 +163,13 @@ def test_gcs_missing_bucket_is_one_line(gcs: str, capsys) -> None:  # type: igno
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: gs://nobucket/plate.zarr: no such bucket"
     ]
+
+
+def test_listing_a_missing_bucket_is_one_clear_error(gcs: str) -> None:
+    """Pages of a listing are fetched while iterating; their failures are
+    translated like every other request's (not a raw obstore error)."""
+    from iceberg_bioimage.errors import StoreNotFoundError
+    from iceberg_bioimage.io import open_store
+
+    with pytest.raises(StoreNotFoundError, match=r"^gs://nobucket/p\.zarr: no such bucket$"):
+        open_store("gs://nobucket/p.zarr").list_sizes("0")
