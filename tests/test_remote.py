@@ -183,6 +183,36 @@ def test_cli_endpoint_option(s3: str, tmp_path: Path, capsys) -> None:  # type: 
     assert '"image_count": 1' in capsys.readouterr().out
 
 
+def test_keys_region_and_endpoint_from_the_aws_shared_files(
+    s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """With no AWS_* variables, the profile in ~/.aws/credentials and
+    ~/.aws/config (here: files named by the standard variables) is used by
+    obstore and pyarrow alike; instance metadata would be a closed port."""
+    from iceberg_bioimage.io import remote
+    from iceberg_bioimage.warehouse.storage import pyarrow_filesystem
+
+    uri = upload(s3, writers.write_single_image(tmp_path / "p.ome.zarr", version="0.5"), "prof")
+    expected = _comparable(ib.scan_store(uri))
+    credentials, config = tmp_path / "credentials", tmp_path / "config"
+    credentials.write_text("[lab]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    config.write_text(f"[profile lab]\nregion = us-east-1\nendpoint_url = {s3}\n")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "lab")
+    monkeypatch.setattr(remote, "_defaults", remote.RemoteOptions())  # no endpoint, no region
+    assert _comparable(ib.scan_store(uri)) == expected
+    key = "lab/prof/p.ome.zarr/zarr.json"
+    assert pyarrow_filesystem(uri).get_file_info(key).size > 0
+    monkeypatch.setenv("AWS_PROFILE", "missing")
+    assert main(["summarize", uri]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: AWS profile 'missing' is not in the shared credentials or config file"
+    ]
+
+
 # -- HTTP: a local static file server that can deny and fail -----------------
 class _Handler(http.server.SimpleHTTPRequestHandler):
     failures: ClassVar[Counter[str]] = Counter()

@@ -23,6 +23,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from iceberg_bioimage.errors import InputError, MissingDependencyError, StoreNotFoundError
+from iceberg_bioimage.io.aws_profile import (
+    AwsProfile,
+    keys_from_environment,
+    profile_name,
+    shared_profile,
+)
 from iceberg_bioimage.io.base import DirListing
 
 T = TypeVar("T")
@@ -308,6 +314,12 @@ def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> A
             retry_config=retry,
         )
     if scheme == "s3":
+        options, profile = with_aws_profile(options)
+        if profile is not None:
+            config["access_key_id"] = profile.access_key_id
+            config["secret_access_key"] = profile.secret_access_key
+            if profile.session_token:
+                config["session_token"] = profile.session_token
         if options.endpoint_url:
             config["endpoint"] = options.endpoint_url
             if options.endpoint_url.startswith("http://"):
@@ -329,6 +341,28 @@ def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> A
         raise RemoteStoreError(
             f"{uri}: cannot configure the store ({_first_line(error)})"
         ) from None
+
+
+def with_aws_profile(options: RemoteOptions) -> tuple[RemoteOptions, AwsProfile | None]:
+    """``options`` completed with the shared AWS profile's region and endpoint,
+    and the profile itself when its static keys are to be used (the
+    environment has none). Anonymous access uses no profile."""
+    if options.anonymous:
+        return options, None
+    profile = shared_profile()
+    if profile is None:
+        if os.environ.get("AWS_PROFILE"):
+            raise RemoteStoreError(
+                f"AWS profile '{profile_name()}' is not in the shared credentials or config file"
+            )
+        return options, None
+    completed = replace(
+        options,
+        region=options.region or profile.region,
+        endpoint_url=options.endpoint_url or profile.endpoint_url,
+    )
+    use_keys = profile.has_keys and not keys_from_environment()
+    return completed, profile if use_keys else None
 
 
 def gcs_emulator() -> str | None:

@@ -204,12 +204,17 @@ def pyarrow_filesystem(uri: str) -> Any:
     (endpoint, region, anonymous)."""
     from pyarrow import fs
 
-    from iceberg_bioimage.io.remote import remote_options
+    from iceberg_bioimage.io.remote import remote_options, with_aws_profile
 
     options = remote_options()
     scheme = uri.split("://", 1)[0].lower()
     if scheme == "s3":
+        options, profile = with_aws_profile(options)
         kwargs: dict[str, Any] = {"anonymous": options.anonymous}
+        if profile is not None:
+            kwargs["access_key"] = profile.access_key_id
+            kwargs["secret_key"] = profile.secret_access_key
+            kwargs["session_token"] = profile.session_token
         if options.region:
             kwargs["region"] = options.region
         if options.endpoint_url:
