@@ -306,32 +306,23 @@ def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> A
         "max_retries": options.max_retries,
         "retry_timeout": timedelta(seconds=options.timeout_seconds * 4),
     }
-    config: dict[str, Any] = dict(options.extra)
     if scheme in ("http", "https"):
         return from_url(
             uri if uri.endswith("/") else uri + "/",
             client_options=client | {"allow_http": True},
             retry_config=retry,
         )
+    config: dict[str, Any] = dict(options.extra)
+    endpoint = None
     if scheme == "s3":
-        options, profile = with_aws_profile(options)
-        if profile is not None:
-            config["access_key_id"] = profile.access_key_id
-            config["secret_access_key"] = profile.secret_access_key
-            if profile.session_token:
-                config["session_token"] = profile.session_token
-        if options.endpoint_url:
-            config["endpoint"] = options.endpoint_url
-            if options.endpoint_url.startswith("http://"):
-                client["allow_http"] = True
-        if options.region:
-            config["region"] = options.region
-    if scheme in ("gs", "gcs"):
+        endpoint, settings = _s3_config(options)
+        config |= settings
+    elif scheme in ("gs", "gcs"):
         scheme = "gs"  # obstore knows Google Cloud Storage as gs:// only
-        emulator = gcs_emulator()
-        if emulator:
-            config["service_account_key"] = _emulator_service_account(emulator)
-            client["allow_http"] = emulator.startswith("http://")
+        endpoint, settings = _gcs_config()
+        config |= settings
+    if endpoint and endpoint.startswith("http://"):
+        client["allow_http"] = True
     if options.anonymous:
         config["skip_signature"] = True
     root = f"{scheme}://{parsed.netloc}"
@@ -341,6 +332,32 @@ def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> A
         raise RemoteStoreError(
             f"{uri}: cannot configure the store ({_first_line(error)})"
         ) from None
+
+
+def _s3_config(options: RemoteOptions) -> tuple[str | None, dict[str, Any]]:
+    """The endpoint and obstore's S3 settings: keys from the shared AWS profile
+    when the environment has none, endpoint and region."""
+    options, profile = with_aws_profile(options)
+    config: dict[str, Any] = {}
+    if profile is not None:
+        config["access_key_id"] = profile.access_key_id
+        config["secret_access_key"] = profile.secret_access_key
+        if profile.session_token:
+            config["session_token"] = profile.session_token
+    if options.endpoint_url:
+        config["endpoint"] = options.endpoint_url
+    if options.region:
+        config["region"] = options.region
+    return options.endpoint_url, config
+
+
+def _gcs_config() -> tuple[str | None, dict[str, Any]]:
+    """The endpoint and obstore's GCS settings: an emulator from
+    ``STORAGE_EMULATOR_HOST`` if set, else Google's defaults."""
+    emulator = gcs_emulator()
+    if not emulator:
+        return None, {}
+    return emulator, {"service_account_key": _emulator_service_account(emulator)}
 
 
 def with_aws_profile(options: RemoteOptions) -> tuple[RemoteOptions, AwsProfile | None]:
