@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -213,14 +214,20 @@ def test_keys_region_and_endpoint_from_the_aws_shared_files(
     ]
 
 
-# -- HTTP: a local static file server that can deny and fail -----------------
+# -- HTTP: a local static file server that can deny, fail and stall ----------
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves byte ranges like real servers, except under /norange/; denies
+    /secret/, fails each /flaky/ path once with 503, answers /stall/ late."""
+
     failures: ClassVar[Counter[str]] = Counter()
+    paths: ClassVar[list[str]] = []  # as requested, before any normalisation
+    ranges: ClassVar[list[str]] = []
 
     def log_message(self, *args):  # type: ignore[no-untyped-def]
         return None
 
     def do_GET(self) -> None:
+        self.paths.append(self.path)
         if self.path.startswith("/secret/"):
             self.send_error(403, "Forbidden")
             return
@@ -228,7 +235,36 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.failures[self.path] += 1
             self.send_error(503, "Service Unavailable")
             return
+        if self.path.startswith("/stall/"):
+            time.sleep(2)
+        wanted = self.headers.get("Range")
+        if wanted and not self.path.startswith("/norange/"):
+            self.ranges.append(wanted)
+            self._send_range(wanted)
+            return
         super().do_GET()
+
+    def _send_range(self, wanted: str) -> None:
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            self.send_error(404, "Not Found")
+            return
+        data = path.read_bytes()
+        first, _, last = wanted.removeprefix("bytes=").partition("-")
+        if not first:  # a suffix: the last N bytes
+            start, end = max(0, len(data) - int(last)), len(data) - 1
+        else:
+            start, end = int(first), min(len(data) - 1, int(last) if last else len(data) - 1)
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.end_headers()
+        self.wfile.write(data[start : end + 1])
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        """A client that hangs up early (it has what it needs) is no test failure."""
 
 
 @pytest.fixture
@@ -236,7 +272,7 @@ def http_root(tmp_path: Path):  # type: ignore[no-untyped-def]
     root = tmp_path / "www"
     root.mkdir()
     handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    server = _QuietServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield root, f"http://127.0.0.1:{server.server_address[1]}"
@@ -255,6 +291,8 @@ def test_http_store_scan_denied_and_retried(http_root) -> None:  # type: ignore[
     flaky = ib.scan_store(f"{base}/flaky/img.ome.zarr")  # every path fails once with 503
     assert _comparable(flaky) == _comparable(local)
     assert sum(_Handler.failures.values()) >= 3
+    # Keys are joined to the URL exactly: S3-backed HTTP servers take "a//b" as another key.
+    assert _Handler.paths and not [p for p in _Handler.paths if "//" in p]
 
 
 def test_iceberg_warehouse_on_s3(s3: str, tmp_path: Path) -> None:
@@ -404,3 +442,31 @@ def test_remote_tiff_tiles_in_the_chunk_index(s3: str, tmp_path: Path) -> None:
         ["chunk_coords", "byte_offset", "byte_length"]
     )
     assert remote.num_rows == 8 and remote.to_pylist() == local.to_pylist()
+
+
+def test_http_ome_tiff_by_ranges_timeouts_and_servers_without_ranges(
+    http_root, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    root, base = http_root
+    data = np.arange(2 * 256 * 256, dtype="uint16").reshape(2, 256, 256)
+    for folder in ("open", "norange", "stall"):
+        (root / folder).mkdir()
+        tifffile.imwrite(
+            root / folder / "cells.ome.tif", data, ome=True, tile=(64, 64), metadata={"axes": "CYX"}
+        )
+    local = ib.scan_store(root / "open" / "cells.ome.tif")
+    _Handler.ranges.clear()
+    remote = ib.scan_store(f"{base}/open/cells.ome.tif")
+    assert remote.image_assets and _comparable(remote) == _comparable(local)
+    assert _Handler.ranges  # the header was read by ranges, not by a whole GET
+    assert main(["summarize", f"{base}/norange/cells.ome.tif"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: {base}/norange/cells.ome.tif: the server does not answer byte-range "
+        "requests, which TIFF headers are read with"
+    ]
+    started = time.monotonic()
+    assert main(["--timeout", "0.3", "summarize", f"{base}/stall/cells.ome.tif"]) == 2
+    assert time.monotonic() - started < 10
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {base}/stall/cells.ome.tif: no answer within 0.3 s")

@@ -60,12 +60,20 @@ def _main_options(
         str | None,
         typer.Option("--endpoint-url", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL)."),
     ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=0.01, help="Seconds to wait for each remote request (default 30)."
+        ),
+    ] = None,
 ) -> None:
     state.quiet, state.verbose = quiet, verbose
-    if anonymous or endpoint_url:
+    if anonymous or endpoint_url or timeout:
         from iceberg_bioimage.io.remote import configure_remote
 
-        configure_remote(anonymous=anonymous or None, endpoint_url=endpoint_url)
+        configure_remote(
+            anonymous=anonymous or None, endpoint_url=endpoint_url, timeout_seconds=timeout
+        )
     if version:
         out.print(__version__)
         raise typer.Exit(EXIT_OK)
@@ -324,7 +332,7 @@ class _LazyProgress:
 
 
 _GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--anonymous")
-_GLOBAL_OPTIONS = ("--endpoint-url",)
+_GLOBAL_OPTIONS = ("--endpoint-url", "--timeout")
 
 
 def _global_flags_first(args: list[str]) -> list[str]:

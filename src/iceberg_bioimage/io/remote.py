@@ -161,6 +161,9 @@ class ObjectStoreStore:
             raise StoreNotFoundError(f"{self.uri}: nothing stored under this prefix")
 
     # -- requests ------------------------------------------------------------
+    def _error(self, error: Exception, key: str) -> Exception:
+        return _translate(error, self.uri, key, self.options.timeout_seconds)
+
     def _key(self, key: str) -> str:
         if self.scheme in ("http", "https"):
             return key
@@ -179,7 +182,7 @@ class ObjectStoreStore:
             except FileNotFoundError:
                 return None
             except Exception as error:
-                raise _translate(error, self.uri, key) from None
+                raise self._error(error, key) from None
 
     async def _range(self, key: str, start: int, length: int) -> bytes | None:
         obstore = _obstore()
@@ -196,7 +199,7 @@ class ObjectStoreStore:
             except Exception as error:
                 if "range" in str(error).lower() and "not satisfiable" in str(error).lower():
                     return b""
-                raise _translate(error, self.uri, key) from None
+                raise self._error(error, key) from None
 
     async def _object_size(self, key: str) -> int:
         obstore = _obstore()
@@ -204,7 +207,7 @@ class ObjectStoreStore:
         try:
             meta = await obstore.head_async(self._store, self._key(key))
         except Exception as error:
-            raise _translate(error, self.uri, key) from None
+            raise self._error(error, key) from None
         return int(meta["size"])
 
     async def _head(self, key: str) -> bool:
@@ -216,7 +219,7 @@ class ObjectStoreStore:
         except FileNotFoundError:
             return False
         except Exception as error:
-            raise _translate(error, self.uri, key) from None
+            raise self._error(error, key) from None
 
     def _probe_listing(self) -> bool:
         if self.scheme in ("http", "https"):
@@ -233,7 +236,7 @@ class ObjectStoreStore:
         except FileNotFoundError as error:
             raise StoreNotFoundError(f"{self.uri}: not found ({_first_line(error)})") from None
         except Exception as error:
-            raise _translate(error, self.uri, "") from None
+            raise self._error(error, "") from None
 
 
 class RangeFile(io.RawIOBase):
@@ -307,8 +310,8 @@ def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> A
         "retry_timeout": timedelta(seconds=options.timeout_seconds * 4),
     }
     if scheme in ("http", "https"):
-        return from_url(
-            uri if uri.endswith("/") else uri + "/",
+        return from_url(  # no trailing slash: obstore would request ".../store//key"
+            uri.rstrip("/"),
             client_options=client | {"allow_http": True},
             retry_config=retry,
         )
@@ -405,10 +408,20 @@ def _emulator_service_account(base_url: str) -> str:
     )
 
 
-def _translate(error: Exception, uri: str, key: str) -> Exception:
+def _translate(error: Exception, uri: str, key: str, timeout: float) -> Exception:
     text = _first_line(error)
     lowered = str(error).lower()  # markers may sit below the first line
     where = f"{uri}/{key}" if key else uri
+    if "kind: timeout" in lowered or "timedout" in lowered:
+        return RemoteStoreError(
+            f"{where}: no answer within {timeout:g} s, retries included; "
+            "a slow server needs a longer --timeout"
+        )
+    if "range request not supported" in lowered:
+        return RemoteStoreError(
+            f"{where}: the server does not answer byte-range requests, "
+            "which TIFF headers are read with"
+        )
     if (
         isinstance(error, PermissionError)
         or "denied" in lowered
