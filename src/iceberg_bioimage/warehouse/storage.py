@@ -204,30 +204,40 @@ def pyarrow_filesystem(uri: str) -> Any:
     (endpoint, region, anonymous)."""
     from pyarrow import fs
 
-    from iceberg_bioimage.io.remote import remote_options, with_aws_profile
+    from iceberg_bioimage.io.remote import remote_options
 
     options = remote_options()
     scheme = uri.split("://", 1)[0].lower()
     if scheme == "s3":
-        options, profile = with_aws_profile(options)
-        kwargs: dict[str, Any] = {"anonymous": options.anonymous}
-        if profile is not None:
-            kwargs["access_key"] = profile.access_key_id
-            kwargs["secret_key"] = profile.secret_access_key
-            kwargs["session_token"] = profile.session_token
-        if options.region:
-            kwargs["region"] = options.region
-        if options.endpoint_url:
-            endpoint = options.endpoint_url
-            kwargs["scheme"] = "http" if endpoint.startswith("http://") else "https"
-            kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
-        return fs.S3FileSystem(**kwargs)
+        return _s3_filesystem(options)
     if scheme in _AZURE_SCHEMES:
         return _azure_filesystem(uri)
     if scheme in ("gs", "gcs"):
         return _gcs_filesystem(options.anonymous)
     filesystem, _ = fs.FileSystem.from_uri(uri)
     return filesystem
+
+
+def _s3_filesystem(options: Any) -> Any:
+    """pyarrow's S3FileSystem with our endpoint, region and anonymous setting,
+    and the shared AWS profile's keys when the environment has none."""
+    from pyarrow import fs
+
+    from iceberg_bioimage.io.remote import with_aws_profile
+
+    options, profile = with_aws_profile(options)
+    kwargs: dict[str, Any] = {"anonymous": options.anonymous}
+    if profile is not None:
+        kwargs["access_key"] = profile.access_key_id
+        kwargs["secret_key"] = profile.secret_access_key
+        kwargs["session_token"] = profile.session_token
+    if options.region:
+        kwargs["region"] = options.region
+    if options.endpoint_url:
+        endpoint = options.endpoint_url
+        kwargs["scheme"] = "http" if endpoint.startswith("http://") else "https"
+        kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
+    return fs.S3FileSystem(**kwargs)
 
 
 def _gcs_filesystem(anonymous: bool) -> Any:
