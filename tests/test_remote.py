@@ -470,3 +470,18 @@ def test_http_ome_tiff_by_ranges_timeouts_and_servers_without_ranges(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"error: {base}/stall/cells.ome.tif: no answer within 0.3 s")
+
+
+def test_a_timing_that_contains_403_is_not_a_denial() -> None:
+    """obstore's messages carry timings ("in 1.403129ms"); only a 403 status
+    means denied (this once made missing-bucket tests fail now and then)."""
+    from iceberg_bioimage.io.remote import _translate
+
+    missing = (
+        "Generic S3 error: Error performing list request: Error performing GET "
+        "http://127.0.0.1:9/b?list-type=2 in 1.403129ms - Server returned non-2xx "
+        "status code: 404 Not Found: <Code>NoSuchBucket</Code>"
+    )
+    denied = "Error performing GET http://127.0.0.1:9/b/k in 2ms - status code: 403 Forbidden"
+    assert str(_translate(Exception(missing), "s3://b", "", 30)) == "s3://b: no such bucket"
+    assert "access denied" in str(_translate(Exception(denied), "s3://b", "", 30))

@@ -14,6 +14,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Coroutine, Sequence
@@ -408,6 +409,9 @@ def _emulator_service_account(base_url: str) -> str:
     )
 
 
+_FORBIDDEN = re.compile(r"status(?: code)?:? 403\b|\b403 forbidden")
+
+
 def _translate(error: Exception, uri: str, key: str, timeout: float) -> Exception:
     text = _first_line(error)
     lowered = str(error).lower()  # markers may sit below the first line
@@ -425,7 +429,7 @@ def _translate(error: Exception, uri: str, key: str, timeout: float) -> Exceptio
     if (
         isinstance(error, PermissionError)
         or "denied" in lowered
-        or "403" in lowered
+        or _FORBIDDEN.search(lowered)  # not any "403": timings like "1.403ms" hold one
         or "unauthorized" in lowered
     ):
         return RemoteStoreError(
