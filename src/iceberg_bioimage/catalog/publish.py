@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.catalog.tables import (
@@ -162,11 +163,14 @@ def deregister_datasets(
 def dataset_ids_for_uri(
     catalog: Catalog, uri: str, *, namespace: str = DEFAULT_IMAGE_NAMESPACE
 ) -> list[str]:
+    """Dataset ids registered from ``uri`` (the filter is pushed into the scan)."""
+    from pyiceberg.expressions import EqualTo
+
     table = load_existing(catalog, identifier(namespace, IMAGE_ASSETS))
     if table is None:
         return []
-    rows = table.scan(selected_fields=("dataset_id", "dataset_uri")).to_arrow()
-    return sorted({r["dataset_id"] for r in rows.to_pylist() if r["dataset_uri"] == uri})
+    rows = table.scan(row_filter=EqualTo("dataset_uri", uri), selected_fields=("dataset_id",))
+    return sorted(pc.unique(rows.to_arrow().column("dataset_id")).to_pylist())
 
 
 def check_dataset_uris(
@@ -184,7 +188,8 @@ def check_dataset_uris(
     existing = table.scan(
         row_filter=In("dataset_id", ids), selected_fields=("dataset_id", "dataset_uri")
     ).to_arrow()
-    registered = {row["dataset_id"]: row["dataset_uri"] for row in existing.to_pylist()}
+    pairs = existing.group_by(["dataset_id", "dataset_uri"]).aggregate([])  # one row per image
+    registered = {row["dataset_id"]: row["dataset_uri"] for row in pairs.to_pylist()}
     for result in results:
         old = registered.get(result.dataset_id)
         if old is not None and old != result.uri:
