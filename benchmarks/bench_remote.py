@@ -177,7 +177,7 @@ def main() -> None:
         help="zarr-python baselines to run (fsspec needs s3fs)",
     )
     args = parser.parse_args()
-    from iceberg_bioimage.io.remote import configure_remote
+    from iceberg_bioimage.io.settings import configure_remote
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1"

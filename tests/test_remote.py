@@ -22,7 +22,8 @@ import writers
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.errors import StoreNotFoundError
 from iceberg_bioimage.io import open_store
-from iceberg_bioimage.io.remote import RemoteStoreError, configure_remote, remote_options
+from iceberg_bioimage.errors import RemoteStoreError
+from iceberg_bioimage.io.settings import configure_remote, remote_options
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 from servers import free_port
 
@@ -190,8 +191,8 @@ def test_keys_region_and_endpoint_from_the_aws_shared_files(
     """With no AWS_* variables, the profile in ~/.aws/credentials and
     ~/.aws/config (here: files named by the standard variables) is used by
     obstore and pyarrow alike; instance metadata would be a closed port."""
-    from iceberg_bioimage.io import remote
-    from iceberg_bioimage.warehouse.storage import pyarrow_filesystem
+    from iceberg_bioimage.io import settings
+    from iceberg_bioimage.io.settings import pyarrow_filesystem
 
     uri = upload(s3, writers.write_single_image(tmp_path / "p.ome.zarr", version="0.5"), "prof")
     expected = _comparable(ib.scan_store(uri))
@@ -203,7 +204,7 @@ def test_keys_region_and_endpoint_from_the_aws_shared_files(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_PROFILE", "lab")
-    monkeypatch.setattr(remote, "_defaults", remote.RemoteOptions())  # no endpoint, no region
+    monkeypatch.setattr(settings, "_defaults", settings.RemoteOptions())  # no endpoint, no region
     assert _comparable(ib.scan_store(uri)) == expected
     key = "lab/prof/p.ome.zarr/zarr.json"
     assert pyarrow_filesystem(uri).get_file_info(key).size > 0
@@ -372,7 +373,7 @@ def test_s3_warehouse_failure_and_lost_race_leave_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     import pyarrow as pa
 
-    from iceberg_bioimage.warehouse import storage
+    from iceberg_bioimage.io.remote import ObjectStoreStore
     from iceberg_bioimage.warehouse.writer import TableWrite, WarehouseWriteError, write_tables
 
     root = "s3://lab/warehouses/two"
@@ -397,13 +398,13 @@ def test_s3_warehouse_failure_and_lost_race_leave_nothing(
         )
     assert _bucket_keys(s3, "warehouses/two/") == snapshot
 
-    stale = storage.ObjectRoot(root).read_manifest()  # read before another writer commits
+    stale = ObjectStoreStore(root).get_versioned("warehouse_manifest.json")  # before another commit
     ib.export_table_to_cytomining_warehouse(
         table, root, table_name="emb", role="embeddings", namespace="profiles"
     )
     winner = open_store(root).get_many(["warehouse_manifest.json"])[0]
     assert winner != manifest
-    monkeypatch.setattr(storage.ObjectRoot, "read_manifest", lambda self: stale)
+    monkeypatch.setattr(ObjectStoreStore, "get_versioned", lambda self, key: stale)
     with pytest.raises(WarehouseWriteError, match="changed while this write ran"):
         ib.export_table_to_cytomining_warehouse(
             table, root, table_name="late", role="embeddings", namespace="profiles"

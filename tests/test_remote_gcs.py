@@ -68,7 +68,7 @@ def _upload(local: Path, prefix: str) -> str:
     """Copy a file or folder to ``gs://lab/<prefix>/<name>`` with pyarrow."""
     from pyarrow import fs
 
-    from iceberg_bioimage.warehouse.storage import pyarrow_filesystem
+    from iceberg_bioimage.io.settings import pyarrow_filesystem
 
     target = f"lab/{prefix}/{local.name}"
     gcs = pyarrow_filesystem(f"gs://{target}")

@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -20,6 +19,7 @@ from iceberg_bioimage import catalog as cat
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.io.resolve import require_local_folder
+from iceberg_bioimage.io.uri import resolved_file_uri
 from iceberg_bioimage.models import ScanResult, ScanWarning
 from iceberg_bioimage.scan import scan_paths, scan_store
 
@@ -168,7 +168,7 @@ def deregister_store(
     with cat.opened_catalog(catalog, "deregistering from") as resolved:
         ids = [text]
         if "/" in text or os.path.exists(text):
-            uri = text if "://" in text else Path(text).resolve().as_uri()
+            uri = resolved_file_uri(text)
             ids = cat.dataset_ids_for_uri(resolved.catalog, uri, namespace=namespace) or [text]
         report = cat.deregister_datasets(resolved.catalog, ids, namespace=namespace)
     if not any(report.rows.values()):

@@ -23,7 +23,7 @@ from iceberg_bioimage.scan import scan_paths, scan_store
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
 from iceberg_bioimage.warehouse.exports import ExportResult
-from iceberg_bioimage.warehouse.storage import root_location
+from iceberg_bioimage.warehouse.root import root_location
 from iceberg_bioimage.warehouse.writer import TableWrite, write_tables
 
 PathLike = str | os.PathLike[str]

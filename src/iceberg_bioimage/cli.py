@@ -69,7 +69,7 @@ def _main_options(
 ) -> None:
     state.quiet, state.verbose = quiet, verbose
     if anonymous or endpoint_url or timeout:
-        from iceberg_bioimage.io.remote import configure_remote
+        from iceberg_bioimage.io.settings import configure_remote
 
         configure_remote(
             anonymous=anonymous or None, endpoint_url=endpoint_url, timeout_seconds=timeout

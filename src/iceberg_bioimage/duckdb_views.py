@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from iceberg_bioimage.errors import MissingDependencyError
+from iceberg_bioimage.io.uri import has_scheme, is_remote
 
 
 def _duckdb() -> Any:
@@ -37,7 +38,7 @@ def attach_warehouse(connection: Any, warehouse_root: str | os.PathLike[str]) ->
     from iceberg_bioimage.warehouse import open_warehouse
 
     warehouse = open_warehouse(warehouse_root)
-    local = warehouse.storage.filesystem() is None
+    local = not is_remote(warehouse.root)
     created = []
     for entry in warehouse.manifest.tables:
         connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{entry.namespace}"')
@@ -79,6 +80,6 @@ def _quote(path: str) -> str:
 
 
 def _is_warehouse(source: str) -> bool:
-    if "://" in source:
+    if has_scheme(source):
         return True
     return os.path.isdir(source) and os.path.exists(os.path.join(source, "warehouse_manifest.json"))

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from iceberg_bioimage.errors import IcebergBioimageError
+from iceberg_bioimage.errors import CatalogError, IcebergBioimageError
+from iceberg_bioimage.io.uri import file_uri, has_scheme
 
 if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
     from pyiceberg.catalog import Catalog
@@ -26,10 +27,6 @@ if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
 HOME_VARIABLE = "ICEBERG_BIOIMAGE_HOME"
 DEFAULT_HOME = "iceberg-bioimage-catalog"
 EMBEDDED_NAME = "iceberg_bioimage"
-
-
-class CatalogError(IcebergBioimageError):
-    """The catalog cannot be found, opened or reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +76,7 @@ def resolve_catalog(
 
 def cytotable_registry(text: str) -> Path | None:
     """The ``catalog.json`` a path points at (the file, or ``<dir>/warehouse``)."""
-    if "://" in text:
+    if has_scheme(text):
         return None
     path = Path(text).expanduser()
     for candidate in (path, path / "catalog.json", path / "warehouse" / "catalog.json"):
@@ -129,7 +126,7 @@ def embedded_catalog(home: str | os.PathLike[str]) -> ResolvedCatalog:
         catalog = SqlCatalog(
             EMBEDDED_NAME,
             uri=f"sqlite:///{database}",
-            warehouse=(home / "warehouse").as_uri(),
+            warehouse=file_uri(home / "warehouse"),
         )
     except Exception as error:
         raise CatalogError(

@@ -39,6 +39,8 @@ from pyiceberg.table import CommitTableResponse, Table
 from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortOrder
 from pyiceberg.typedef import EMPTY_DICT, Identifier, Properties
 
+from iceberg_bioimage.io.uri import is_remote, local_path
+
 REMAP_FROM = "iceberg_bioimage.remap-from"
 REMAP_TO = "iceberg_bioimage.remap-to"
 _TABLE_LOCATION = re.compile(r"^(?P<root>.*)/[^/]+/[^/]+/metadata/[^/]+$")
@@ -308,8 +310,6 @@ def _original_root(data: dict[str, Any], actual_root: Path) -> str | None:
 
 
 def _exists(location: str) -> bool:
-    if location.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
-        return Path(unquote(urlparse(location).path)).exists()
-    return "://" in location  # remote: assume it is reachable
+    if is_remote(location):
+        return True  # assume it is reachable
+    return Path(local_path(location)).exists()

@@ -19,7 +19,6 @@ from urllib.parse import quote
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.catalog.tables import (
     DEFAULT_IMAGE_NAMESPACE,
     commit_rows,
@@ -28,7 +27,7 @@ from iceberg_bioimage.catalog.tables import (
     load_existing,
 )
 from iceberg_bioimage.chunks import stream_chunk_index_parquet
-from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.errors import DatasetConflictError, InputError
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.schema import (
     CHUNK_INDEX,
@@ -40,10 +39,6 @@ from iceberg_bioimage.tables import scan_result_as_arrow_table
 
 if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
     from pyiceberg.catalog import Catalog
-
-
-class DatasetConflictError(CatalogError):
-    """A dataset id is already registered from somewhere else."""
 
 
 @dataclass

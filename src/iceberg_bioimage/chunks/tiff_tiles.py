@@ -13,16 +13,18 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pyarrow as pa
 
 from iceberg_bioimage.chunks import grid
 from iceberg_bioimage.chunks.rows import ChunkRows, LevelTarget
+from iceberg_bioimage.errors import RemoteStoreError
+from iceberg_bioimage.io import open_store
+from iceberg_bioimage.io.uri import file_uri, has_scheme, is_remote, local_path
 from iceberg_bioimage.models import ImageAsset
 from iceberg_bioimage.scan.ome_xml import parse_ome_xml, plane_locations
-from iceberg_bioimage.scan.tiff import COMPANION_SUFFIX, block_file, file_uri
+from iceberg_bioimage.scan.tiff import COMPANION_SUFFIX, block_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +41,7 @@ def tiff_level_batches(
     level = asset.levels[level_index]
     if level.chunk_shape is None:
         return
-    source = (
-        asset.uri
-        if "://" in asset.uri and not asset.uri.startswith("file://")
-        else unquote(urlparse(asset.uri).path)
-    )
+    source = asset.uri if is_remote(asset.uri) else local_path(asset.uri)
     root = source[: len(source) - len(asset.image_path)]
     subifd = int(level.path.rsplit("/", 1)[-1]) if "/subifd/" in level.path else None
     if asset.format_family == "ome-tiff":
@@ -120,7 +118,7 @@ def _ome_planes(asset: ImageAsset, source: str) -> list[_Plane]:
 
 
 def _ome_xml(source: str) -> bytes | str:
-    if source.lower().endswith(COMPANION_SUFFIX) and "://" not in source:
+    if source.lower().endswith(COMPANION_SUFFIX) and not has_scheme(source):
         with open(source, "rb") as handle:
             return handle.read()
     with open_tiff(source) as tif:
@@ -161,6 +159,8 @@ class _OpenFiles:
         if path not in self._open:
             try:
                 self._open[path] = open_tiff(path)
+            except RemoteStoreError:
+                raise
             except (OSError, tifffile.TiffFileError):
                 self._open[path] = None
         tif = self._open[path]
@@ -177,8 +177,6 @@ def open_tiff(path: str) -> Any:
     """tifffile over a local path, or over byte ranges of a remote object."""
     import tifffile
 
-    if "://" in path:
-        from iceberg_bioimage.io.remote import ObjectStoreStore, RangeFile
-
-        return tifffile.TiffFile(RangeFile(ObjectStoreStore(path), ""), name=os.path.basename(path))
+    if has_scheme(path):
+        return tifffile.TiffFile(open_store(path).open_file(""), name=os.path.basename(path))
     return tifffile.TiffFile(path)

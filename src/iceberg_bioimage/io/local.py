@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
+from iceberg_bioimage.errors import ConcurrentWriteError
+from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.io.base import DirListing
 
 
@@ -67,6 +74,55 @@ class LocalStore:
         except OSError:  # seeking before the start of a file shorter than the range
             return None
 
+    def size(self, key: str) -> int | None:
+        try:
+            return os.stat(self._full(key)).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def open_file(self, key: str) -> BinaryIO:
+        return open(self._full(key), "rb")
+
+    def get_versioned(self, key: str) -> tuple[bytes | None, Any]:
+        path = self._full(key)
+        data = _read_file(path)
+        return data, (_version(path) if data is not None else None)
+
+    def arrow_location(self, key: str) -> tuple[Any, str]:
+        return None, self._full(key)
+
+    # -- writes ----------------------------------------------------------------
+    def put(self, key: str, data: bytes) -> None:
+        write_atomically(self._full(key), lambda staging: Path(staging).write_bytes(data))
+
+    def put_file(self, key: str, local: Path) -> None:
+        target = Path(self._full(key))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(local, target)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            write_atomically(target, lambda staging: shutil.copyfile(local, staging))
+            local.unlink(missing_ok=True)
+
+    def put_if(self, key: str, data: bytes, version: Any) -> None:
+        """Compare and replace under an exclusive lock beside the key, so two
+        writers of this store cannot both pass the comparison."""
+        path = self._full(key)
+        folder, name = os.path.split(path)
+        with _exclusive(os.path.join(folder, f".{name}.lock")):
+            current = _version(path) if os.path.exists(path) else None
+            if current != version:
+                raise ConcurrentWriteError(f"{path}: changed by another writer")
+            self.put(key, data)
+
+    def delete(self, key: str) -> None:
+        path = Path(self._full(key))
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when empty
+
     def exists(self) -> bool:
         return self.path.exists()
 
@@ -91,3 +147,19 @@ def _read_file(path: str) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def _version(path: str) -> tuple[int, int, int]:
+    """What changes whenever a file is replaced: inode, size and modification time."""
+    info = os.stat(path)
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: str) -> Iterator[None]:
+    with open(lock_path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

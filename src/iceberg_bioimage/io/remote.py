@@ -12,62 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
-import os
 import re
 import threading
 from collections import Counter
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from iceberg_bioimage.errors import InputError, MissingDependencyError, StoreNotFoundError
-from iceberg_bioimage.io.aws_profile import (
-    AwsProfile,
-    keys_from_environment,
-    profile_name,
-    shared_profile,
+from iceberg_bioimage.errors import (
+    ConcurrentWriteError,
+    MissingDependencyError,
+    RemoteStoreError,
+    StoreNotFoundError,
 )
 from iceberg_bioimage.io.base import DirListing
+from iceberg_bioimage.io.settings import (
+    RemoteOptions,
+    obstore_settings,
+    pyarrow_filesystem,
+    remote_options,
+)
+from iceberg_bioimage.io.uri import bucket_path
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RemoteOptions:
-    """How to reach object stores: credentials come from the standard
-    environment and config files unless ``anonymous``."""
-
-    anonymous: bool = False
-    endpoint_url: str | None = None
-    region: str | None = None
-    max_concurrency: int = 64
-    max_retries: int = 5
-    timeout_seconds: float = 30.0
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-_defaults = RemoteOptions(
-    endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-    region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
-)
-
-
-def configure_remote(**changes: Any) -> RemoteOptions:
-    """Set process-wide defaults (the CLI's ``--anonymous`` / ``--endpoint-url``)."""
-    global _defaults
-    _defaults = replace(_defaults, **{k: v for k, v in changes.items() if v is not None})
-    return _defaults
-
-
-def remote_options() -> RemoteOptions:
-    return _defaults
-
-
-class RemoteStoreError(InputError):
-    """A remote store refused or failed a request (denied, missing, unreachable)."""
 
 
 class _Loop:
@@ -95,7 +64,7 @@ class _Loop:
 
 
 class ObjectStoreStore:
-    """A prefix of a bucket (or an HTTP folder) as a read-only :class:`Store`."""
+    """A prefix of a bucket (or an HTTP folder) as a :class:`Store` (HTTP: reads only)."""
 
     def __init__(self, uri: str, options: RemoteOptions | None = None) -> None:
         self.options = options or remote_options()
@@ -150,7 +119,66 @@ class ObjectStoreStore:
     def is_file(self) -> bool:
         if not self.prefix and self.scheme not in ("http", "https"):
             return False
-        return _Loop.get().run(self._head(""))
+        return _Loop.get().run(self._size("")) is not None
+
+    def size(self, key: str) -> int | None:
+        return _Loop.get().run(self._size(key))
+
+    def open_file(self, key: str) -> RangeFile:
+        return RangeFile(self, key)
+
+    def get_versioned(self, key: str) -> tuple[bytes | None, Any]:
+        obstore = _obstore()
+        self.requests["get"] += 1
+        try:
+            result = obstore.get(self._store, self._key(key))
+        except FileNotFoundError:
+            return None, None
+        except Exception as error:
+            raise self._error(error, key) from None
+        return bytes(result.bytes()), result.meta.get("e_tag")
+
+    def arrow_location(self, key: str) -> tuple[Any, str]:
+        return pyarrow_filesystem(self.uri), bucket_path(f"{self.uri}/{key}")
+
+    # -- writes ----------------------------------------------------------------
+    def put(self, key: str, data: bytes) -> None:
+        self._put(key, data)
+
+    def put_file(self, key: str, local: Path) -> None:
+        self._put(key, local)
+        local.unlink(missing_ok=True)
+
+    def put_if(self, key: str, data: bytes, version: Any) -> None:
+        from obstore.exceptions import AlreadyExistsError, PreconditionError
+
+        mode: Any = "create" if version is None else {"e_tag": version}
+        try:
+            self._put(key, data, mode=mode, passthrough=(AlreadyExistsError, PreconditionError))
+        except (AlreadyExistsError, PreconditionError):
+            raise ConcurrentWriteError(f"{self.uri}/{key}: changed by another writer") from None
+
+    def delete(self, key: str) -> None:
+        obstore = _obstore()
+        self.requests["delete"] += 1
+        try:
+            obstore.delete(self._store, self._key(key))
+        except FileNotFoundError:
+            pass
+        except Exception as error:
+            raise self._error(error, key) from None
+
+    def _put(
+        self, key: str, data: bytes | Path, *, passthrough: tuple = (), **options: Any
+    ) -> None:
+        obstore = _obstore()
+        self.requests["put"] += 1
+        try:
+            obstore.put(self._store, self._key(key), data, **options)
+        except passthrough:
+            raise
+        except Exception as error:
+            raise self._error(error, key) from None
 
     def diagnose_missing(self) -> None:
         """Called when the metadata a scan needs is absent: say whether the
@@ -202,25 +230,16 @@ class ObjectStoreStore:
                     return b""
                 raise self._error(error, key) from None
 
-    async def _object_size(self, key: str) -> int:
+    async def _size(self, key: str) -> int | None:
         obstore = _obstore()
         self.requests["head"] += 1
         try:
             meta = await obstore.head_async(self._store, self._key(key))
+        except FileNotFoundError:
+            return None
         except Exception as error:
             raise self._error(error, key) from None
         return int(meta["size"])
-
-    async def _head(self, key: str) -> bool:
-        obstore = _obstore()
-        self.requests["head"] += 1
-        try:
-            await obstore.head_async(self._store, self._key(key))
-            return True
-        except FileNotFoundError:
-            return False
-        except Exception as error:
-            raise self._error(error, key) from None
 
     def _probe_listing(self) -> bool:
         if self.scheme in ("http", "https"):
@@ -273,7 +292,10 @@ class RangeFile(io.RawIOBase):
     @property
     def size(self) -> int:
         if self._size is None:
-            self._size = _Loop.get().run(self.store._object_size(self.key))
+            size = self.store.size(self.key)
+            if size is None:
+                raise StoreNotFoundError(f"{self.name}: not found")
+            self._size = size
         return self._size
 
     def readinto(self, buffer: Any) -> int:
@@ -316,97 +338,21 @@ def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> A
             client_options=client | {"allow_http": True},
             retry_config=retry,
         )
-    config: dict[str, Any] = dict(options.extra)
-    endpoint = None
-    if scheme == "s3":
-        endpoint, settings = _s3_config(options)
-        config |= settings
-    elif scheme in ("gs", "gcs"):
-        scheme = "gs"  # obstore knows Google Cloud Storage as gs:// only
-        endpoint, settings = _gcs_config()
-        config |= settings
+    scheme = "gs" if scheme == "gcs" else scheme  # obstore knows GCS as gs:// only
+    endpoint, config = obstore_settings(scheme, options)
     if endpoint and endpoint.startswith("http://"):
         client["allow_http"] = True
-    if options.anonymous:
-        config["skip_signature"] = True
-    root = f"{scheme}://{parsed.netloc}"
     try:
-        return from_url(root, config=config or None, client_options=client, retry_config=retry)
+        return from_url(
+            f"{scheme}://{parsed.netloc}",
+            config=config or None,
+            client_options=client,
+            retry_config=retry,
+        )
     except Exception as error:
         raise RemoteStoreError(
             f"{uri}: cannot configure the store ({_first_line(error)})"
         ) from None
-
-
-def _s3_config(options: RemoteOptions) -> tuple[str | None, dict[str, Any]]:
-    """The endpoint and obstore's S3 settings: keys from the shared AWS profile
-    when the environment has none, endpoint and region."""
-    options, profile = with_aws_profile(options)
-    config: dict[str, Any] = {}
-    if profile is not None:
-        config["access_key_id"] = profile.access_key_id
-        config["secret_access_key"] = profile.secret_access_key
-        if profile.session_token:
-            config["session_token"] = profile.session_token
-    if options.endpoint_url:
-        config["endpoint"] = options.endpoint_url
-    if options.region:
-        config["region"] = options.region
-    return options.endpoint_url, config
-
-
-def _gcs_config() -> tuple[str | None, dict[str, Any]]:
-    """The endpoint and obstore's GCS settings: an emulator from
-    ``STORAGE_EMULATOR_HOST`` if set, else Google's defaults."""
-    emulator = gcs_emulator()
-    if not emulator:
-        return None, {}
-    return emulator, {"service_account_key": _emulator_service_account(emulator)}
-
-
-def with_aws_profile(options: RemoteOptions) -> tuple[RemoteOptions, AwsProfile | None]:
-    """``options`` completed with the shared AWS profile's region and endpoint,
-    and the profile itself when its static keys are to be used (the
-    environment has none). Anonymous access uses no profile."""
-    if options.anonymous:
-        return options, None
-    profile = shared_profile()
-    if profile is None:
-        if os.environ.get("AWS_PROFILE"):
-            raise RemoteStoreError(
-                f"AWS profile '{profile_name()}' is not in the shared credentials or config file"
-            )
-        return options, None
-    completed = replace(
-        options,
-        region=options.region or profile.region,
-        endpoint_url=options.endpoint_url or profile.endpoint_url,
-    )
-    use_keys = profile.has_keys and not keys_from_environment()
-    return completed, profile if use_keys else None
-
-
-def gcs_emulator() -> str | None:
-    """The GCS emulator's base URL from ``STORAGE_EMULATOR_HOST`` (the variable
-    Google's own clients read), read at call time; ``None`` for real GCS."""
-    host = os.environ.get("STORAGE_EMULATOR_HOST", "").strip().rstrip("/")
-    if not host:
-        return None
-    return host if "://" in host else f"http://{host}"
-
-
-def _emulator_service_account(base_url: str) -> str:
-    """A service-account document that points obstore at an emulator and
-    sends no OAuth tokens (so nothing asks a metadata server for them)."""
-    return json.dumps(
-        {
-            "gcs_base_url": base_url,
-            "disable_oauth": True,
-            "client_email": "",
-            "private_key": "",
-            "private_key_id": "",
-        }
-    )
 
 
 _FORBIDDEN = re.compile(r"status(?: code)?:? 403\b|\b403 forbidden")

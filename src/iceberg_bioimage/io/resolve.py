@@ -3,44 +3,28 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from iceberg_bioimage.errors import StoreNotFoundError, UnsupportedStoreError
 from iceberg_bioimage.io.base import Store
 from iceberg_bioimage.io.local import LocalStore
-
-_REMOTE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss", "http", "https")
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+from iceberg_bioimage.io.uri import is_remote, local_path, scheme_of
 
 
 def open_store(uri: str | os.PathLike[str]) -> Store:
     """A store for a local path, a ``file://`` URI, or an object-store URI
     (``s3://``, ``gs://``, ``az://`` / ``abfs://``, ``http(s)://``)."""
     text = os.fspath(uri)
-    match = _SCHEME.match(text)
-    if match is None:
+    scheme = scheme_of(text)
+    if scheme is None:
         return LocalStore(Path(text).expanduser())
-    scheme = match.group(1).lower()
     if scheme == "file":
-        return LocalStore(unquote(urlparse(text).path))
-    if scheme in _REMOTE_SCHEMES:
+        return LocalStore(local_path(text))
+    if is_remote(text):
         from iceberg_bioimage.io.remote import ObjectStoreStore
 
         return ObjectStoreStore(text)
     raise UnsupportedStoreError(f"{text}: unknown URI scheme '{scheme}://'")
-
-
-def store_name(uri: str) -> str:
-    """The last path component of a store URI (``a/b/plate.ome.zarr/`` -> name)."""
-    path = urlparse(uri).path if _SCHEME.match(uri) else uri
-    return unquote(path.rstrip("/").rsplit("/", 1)[-1])
-
-
-def is_remote(uri: str | os.PathLike[str]) -> bool:
-    match = _SCHEME.match(os.fspath(uri))
-    return bool(match) and match.group(1).lower() in _REMOTE_SCHEMES
 
 
 def require_local_folder(path: str | os.PathLike[str]) -> str:

@@ -14,6 +14,7 @@ from iceberg_bioimage.errors import (
 )
 from iceberg_bioimage.io import open_store, store_name
 from iceberg_bioimage.io.resolve import is_remote, require_local_folder
+from iceberg_bioimage.io.uri import has_scheme
 from iceberg_bioimage.models import DirectoryScan, ScanResult, ScanWarning
 from iceberg_bioimage.scan.discover import find_stores, is_zarr_dir
 from iceberg_bioimage.scan.tiff import is_tiff_name
@@ -134,7 +135,7 @@ def _scan_all(targets: list[str], max_workers: int) -> tuple[list[ScanResult], l
 
 def _is_single_store(text: str) -> bool:
     """A URI, a file, a Zarr store, or a folder of TIFFs with no sub-folders."""
-    if "://" in text or not os.path.isdir(text) or is_zarr_dir(text):
+    if has_scheme(text) or not os.path.isdir(text) or is_zarr_dir(text):
         return True
     return bool(tiff_files_in(text)) and not _has_subdirs(text)
 

@@ -11,15 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from iceberg_bioimage.errors import NgffError
 from iceberg_bioimage.models import Axis
 
 # Before 0.3 axes were implicit: always five dimensions in this order.
 _LEGACY_AXES = "tczyx"
 _AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
-
-
-class NgffError(ValueError):
-    """OME-NGFF metadata that cannot be interpreted; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from iceberg_bioimage import identity
+from iceberg_bioimage.errors import OmeXmlError
 
 _TRAILING_INT = re.compile(r"(\d+)$")
-
-
-class OmeXmlError(ValueError):
-    """OME-XML that cannot be parsed or lacks what an image needs."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from iceberg_bioimage import identity
+from iceberg_bioimage.errors import RemoteStoreError, TiffReadError
+from iceberg_bioimage.io.uri import file_uri, has_scheme
 from iceberg_bioimage.models import Axis, ImageAsset, ImageLevel, PhysicalSize, ScanWarning
 from iceberg_bioimage.scan.ome_xml import (
     OmeDocument,
@@ -45,10 +46,6 @@ _IMAGEJ_UNITS = {
 def is_tiff_name(name: str) -> bool:
     lowered = name.lower()
     return lowered.endswith(TIFF_SUFFIXES) or lowered.endswith(COMPANION_SUFFIX)
-
-
-class TiffReadError(Exception):
-    """A file that is not a readable TIFF (garbage, truncated, unsupported)."""
 
 
 @dataclass
@@ -85,11 +82,11 @@ def make_context(dataset_id: str, root: str, in_folder: bool) -> _Context:
 
 def absolute(path: str) -> str:
     """An absolute local path; URIs (remote files) are left as they are."""
-    return path if "://" in path else os.path.abspath(path)
+    return path if has_scheme(path) else os.path.abspath(path)
 
 
 def _exists(path: str) -> bool:
-    return "://" in path or os.path.exists(path)
+    return has_scheme(path) or os.path.exists(path)
 
 
 def scan_tiff_handle(handle: Any, path: str, context: _Context) -> TiffFileScan:
@@ -104,6 +101,8 @@ def _read_tiff(source: Any, path: str, context: _Context) -> TiffFileScan:
         try:
             with tifffile.TiffFile(source, name=os.path.basename(path)) as tif:
                 scan = _scan_open_tiff(tif, path, context)
+        except RemoteStoreError:  # the store failed, not the file: the user must know
+            raise
         except (IndexError, KeyError) as error:  # tifffile's way of saying "no pages"
             raise TiffReadError(_unreadable(path, "no image pages", logged)) from error
         except (tifffile.TiffFileError, OSError, ValueError, EOFError) as error:
@@ -213,7 +212,7 @@ def _first_page(
     if tif is not None:
         return _container(tif, first.ifd if first else image.index)
     source = files[0]
-    if source in missing or source.lower().endswith(COMPANION_SUFFIX) or "://" in source:
+    if source in missing or source.lower().endswith(COMPANION_SUFFIX) or has_scheme(source):
         return None
     import tifffile
 
@@ -478,7 +477,3 @@ def _rel(path: str, context: _Context) -> str:
     if path.startswith(prefix):
         return path[len(prefix) :].replace(os.sep, "/")
     return os.path.relpath(path, context.root).replace(os.sep, "/")
-
-
-def file_uri(path: str) -> str:
-    return path if "://" in path else "file://" + quote(path)

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from iceberg_bioimage.errors import EmptyStoreError, InputError
+from iceberg_bioimage.io.uri import file_uri
 from iceberg_bioimage.models import ScanResult, ScanWarning
 from iceberg_bioimage.scan.tiff import (
     TiffFileScan,
@@ -49,12 +50,11 @@ def scan_tiff_path(path: str, dataset_id: str) -> ScanResult:
 def scan_tiff_object(store: Any, dataset_id: str) -> ScanResult:
     """One remote TIFF file as its own dataset, its header and OME-XML read by
     byte ranges (never the whole file)."""
-    from iceberg_bioimage.io.remote import RangeFile
 
     uri = store.uri
     context = make_context(dataset_id, uri.rsplit("/", 1)[0], in_folder=False)
     try:
-        scan = scan_tiff_handle(RangeFile(store, ""), uri, context)
+        scan = scan_tiff_handle(store.open_file(""), uri, context)
     except TiffReadError as error:
         raise InputError(str(error)) from None
     return _result(dataset_id, uri, [scan], [])
@@ -153,17 +153,11 @@ def _result(
     family = "ome-tiff" if any(a.format_family == "ome-tiff" for a in assets) else "tiff"
     return ScanResult(
         dataset_id=dataset_id,
-        uri=_uri(path),
+        uri=file_uri(path),
         format_family=family,
         image_assets=tuple(assets),
         warnings=tuple(warnings),
     )
-
-
-def _uri(path: str) -> str:
-    from pathlib import Path
-
-    return path if "://" in path else Path(os.path.abspath(path)).as_uri()
 
 
 def _natural(text: str) -> tuple[Any, ...]:

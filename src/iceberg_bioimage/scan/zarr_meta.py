@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from iceberg_bioimage.errors import MetadataError
 from iceberg_bioimage.io import Store
 
 V2_GROUP, V2_ARRAY, V2_ATTRS, V2_CONSOLIDATED = (
@@ -60,10 +61,6 @@ class Node:
     @property
     def exists(self) -> bool:
         return self.kind in ("group", "array")
-
-
-class MetadataError(ValueError):
-    """Metadata that cannot be interpreted; the message says why."""
 
 
 class ZarrReader:

@@ -21,7 +21,7 @@ from iceberg_bioimage.profiles.join import JoinReport, join_image_assets_with_pr
 from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
 from iceberg_bioimage.tables import scan_result_as_arrow_table
 from iceberg_bioimage.warehouse import spec
-from iceberg_bioimage.warehouse.storage import root_location
+from iceberg_bioimage.warehouse.root import root_location
 from iceberg_bioimage.warehouse.writer import TableWrite, WarehouseWriteError, write_tables
 
 IMAGE_KEYS = ("dataset_id", "image_id")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from iceberg_bioimage._version import __version__
-from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.errors import ManifestError
 from iceberg_bioimage.warehouse.spec import (
     MANIFEST_FILE,
     SPEC_VERSION,
@@ -18,10 +18,6 @@ from iceberg_bioimage.warehouse.spec import (
 )
 
 PRODUCER = {"name": "iceberg-bioimage", "version": __version__}
-
-
-class ManifestError(InputError):
-    """A manifest that cannot be read or interpreted."""
 
 
 @dataclass(frozen=True)
@@ -138,9 +134,9 @@ def new_manifest() -> Manifest:
 
 def read_manifest_json(root: str | os.PathLike[str]) -> dict[str, Any]:
     """The manifest document as JSON, without interpreting it (local or remote root)."""
-    from iceberg_bioimage.warehouse.storage import open_root
+    from iceberg_bioimage.warehouse.root import open_root
 
-    raw, _token = open_root(root).read_manifest()
+    raw, _version = open_root(root).get_versioned(MANIFEST_FILE)
     return parse_manifest_json(raw, root)
 
 

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.io import Store
 from iceberg_bioimage.warehouse.manifest import Manifest, TableEntry, load_warehouse_manifest
-from iceberg_bioimage.warehouse.storage import RootStorage, open_root
+from iceberg_bioimage.warehouse.root import open_root, read_footer, root_location
 
 if TYPE_CHECKING:  # pyarrow.dataset imports pandas when it is installed: load it on use
     import pyarrow.dataset as ds
@@ -23,7 +24,7 @@ class Warehouse:
 
     root: str
     manifest: Manifest
-    storage: RootStorage
+    storage: Store
 
     @property
     def table_names(self) -> list[str]:
@@ -38,20 +39,20 @@ class Warehouse:
 
     def files(self, table_name: str) -> list[str]:
         """The table's part files, as paths (local) or bucket paths for ``filesystem``."""
-        return [self.storage.location(f) for f in self.entry(table_name).files]
+        return [self.storage.arrow_location(f)[1] for f in self.entry(table_name).files]
 
     def dataset(self, table_name: str) -> ds.Dataset:
         """The table's parts as one Arrow dataset (columns unified by name)."""
         import pyarrow.dataset as ds
 
         parts = self.entry(table_name).files
-        schemas = [self.storage.footer(f).schema.to_arrow_schema() for f in parts]
+        schemas = [read_footer(self.storage, f).schema.to_arrow_schema() for f in parts]
         schema = pa.unify_schemas(schemas, promote_options="permissive")
         return ds.dataset(
             self.files(table_name),
             schema=schema,
             format="parquet",
-            filesystem=self.storage.filesystem(),
+            filesystem=self.storage.arrow_location("")[0],
         )
 
     def table(self, table_name: str, columns: list[str] | None = None) -> pa.Table:
@@ -61,5 +62,5 @@ class Warehouse:
 def open_warehouse(root: str | os.PathLike[str]) -> Warehouse:
     """Open a warehouse root, local or ``s3://`` / ``gs://`` / ``az://`` (fails
     fast on an unknown major spec version)."""
-    storage = open_root(root)
-    return Warehouse(storage.root, load_warehouse_manifest(storage.root), storage)
+    location = root_location(root)
+    return Warehouse(location, load_warehouse_manifest(location), open_root(location))

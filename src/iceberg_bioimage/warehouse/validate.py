@@ -10,15 +10,21 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from iceberg_bioimage.io import Store
 from iceberg_bioimage.warehouse import spec
 from iceberg_bioimage.warehouse.identifiers import profile_identifiers
 from iceberg_bioimage.warehouse.manifest import ManifestError, TableEntry, parse_manifest_json
-from iceberg_bioimage.warehouse.storage import LocalRoot, RootStorage, open_root
+from iceberg_bioimage.warehouse.root import (
+    open_root,
+    part_files,
+    read_columns,
+    read_footer,
+    root_location,
+)
 
 REQUIRED_FIELDS = ("table_name", "role", "format", "join_keys", "columns")
 
@@ -65,11 +71,12 @@ class ValidationReport:
 
 def validate_warehouse(root: str | os.PathLike[str]) -> ValidationReport:
     """Check every MUST / MUST NOT (errors) and SHOULD (warnings) we can check."""
-    storage = open_root(root)
-    report = ValidationReport(storage.root)
+    location = root_location(root)
+    storage = open_root(location)
+    report = ValidationReport(location)
     try:
-        raw, _token = storage.read_manifest()
-        document = parse_manifest_json(raw, storage.root)
+        raw, _version = storage.get_versioned(spec.MANIFEST_FILE)
+        document = parse_manifest_json(raw, location)
     except ManifestError as error:
         report.findings.append(Finding("Manifest 1", "MUST", str(error)))
         return report
@@ -206,7 +213,7 @@ def _entry_rules(raw: dict[str, Any], entry: TableEntry) -> Iterator[Finding]:
         )
 
 
-def _data_rules(storage: RootStorage, entry: TableEntry) -> Iterator[Finding]:
+def _data_rules(storage: Store, entry: TableEntry) -> Iterator[Finding]:
     name = entry.table_name
     if "." not in name:
         return
@@ -218,7 +225,7 @@ def _data_rules(storage: RootStorage, entry: TableEntry) -> Iterator[Finding]:
             yield Finding(
                 "Namespaces and Tables 3", "MUST", f"file {relative} is outside {prefix}", name
             )
-        if not storage.exists(relative):
+        if storage.size(relative) is None:
             yield Finding(
                 "Independent and External Writes 3",
                 "MUST",
@@ -227,7 +234,7 @@ def _data_rules(storage: RootStorage, entry: TableEntry) -> Iterator[Finding]:
             )
             continue
         try:
-            metadata = storage.footer(relative)
+            metadata = read_footer(storage, relative)
         except (pa.ArrowInvalid, OSError) as error:
             yield Finding(
                 "Manifest 5", "MUST", f"file {relative} is not readable Parquet ({error})", name
@@ -280,7 +287,7 @@ def _data_rules(storage: RootStorage, entry: TableEntry) -> Iterator[Finding]:
 
 
 def _profile_identifiers(
-    storage: RootStorage, entry: TableEntry, columns: list[str]
+    storage: Store, entry: TableEntry, columns: list[str]
 ) -> Iterator[Finding]:
     """Profile Tables 4: image identifiers (and unique object ones for object-level tables)."""
     found = profile_identifiers(columns, entry.profile_level, entry.join_keys)
@@ -291,7 +298,7 @@ def _profile_identifiers(
         return
     identity = found.identity(columns)
     data = pa.concat_tables(
-        [storage.read_columns(f, identity) for f in entry.files if storage.exists(f)],
+        [read_columns(storage, f, identity) for f in entry.files if storage.size(f) is not None],
         promote_options="permissive",
     )
     distinct = data.group_by(identity).aggregate([]).num_rows
@@ -305,11 +312,11 @@ def _profile_identifiers(
         )
 
 
-def _layout_rules(storage: RootStorage, entries: list[TableEntry]) -> Iterator[Finding]:
+def _layout_rules(storage: Store, entries: list[TableEntry]) -> Iterator[Finding]:
     listed = {f for e in entries for f in e.files}
     folders = {e.path for e in entries if "." in e.table_name}
     by_folder: dict[str, list[str]] = {}
-    for part in storage.part_files():
+    for part in part_files(storage):
         namespace, table = part.split("/")[:2]
         by_folder.setdefault(f"{namespace}/{table}", []).append(part)
     for relative, parts in sorted(by_folder.items()):
@@ -330,8 +337,7 @@ def _layout_rules(storage: RootStorage, entries: list[TableEntry]) -> Iterator[F
                 f"{len(orphans)} data file(s) not in the manifest (e.g. {orphans[0]})",
                 identifier,
             )
-    staging = Path(storage.root) / spec.STAGING_DIR
-    if isinstance(storage, LocalRoot) and staging.is_dir() and any(staging.iterdir()):
+    if storage.list_dir(spec.STAGING_DIR).dirs:
         yield Finding(
             "Independent and External Writes 4",
             "SHOULD",

@@ -1,19 +1,24 @@
-"""Atomic writes to a warehouse root.
+"""Atomic writes to a warehouse root, through the store layer.
 
-A transaction stages every new part file and the new manifest under
-``<root>/.staging/<id>/``, records its plan (parts to move, parts to delete),
-then commits: parts are renamed into ``<root>/<namespace>/<table>/`` under
-fresh names and the manifest is renamed over the old one; only then are the
-parts of overwritten tables deleted. Readers that follow the manifest see the
-old warehouse or the new one, never a mix. A transaction interrupted before
-its manifest rename is rolled back by the next writer; one interrupted after
-it is finished.
+A transaction stages every new part file locally (for a local root under
+``<root>/.staging/<id>/``, so that placing a part is a rename), then
+commits: parts are put into ``<root>/<namespace>/<table>/`` under fresh
+names and the manifest is replaced by a conditional put (the commit: it
+fails if another writer replaced the manifest meanwhile); only then are the
+parts of overwritten tables deleted. Readers that follow the manifest see
+the old warehouse or the new one, never a mix.
+
+Local roots also keep a journal (the plan: parts to move, parts to delete,
+the digest of the manifest being committed) under a lock, so the next
+writer rolls back a transaction a crash interrupted before its commit and
+finishes one interrupted after it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +33,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from iceberg_bioimage import progress
-from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.errors import ConcurrentWriteError, WarehouseWriteError
+from iceberg_bioimage.io import Store
+from iceberg_bioimage.io.local import LocalStore
 from iceberg_bioimage.warehouse.identifiers import profile_identifiers
 from iceberg_bioimage.warehouse.manifest import (
     Column,
@@ -40,6 +47,7 @@ from iceberg_bioimage.warehouse.manifest import (
     now,
     parse_manifest_json,
 )
+from iceberg_bioimage.warehouse.root import open_root, read_footer, root_location
 from iceberg_bioimage.warehouse.spec import (
     MANIFEST_FILE,
     PART_SUFFIX,
@@ -47,14 +55,9 @@ from iceberg_bioimage.warehouse.spec import (
     STAGING_DIR,
     valid_identifier_part,
 )
-from iceberg_bioimage.warehouse.storage import LocalRoot, ManifestChanged, RootStorage, open_root
 
 _LOCK_FILE = ".warehouse.lock"
 _PLAN_FILE = "plan.json"
-
-
-class WarehouseWriteError(InputError):
-    """A write the specification (or the warehouse's current state) does not allow."""
 
 
 @dataclass(frozen=True)
@@ -81,19 +84,20 @@ def write_tables(root: str | os.PathLike[str], writes: list[TableWrite]) -> dict
     store roots commit by a conditional PUT of the manifest, and a write that
     loses a race to another writer removes its parts and says so.
     """
-    storage = open_root(root)
-    if isinstance(storage, LocalRoot):
-        created = not storage.base.exists()
-        storage.base.mkdir(parents=True, exist_ok=True)
-        with _locked(storage.base):
-            recover(storage.base)
+    store = open_root(root)
+    if isinstance(store, LocalStore):
+        base = store.path
+        created = not base.exists()
+        base.mkdir(parents=True, exist_ok=True)
+        with _locked(base):
+            recover(base)
             try:
-                return _run(storage, storage.base / STAGING_DIR / uuid.uuid4().hex, writes)
+                return _run(store, base / STAGING_DIR / uuid.uuid4().hex, writes)
             except BaseException:
                 if created:
-                    _remove_unused_root(storage.base)
+                    _remove_unused_root(base)
                 raise
-    return _run(storage, Path(tempfile.mkdtemp(prefix="ib-warehouse-")), writes)
+    return _run(store, Path(tempfile.mkdtemp(prefix="ib-warehouse-")), writes)
 
 
 def _remove_unused_root(root: Path) -> None:
@@ -108,8 +112,8 @@ def _remove_unused_root(root: Path) -> None:
     _remove_empty(root)
 
 
-def _run(storage: RootStorage, staging: Path, writes: list[TableWrite]) -> dict[str, int]:
-    transaction = _Transaction(storage, staging)
+def _run(store: Store, staging: Path, writes: list[TableWrite]) -> dict[str, int]:
+    transaction = _Transaction(store, staging)
     try:
         written = {}
         with progress.task("writing tables", total=len(writes)) as advance:
@@ -134,8 +138,10 @@ def _locked(root: Path) -> Iterator[None]:
 
 
 class _Transaction:
-    def __init__(self, storage: RootStorage, staging: Path) -> None:
-        self.storage = storage
+    def __init__(self, store: Store, staging: Path) -> None:
+        self.store = store
+        self.root = root_location(store.uri) if isinstance(store, LocalStore) else store.uri
+        self.journal = isinstance(store, LocalStore)  # object stores have no rename window
         self.staging = staging
         self.staging.mkdir(parents=True, exist_ok=True)
         self.staged: dict[str, list[str]] = {}  # table -> part names in staging
@@ -157,10 +163,11 @@ class _Transaction:
         return rows
 
     def commit(self, writes: list[TableWrite]) -> Manifest:
-        raw, token = self.storage.read_manifest()
-        root = self.storage.root
+        raw, version = self.store.get_versioned(MANIFEST_FILE)
         manifest = (
-            manifest_from_json(parse_manifest_json(raw, root), root) if raw else new_manifest()
+            manifest_from_json(parse_manifest_json(raw, self.root), self.root)
+            if raw
+            else new_manifest()
         )
         deletes: list[str] = []
         for write in writes:
@@ -168,29 +175,23 @@ class _Transaction:
             deletes += removed
         moves = [part for parts in self.staged.values() for part in parts]
         document = (json.dumps(manifest.to_dict(), indent=2) + "\n").encode()
-        if isinstance(self.storage, LocalRoot):
-            plan = {"moves": moves, "deletes": deletes, "created_at": now()}
-            (self.staging / _PLAN_FILE).write_text(json.dumps(plan))
-            (self.staging / MANIFEST_FILE).write_bytes(document)  # "not committed yet"
+        if self.journal:
+            plan = {"moves": moves, "deletes": deletes, "manifest": _digest(document)}
+            (self.staging / _PLAN_FILE).write_text(json.dumps(plan | {"created_at": now()}))
         for part in moves:
-            self.storage.put_part(self.staging / part, part)
+            self.store.put_file(part, self.staging / part)
             self.uploaded.append(part)
-        if isinstance(self.storage, LocalRoot):
-            os.replace(
-                self.staging / MANIFEST_FILE, self.storage.base / MANIFEST_FILE
-            )  # the commit
-            _finish(self.storage.base, self.staging, deletes)
-            return manifest
         try:
-            self.storage.commit_manifest(document, token)  # the commit: conditional PUT
-        except ManifestChanged as error:
+            self.store.put_if(MANIFEST_FILE, document, version)  # the commit
+        except ConcurrentWriteError:
             raise WarehouseWriteError(
-                f"{error}; nothing was changed, run the write again"
+                f"{self.root}: the manifest changed while this write ran; "
+                "nothing was changed, run the write again"
             ) from None
         self.uploaded = []
-        for part in deletes:
-            self.storage.delete(part)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        _finish(self.store, self.staging, deletes)
+        if self.journal:
+            _remove_empty(self.staging.parent)
         return manifest
 
     def _apply(self, manifest: Manifest, write: TableWrite) -> tuple[Manifest, list[str]]:
@@ -238,7 +239,9 @@ class _Transaction:
         rows, schemas = 0, []
         for part in files:
             staged = self.staging / part
-            metadata = pq.read_metadata(staged) if staged.exists() else self.storage.footer(part)
+            metadata = (
+                pq.read_metadata(staged) if staged.exists() else read_footer(self.store, part)
+            )
             rows += metadata.num_rows
             schemas.append(metadata.schema.to_arrow_schema())
         try:
@@ -250,12 +253,11 @@ class _Transaction:
         return rows, tuple(Column(f.name, str(f.type)) for f in unified)
 
     def abort(self) -> None:
-        if not isinstance(self.storage, LocalRoot):
-            for part in self.uploaded:  # never referenced by a manifest
-                self.storage.delete(part)
+        for part in self.uploaded:  # never referenced by a manifest
+            self.store.delete(part)
         shutil.rmtree(self.staging, ignore_errors=True)
-        if isinstance(self.storage, LocalRoot):
-            _remove_empty(self.storage.base / STAGING_DIR)
+        if self.journal:
+            _remove_empty(self.staging.parent)
 
 
 def _require_profile_identifiers(entry: TableEntry) -> None:
@@ -325,27 +327,34 @@ def _split(table_name: str) -> tuple[str, str]:
 
 
 def recover(root: Path) -> list[str]:
-    """Roll back or finish transactions a crash interrupted; returns what it did."""
-    done = []
+    """Roll back or finish transactions a crash interrupted; returns what it did.
+
+    A transaction committed if the manifest in place is the one its plan
+    names: then its deletes are finished; otherwise the parts it had already
+    moved into place are removed (those the manifest does not reference)."""
+    done: list[str] = []
     staging_root = root / STAGING_DIR
     if not staging_root.is_dir():
         return done
-    referenced = set()
-    if (root / MANIFEST_FILE).exists():
+    store = LocalStore(root)
+    current, _ = store.get_versioned(MANIFEST_FILE)
+    referenced: set[str] = set()
+    if current is not None:
         with contextlib.suppress(Exception):
             referenced = {f for t in load_warehouse_manifest(root).tables for f in t.files}
     for staging in staging_root.iterdir():
-        plan = _plan(staging)
-        if (staging / MANIFEST_FILE).exists() or plan is None:
-            # not committed: remove the parts it had already moved into place
-            for part in (plan or {}).get("moves", []):
-                if part not in referenced:
-                    (root / part).unlink(missing_ok=True)
-            done.append(f"rolled back {staging.name}")
-        else:
-            _finish(root, staging, [p for p in plan.get("deletes", []) if p not in referenced])
+        plan = _plan(staging) or {}
+        committed = current is not None and plan.get("manifest") == _digest(current)
+        if committed:
+            deletes = [p for p in plan.get("deletes", []) if p not in referenced]
+            _finish(store, staging, deletes)
             done.append(f"finished {staging.name}")
-        shutil.rmtree(staging, ignore_errors=True)
+        else:
+            for part in plan.get("moves", []):
+                if part not in referenced:
+                    store.delete(part)
+            shutil.rmtree(staging, ignore_errors=True)
+            done.append(f"rolled back {staging.name}")
     _remove_empty(staging_root)
     return done
 
@@ -357,12 +366,15 @@ def _plan(staging: Path) -> dict[str, Any] | None:
         return None
 
 
-def _finish(root: Path, staging: Path, deletes: list[str]) -> None:
+def _digest(document: bytes) -> str:
+    return hashlib.sha256(document).hexdigest()
+
+
+def _finish(store: Store, staging: Path, deletes: list[str]) -> None:
+    """After the commit: remove the parts the new manifest no longer lists."""
     for part in deletes:
-        (root / part).unlink(missing_ok=True)
-        _remove_empty((root / part).parent)
+        store.delete(part)
     shutil.rmtree(staging, ignore_errors=True)
-    _remove_empty(root / STAGING_DIR)
 
 
 def _remove_empty(folder: Path) -> None:
