@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
 from common import PRINT_PEAK_KB, bench_parser, peak_mb, workdir
 
 

@@ -23,13 +23,10 @@ import string
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 ROWS = string.ascii_uppercase[:16]
 PLATES, WELLS, SITES = 26, 384, 10

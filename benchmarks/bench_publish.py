@@ -15,34 +15,22 @@ Run: python benchmarks/bench_publish.py [--workdir DIR] [--part 1|2|both]
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from pyiceberg.catalog.sql import SqlCatalog
 
-sys.path.insert(0, str(Path(__file__).parent))
 from bench_chunk_index import make_big_array
 from common import bench_parser, workdir
-from plate_fixture import _multiscales, _v3_array
+from iceberg_bioimage.samples import write_metadata_image
 
 
 def write_small_stores(root: Path, count: int) -> list[Path]:
-    stores = []
-    for index in range(count):
-        store = root / f"store_{index:03d}.ome.zarr"
+    stores = [root / f"store_{index:03d}.ome.zarr" for index in range(count)]
+    for store in stores:
         if not store.exists():
-            store.mkdir(parents=True)
-            ome = {"version": "0.5", "multiscales": _multiscales(2, None)}
-            (store / "zarr.json").write_text(
-                json.dumps({"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}})
-            )
-            for level in range(2):
-                (store / str(level)).mkdir()
-                (store / str(level) / "zarr.json").write_text(json.dumps(_v3_array(level)))
-        stores.append(store)
+            write_metadata_image(store)
     return stores
 
 
@@ -67,7 +55,7 @@ def part1(root: Path) -> None:
 
     ours_catalog = fresh_catalog(root, "ours")
     start = time.perf_counter()
-    report = ib.ingest_scan_results_to_warehouse(
+    report = ib.ingest_scan_results_to_catalog(
         results, ours_catalog, publish_chunks=True, stat=False
     )
     ours_s = time.perf_counter() - start
@@ -97,7 +85,7 @@ def part1(root: Path) -> None:
         f"-> {assets_s / plain_s:.2f}x"
     )
     start = time.perf_counter()
-    again = ib.ingest_scan_results_to_warehouse(
+    again = ib.ingest_scan_results_to_catalog(
         results, ours_catalog, publish_chunks=True, stat=False
     )
     again_s = time.perf_counter() - start

@@ -31,9 +31,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
 from common import bench_parser, traverse_with_zarr, workdir
-from plate_fixture import write_plate
+from iceberg_bioimage.samples import write_metadata_plate
 
 
 def free_port() -> int:
@@ -184,7 +183,7 @@ def main() -> None:
     )
     root = workdir(args, "ib-bench-remote-") / "plate_v3.ome.zarr"
     if not root.exists():
-        write_plate(root, 3)
+        write_metadata_plate(root, 3)
     port = free_port()
     # The server runs in its own process: in-process it would share our GIL.
     server = subprocess.Popen(

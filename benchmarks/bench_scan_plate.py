@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
 from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, traverse_with_zarr, workdir
-from plate_fixture import write_plate
+from iceberg_bioimage.samples import write_metadata_plate
 
 METADATA = {".zattrs", ".zgroup", ".zarray", "zarr.json"}
 
@@ -68,7 +66,7 @@ def main() -> None:
     for zarr_format, label in ((2, "v2 / NGFF 0.4"), (3, "v3 / NGFF 0.5")):
         root = folder / f"plate_v{zarr_format}.ome.zarr"
         if not root.exists():
-            write_plate(root, zarr_format)
+            write_metadata_plate(root, zarr_format)
         raw_s, files = best_of(lambda root=root: raw_lower_bound(root), args.repeats)
         ours_s, images = best_of(lambda root=root: ours(root), args.repeats)
         assert images == 384 * 9, images

@@ -14,7 +14,6 @@ Run: python benchmarks/bench_scan_tiff.py [--files 5000] [--workdir DIR]
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -22,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-sys.path.insert(0, str(Path(__file__).parent))
 from common import best_of
 
 

@@ -1,12 +1,17 @@
+"""Shared fixtures: the real-data folder, and every store backend (from
+``fixtures.stores``). pytest puts this folder on ``sys.path`` itself (rootdir
+conftest, prepend import mode), so ``fixtures`` imports as a package."""
+
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.stores import azure, gcs, http_root, s3
+
+__all__ = ["azure", "gcs", "http_root", "s3"]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -14,7 +14,7 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
 import iceberg_bioimage as ib
-import writers
+from fixtures import writers
 from iceberg_bioimage.catalog import CatalogError, DatasetConflictError, resolve_catalog
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.errors import InputError

@@ -12,8 +12,8 @@ import pytest
 import tifffile
 import zarr
 
-import tiff_writers as tw
-import writers
+from fixtures import tiff_writers as tw
+from fixtures import writers
 from iceberg_bioimage import chunk_index_table, scan_result_to_chunk_index, scan_store
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-import writers
+from fixtures import writers
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 

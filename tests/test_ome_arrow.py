@@ -12,7 +12,7 @@ import pytest
 import tifffile
 
 import iceberg_bioimage as ib
-import writers
+from fixtures import writers
 from iceberg_bioimage.errors import MissingDependencyError
 
 

@@ -12,12 +12,12 @@ import pytest
 import tifffile
 
 import iceberg_bioimage as ib
-import writers
+from fixtures import writers
+from fixtures.profiles import cellprofiler_profiles
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.profiles.contract import resolve_key
 from iceberg_bioimage.profiles.normalize import normalize_sites, normalize_wells
-from test_warehouse import cellprofiler_profiles
 
 
 @pytest.fixture

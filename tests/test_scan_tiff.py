@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tifffile
 
-import tiff_writers as tw
-import writers
+from fixtures import tiff_writers as tw
+from fixtures import writers
 from iceberg_bioimage import scan_store
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.errors import InputError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import writers
+from fixtures import writers
 from iceberg_bioimage import scan_store
 from iceberg_bioimage.io.local import LocalStore
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store

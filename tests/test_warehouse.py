@@ -13,24 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import iceberg_bioimage as ib
-import writers
+from fixtures import writers
+from fixtures.profiles import cellprofiler_profiles
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.warehouse.manifest import ManifestError
 from iceberg_bioimage.warehouse.writer import TableWrite, WarehouseWriteError, recover, write_tables
-
-
-def cellprofiler_profiles(rows=("A1", "A2", "B3"), sites=(1, 2)) -> pa.Table:  # type: ignore[no-untyped-def]
-    wells = [w for w in rows for _ in sites for _obj in range(2)]
-    return pa.table(
-        {
-            "Metadata_Plate": ["test-plate"] * len(wells),
-            "Metadata_Well": wells,
-            "Metadata_Site": [s for _ in rows for s in sites for _obj in range(2)],
-            "Metadata_ObjectNumber": [o for _ in rows for _ in sites for o in (1, 2)],
-            "Cells_AreaShape_Area": [float(i) for i in range(len(wells))],
-        }
-    )
 
 
 @pytest.fixture

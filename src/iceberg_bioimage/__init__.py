@@ -1,18 +1,14 @@
 """iceberg-bioimage: bioimaging stores as queryable, joinable tables.
 
-``import iceberg_bioimage as ib`` gives the whole public API.
+``import iceberg_bioimage as ib`` gives the whole public API: the functions
+of :mod:`iceberg_bioimage.api`, the result models, the canonical schemas and
+every error a user can meet (:mod:`iceberg_bioimage.errors`).
 """
 
-from iceberg_bioimage import api
+from iceberg_bioimage import api, errors
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.api import *  # noqa: F403  (the public functions, listed in api.__all__)
-from iceberg_bioimage.errors import (
-    EmptyStoreError,
-    IcebergBioimageError,
-    InputError,
-    StoreNotFoundError,
-    UnsupportedStoreError,
-)
+from iceberg_bioimage.errors import *  # noqa: F403  (every error, listed in errors.__all__)
 from iceberg_bioimage.models import (
     Axis,
     DatasetSummary,
@@ -27,20 +23,16 @@ from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA, SCHEMA_VERSION
 
 __all__ = [
     *api.__all__,
+    *errors.__all__,
     "__version__",
     "IMAGE_ASSETS_SCHEMA",
     "SCHEMA_VERSION",
     "Axis",
     "DatasetSummary",
     "DirectoryScan",
-    "EmptyStoreError",
-    "IcebergBioimageError",
     "ImageAsset",
     "ImageLevel",
-    "InputError",
     "PhysicalSize",
     "ScanResult",
     "ScanWarning",
-    "StoreNotFoundError",
-    "UnsupportedStoreError",
 ]

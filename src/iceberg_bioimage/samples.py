@@ -1,7 +1,12 @@
-"""Small synthetic sample data for the demo, written with zarr-python."""
+"""Synthetic sample data: the demo's plate (zarr-python), OME-TIFF (tifffile)
+and profile table, and metadata-only screen plates for the benchmarks, all
+from one set of OME-NGFF document builders."""
 
 from __future__ import annotations
 
+import json
+import string
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +31,8 @@ def write_sample_plate(
     import zarr
 
     root = zarr.open_group(str(path), mode="w", zarr_format=3)
-    wells = [f"{r}/{c}" for r in rows for c in columns]
-    root.attrs["ome"] = {
-        "version": "0.5",
-        "plate": {
-            "name": name,
-            "rows": [{"name": r} for r in rows],
-            "columns": [{"name": c} for c in columns],
-            "wells": [
-                {"path": w, "rowIndex": rows.index(w[0]), "columnIndex": columns.index(w[2:])}
-                for w in wells
-            ],
-            "field_count": fields,
-        },
-    }
+    wells = well_paths(rows, columns)
+    root.attrs["ome"] = {"version": "0.5", "plate": plate_document(name, rows, columns, fields)}
     rng = np.random.default_rng(0)
     for well in wells:
         well_group = root.require_group(well)
@@ -47,7 +40,11 @@ def write_sample_plate(
         well_group.attrs["ome"] = {"version": "0.5", "well": {"images": images}}
         for field in range(fields):
             image = well_group.require_group(str(field))
-            image.attrs["ome"] = _image_metadata()
+            image.attrs["ome"] = {
+                "version": "0.5",
+                "multiscales": multiscales(2),
+                "omero": omero(DEMO_CHANNELS),
+            }
             data = rng.integers(0, 4096, (len(DEMO_CHANNELS), size, size), dtype="uint16")
             for level in range(2):
                 step = 2**level
@@ -60,37 +57,179 @@ def write_sample_plate(
     return Path(path)
 
 
-def _image_metadata() -> dict[str, Any]:
+# -- OME-NGFF documents, shared by the demo plate and the benchmark plates -------
+def well_paths(rows: Sequence[str], columns: Sequence[str]) -> list[str]:
+    return [f"{r}/{c}" for r in rows for c in columns]
+
+
+def plate_document(
+    name: str, rows: Sequence[str], columns: Sequence[str], fields: int
+) -> dict[str, Any]:
+    """The ``plate`` attributes of an HCS plate with every well present."""
+    return {
+        "name": name,
+        "rows": [{"name": r} for r in rows],
+        "columns": [{"name": c} for c in columns],
+        "wells": [
+            {"path": w, "rowIndex": rows.index(w[0]), "columnIndex": columns.index(w[2:])}
+            for w in well_paths(rows, columns)
+        ],
+        "field_count": fields,
+    }
+
+
+def multiscales(
+    levels: int, *, prefix: str = "s", name: str = "field", version: str | None = None
+) -> list[dict[str, Any]]:
+    """One ``c, y, x`` multiscale, each level half the size of the one before."""
     datasets = [
         {
-            "path": f"s{level}",
+            "path": f"{prefix}{level}",
             "coordinateTransformations": [
                 {"type": "scale", "scale": [1.0, 0.65 * 2**level, 0.65 * 2**level]}
             ],
         }
-        for level in range(2)
+        for level in range(levels)
     ]
+    entry = {
+        "name": name,
+        "axes": [
+            {"name": "c", "type": "channel"},
+            {"name": "y", "type": "space", "unit": "micrometer"},
+            {"name": "x", "type": "space", "unit": "micrometer"},
+        ],
+        "datasets": datasets,
+    }
+    return [entry | ({"version": version} if version else {})]
+
+
+def omero(channels: Sequence[str]) -> dict[str, Any]:
+    """Channel names and (as the NGFF schema requires) display windows."""
     window = {"min": 0, "max": 4095, "start": 0, "end": 4095}
     return {
-        "version": "0.5",
-        "multiscales": [
-            {
-                "name": "field",
-                "axes": [
-                    {"name": "c", "type": "channel"},
-                    {"name": "y", "type": "space", "unit": "micrometer"},
-                    {"name": "x", "type": "space", "unit": "micrometer"},
-                ],
-                "datasets": datasets,
-            }
-        ],
-        "omero": {
-            "channels": [
-                {"label": n, "color": "FFFFFF", "window": window, "active": True}
-                for n in DEMO_CHANNELS
-            ]
-        },
+        "channels": [
+            {"label": n, "color": "FFFFFF", "window": window, "active": True} for n in channels
+        ]
     }
+
+
+def array_metadata(
+    shape: Sequence[int], chunks: Sequence[int], zarr_format: int = 3
+) -> dict[str, Any]:
+    """A uint16 ``c, y, x`` array's metadata document (``zarr.json`` or ``.zarray``)."""
+    if zarr_format == 2:
+        return {
+            "zarr_format": 2,
+            "shape": list(shape),
+            "chunks": list(chunks),
+            "dtype": "<u2",
+            "compressor": {
+                "id": "blosc",
+                "cname": "zstd",
+                "clevel": 5,
+                "shuffle": 1,
+                "blocksize": 0,
+            },
+            "fill_value": 0,
+            "filters": None,
+            "order": "C",
+            "dimension_separator": "/",
+        }
+    return {
+        "zarr_format": 3,
+        "node_type": "array",
+        "shape": list(shape),
+        "data_type": "uint16",
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(chunks)}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "fill_value": 0,
+        "codecs": [
+            {"name": "bytes", "configuration": {"endian": "little"}},
+            {"name": "zstd", "configuration": {"level": 0, "checksum": False}},
+        ],
+        "dimension_names": ["c", "y", "x"],
+        "attributes": {},
+    }
+
+
+SCREEN_ROWS = tuple(string.ascii_uppercase[:16])
+SCREEN_COLUMNS = tuple(str(c) for c in range(1, 25))
+
+
+def write_metadata_plate(
+    root: str | Path,
+    zarr_format: int = 3,
+    *,
+    rows: Sequence[str] = SCREEN_ROWS,
+    columns: Sequence[str] = SCREEN_COLUMNS,
+    fields: int = 9,
+    levels: int = 4,
+    channels: Sequence[str] = ("DNA", "ER", "Mito"),
+) -> Path:
+    """A metadata-only HCS plate (no chunk files), written as spec JSON: by
+    default 384 wells x 9 fields x 4 levels, the size of a real screen, in
+    seconds. Zarr v2 gives OME-NGFF 0.4, v3 gives 0.5."""
+    root = Path(root)
+    wells = well_paths(rows, columns)
+    plate = plate_document("bench-plate", rows, columns, fields)
+    well = {"images": [{"path": str(f)} for f in range(fields)]}
+    channel_window = omero(channels)
+
+    def array(level: int) -> dict[str, Any]:
+        shape = (len(channels), 2160 >> level, 2560 >> level)
+        return array_metadata(shape, (1, 1080, 1280), zarr_format)
+
+    if zarr_format == 2:
+        group = {"zarr_format": 2}
+        _dump(root / ".zgroup", group)
+        _dump(root / ".zattrs", {"plate": plate | {"version": "0.4"}})
+        for row in rows:
+            _dump(root / row / ".zgroup", group)
+        for w in wells:
+            _dump(root / w / ".zgroup", group)
+            _dump(root / w / ".zattrs", {"well": well | {"version": "0.4"}})
+            for f in range(fields):
+                image = root / w / str(f)
+                scales = multiscales(levels, prefix="", name="image", version="0.4")
+                _dump(image / ".zgroup", group)
+                _dump(image / ".zattrs", {"multiscales": scales, "omero": channel_window})
+                for level in range(levels):
+                    _dump(image / str(level) / ".zarray", array(level))
+        return root
+
+    def v3_group(attributes: dict[str, Any]) -> dict[str, Any]:
+        return {"zarr_format": 3, "node_type": "group", "attributes": attributes}
+
+    _dump(root / "zarr.json", v3_group({"ome": {"version": "0.5", "plate": plate}}))
+    for row in rows:
+        _dump(root / row / "zarr.json", v3_group({}))
+    for w in wells:
+        _dump(root / w / "zarr.json", v3_group({"ome": {"version": "0.5", "well": well}}))
+        for f in range(fields):
+            image = root / w / str(f)
+            scales = multiscales(levels, prefix="", name="image")
+            ome = {"version": "0.5", "multiscales": scales, "omero": channel_window}
+            _dump(image / "zarr.json", v3_group({"ome": ome}))
+            for level in range(levels):
+                _dump(image / str(level) / "zarr.json", array(level))
+    return root
+
+
+def write_metadata_image(root: str | Path, *, levels: int = 2) -> Path:
+    """A metadata-only OME-NGFF 0.5 image (one multiscale, no chunk files)."""
+    root = Path(root)
+    scales = multiscales(levels, prefix="", name="image")
+    attributes = {"ome": {"version": "0.5", "multiscales": scales}}
+    _dump(root / "zarr.json", {"zarr_format": 3, "node_type": "group", "attributes": attributes})
+    for level in range(levels):
+        shape = (3, 2160 >> level, 2560 >> level)
+        _dump(root / str(level) / "zarr.json", array_metadata(shape, (1, 1080, 1280)))
+    return root
+
+
+def _dump(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document))
 
 
 def write_sample_ome_tiff(path: str | Path, *, size: int = 64) -> Path:

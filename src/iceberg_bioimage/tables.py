@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.models import ImageAsset, ScanResult
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 
@@ -92,3 +95,11 @@ def _json_value(value: Any) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
         return json.dumps(str(value))
     return json.dumps(value, default=str)
+
+
+def write_table_parquet(table: pa.Table, path: str | os.PathLike[str]) -> Path:
+    """Write an Arrow table to one Parquet file, atomically (readers see the old
+    file or the new one)."""
+    import pyarrow.parquet as pq
+
+    return write_atomically(path, lambda staging: pq.write_table(table, staging))

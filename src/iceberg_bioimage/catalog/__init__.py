@@ -18,6 +18,7 @@ from iceberg_bioimage.catalog.publish import (
     publish_profile_table,
 )
 from iceberg_bioimage.catalog.read import (
+    catalog_table_batches,
     catalog_table_to_arrow,
     list_catalog_tables,
     load_catalog_table,
@@ -31,6 +32,7 @@ __all__ = [
     "PublishReport",
     "ResolvedCatalog",
     "catalog_errors",
+    "catalog_table_batches",
     "catalog_table_to_arrow",
     "dataset_ids_for_uri",
     "deregister_datasets",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -134,3 +135,8 @@ def table_history(catalog: Catalog, table_name: str) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def catalog_table_batches(catalog: Catalog, table_name: str) -> Iterator[pa.RecordBatch]:
+    """Stream a large table of plain types (the chunk index) batch by batch."""
+    yield from load_catalog_table(catalog, table_name).scan().to_arrow_batch_reader()

@@ -107,11 +107,12 @@ class LocalStore:
             local.unlink(missing_ok=True)
 
     def put_if(self, key: str, data: bytes, version: Any) -> None:
-        """Compare and replace under an exclusive lock beside the key, so two
-        writers of this store cannot both pass the comparison."""
+        """Compare and replace under an exclusive lock on the key's folder, so
+        two writers of this store cannot both pass the comparison."""
         path = self._full(key)
-        folder, name = os.path.split(path)
-        with _exclusive(os.path.join(folder, f".{name}.lock")):
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        with _exclusive(folder):
             current = _version(path) if os.path.exists(path) else None
             if current != version:
                 raise ConcurrentWriteError(f"{path}: changed by another writer")
@@ -156,10 +157,11 @@ def _version(path: str) -> tuple[int, int, int]:
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: str) -> Iterator[None]:
-    with open(lock_path, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def _exclusive(folder: str) -> Iterator[None]:
+    """An exclusive advisory lock on a folder (no lock file left behind)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -34,7 +34,7 @@ from iceberg_bioimage.io.settings import (
     pyarrow_filesystem,
     remote_options,
 )
-from iceberg_bioimage.io.uri import bucket_path
+from iceberg_bioimage.io.uri import AZURE_SCHEMES, bucket_path
 
 T = TypeVar("T")
 
@@ -215,6 +215,11 @@ class ObjectStoreStore:
 
     async def _range(self, key: str, start: int, length: int) -> bytes | None:
         obstore = _obstore()
+        if start < 0 and self.scheme in AZURE_SCHEMES:  # Azure has no suffix ranges
+            size = await self._size(key)
+            if size is None:
+                return None
+            start, length = max(0, size + start), min(length, size)
         async with self._limit:
             self.requests["range"] += 1
             window: Any = {"suffix": length} if start < 0 else (start, start + length)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pyarrow as pa
 
 from iceberg_bioimage.errors import InputError, StoreNotFoundError
+from iceberg_bioimage.profiles.contract import load_profile_column_aliases
 
 _SUFFIXES = (".parquet", ".pq", ".csv.gz", ".csv", ".tsv", ".sqlite", ".db")
 
@@ -71,3 +73,35 @@ def table_name_for(path: str | os.PathLike[str]) -> str:
             name = name[: -len(suffix)]
             break
     return re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_").lower() or "profiles"
+
+
+TableLike = pa.Table | str | os.PathLike[str]
+Aliases = Mapping[str, Iterable[str]] | str | os.PathLike[str] | None
+
+
+def as_table(table: TableLike, *, sqlite_table: str | None = None) -> pa.Table:
+    """An Arrow table as given, or read from a profile file."""
+    if isinstance(table, pa.Table):
+        return table
+    return read_profile_table(table, sqlite_table=sqlite_table)
+
+
+def named_table(
+    table: TableLike, table_name: str | None, *, sqlite_table: str | None = None
+) -> tuple[pa.Table, str]:
+    """A table and the name it is stored under: ``table_name``, else the file's
+    (or SQLite table's) name; an in-memory table must be named."""
+    if table_name is None:
+        if isinstance(table, pa.Table):
+            raise InputError("table_name is required for an in-memory table")
+        table_name = table_name_for(sqlite_table or table)
+    return as_table(table, sqlite_table=sqlite_table), table_name
+
+
+def resolve_aliases(alias_map: Aliases) -> dict[str, list[str]] | None:
+    """An alias map as given, or loaded from a TOML file path."""
+    if alias_map is None:
+        return None
+    if isinstance(alias_map, (str, os.PathLike)):
+        return load_profile_column_aliases(alias_map)
+    return {k: list(v) for k, v in alias_map.items()}

@@ -63,3 +63,15 @@ def parse_semver(text: object) -> tuple[int, int, int] | None:
 def is_quality_control_role(role: str) -> bool:
     """``quality_control`` or a project QC role (``qc_*``, ``*_quality_control``)."""
     return role == "quality_control" or role.startswith("qc_") or role.endswith("quality_control")
+
+
+def role_of_catalog_table(table_name: str) -> str | None:
+    """The role a catalog table takes in a warehouse root, from its identifier:
+    its canonical role when it has a canonical name, else its namespace's
+    (``profiles`` / ``quality_control``); None where no rule places it
+    (other namespaces, and non-canonical tables under ``images``)."""
+    role = next((r for r, name in CANONICAL_TABLES.items() if name == table_name), None)
+    if role is not None:
+        return role
+    namespace = table_name.rsplit(".", 1)[0]
+    return {PROFILES: "profiles", QUALITY_CONTROL: "quality_control"}.get(namespace)

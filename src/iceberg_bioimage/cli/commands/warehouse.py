@@ -1,29 +1,23 @@
-"""CLI commands for Cytomining warehouse roots: exports and validation."""
+"""Commands for Cytomining warehouse roots: exports and validation."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from iceberg_bioimage import api
-from iceberg_bioimage.cli_catalog import (
-    CatalogOption,
-    CatalogUriOption,
-    PropertyOption,
-    WarehouseOption,
-    open_catalog,
-)
-from iceberg_bioimage.cli_common import (
-    EXIT_INVALID,
+from iceberg_bioimage.cli.options import (
+    AliasesOption,
     DatasetIdOption,
+    HowOption,
     JsonOption,
-    err,
-    out,
-    print_json,
-    state,
+    ProfileDatasetOption,
+    SqliteTableOption,
+    StoresArgument,
+    with_catalog,
 )
-from iceberg_bioimage.cli_profiles import AliasesOption, ProfileDatasetOption, SqliteTableOption
+from iceberg_bioimage.cli.output import EXIT_INVALID, err, line, print_json, state, warn
 
 ROOT_HELP = "The warehouse root: a folder, or an object-store URI (s3://, gs://, az://)."
 RootOption = Annotated[str, typer.Option("--warehouse-root", "-w", help=ROOT_HELP)]
@@ -34,7 +28,6 @@ ProfilesOption = Annotated[
     str | None,
     typer.Option("--profiles", help="A profile table to join into profiles.joined_profiles."),
 ]
-HowOption = Annotated[str, typer.Option("--how", help="Profile join: left or inner.")]
 LevelOption = Annotated[
     str | None, typer.Option("--profile-level", help="Analysis level: object, image, organoid, ...")
 ]
@@ -52,7 +45,7 @@ def register_commands(app: typer.Typer) -> None:
 
 
 def export_cytomining(
-    stores: Annotated[list[str], typer.Argument(help="Stores, or folders holding stores.")],
+    stores: StoresArgument,
     warehouse_root: RootOption,
     profiles: ProfilesOption = None,
     profile_dataset_id: ProfileDatasetOption = None,
@@ -88,12 +81,10 @@ def export_cytomining(
     _report(result, as_json)
 
 
+@with_catalog
 def export_cytomining_catalog(
     warehouse_root: RootOption,
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
+    catalog: Any,
     namespace: Annotated[
         str, typer.Option("--namespace", "-n", help="Namespace of the image tables.")
     ] = "images",
@@ -114,9 +105,8 @@ def export_cytomining_catalog(
 
     Example: iceberg-bioimage export-cytomining-catalog --catalog ./examplehuman -w warehouse-root
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
     result = api.export_catalog_to_cytomining_warehouse(
-        resolved,
+        catalog,
         namespace,
         warehouse_root,
         profiles=profiles,
@@ -235,17 +225,17 @@ def validate_warehouse(
         print_json(report.to_dict())
     elif not state.quiet:
         for finding in report.findings:
-            (out if finding.level == "MUST" else err).print(str(finding), markup=False)
+            if finding.level == "MUST":
+                line(str(finding))
+            else:
+                err.print(str(finding), markup=False)
         verdict = (
             "conforms"
             if report.valid
             else f"does not conform ({len(report.errors)} MUST violations)"
         )
-        out.print(
-            f"{report.root}: {len(report.tables)} tables; {verdict}; "
-            f"{len(report.warnings)} warnings",
-            markup=False,
-        )
+        tables, warnings = len(report.tables), len(report.warnings)
+        line(f"{report.root}: {tables} tables; {verdict}; {warnings} warnings")
     if not report.valid:
         raise typer.Exit(EXIT_INVALID)
 
@@ -257,13 +247,10 @@ def _report(result: api.ExportResult, as_json: bool) -> None:
     if state.quiet:
         return
     for name, rows in result.tables.items():
-        out.print(f"{name}: {rows} rows" + ("" if rows else " (no rows: omitted)"), markup=False)
+        line(f"{name}: {rows} rows" + ("" if rows else " (no rows: omitted)"))
     if result.join is not None:
         r = result.join
-        out.print(
-            f"joined profiles by {r.strategy}: {r.matched_rows} of {r.profile_rows} rows matched",
-            markup=False,
-        )
+        line(f"joined profiles by {r.strategy}: {r.matched_rows} of {r.profile_rows} rows matched")
     for warning in result.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        warn(warning)
     err.print(f"warehouse: {result.manifest_path}", markup=False)

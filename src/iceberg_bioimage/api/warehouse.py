@@ -1,24 +1,20 @@
-"""Public warehouse functions: exports to Cytomining warehouse roots and their checks."""
+"""Public Cytomining warehouse functions: exports to warehouse roots (Parquet +
+manifest), and reading and checking them. (Iceberg catalogs are another
+thing: see :mod:`iceberg_bioimage.api.catalog`.)"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from iceberg_bioimage import catalog as cat
-from iceberg_bioimage.api_profiles import (
-    Aliases,
-    TableLike,
-    as_table,
-    named_table,
-    resolve_aliases,
-)
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.models import ScanResult
+from iceberg_bioimage.profiles.io import Aliases, TableLike, as_table, named_table, resolve_aliases
 from iceberg_bioimage.scan import scan_paths, scan_store
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
@@ -112,7 +108,7 @@ def export_catalog_to_cytomining_warehouse(
         )
         chunks = None
         if include_chunks and f"{namespace}.chunk_index" in names:
-            chunks = _batches(resolved.catalog, f"{namespace}.chunk_index")
+            chunks = cat.catalog_table_batches(resolved.catalog, f"{namespace}.chunk_index")
         extra, skipped = [], []
         if image_table not in names:
             skipped.append(f"{image_table} not found in {resolved.description}")
@@ -147,29 +143,15 @@ def export_catalog_to_cytomining_warehouse(
     return result
 
 
-def _batches(catalog: Any, table_name: str) -> Iterator[pa.RecordBatch]:
-    """Stream a large table of plain types (the chunk index) batch by batch."""
-    yield from cat.load_catalog_table(catalog, table_name).scan().to_arrow_batch_reader()
-
-
-def _whole(catalog: Any, table_name: str) -> pa.Table:
-    """Read a table at once: pyiceberg 0.12's batch reader fails on the OME-Arrow
-    struct columns CytoTable writes (unsigned 32-bit fields), its full scan does not."""
-    return cat.load_catalog_table(catalog, table_name).scan().to_arrow()
-
-
 def _catalog_table_write(catalog: Any, name: str, mode: str, description: str) -> TableWrite | None:
-    namespace = name.rsplit(".", 1)[0]
-    if namespace not in spec.CANONICAL_NAMESPACES:
-        return None
-    roles = {"images": None, "profiles": "profiles", "quality_control": "quality_control"}
-    role = next(
-        (r for r, canonical in spec.CANONICAL_TABLES.items() if canonical == name), roles[namespace]
-    )
+    """A catalog table placed in a warehouse root by its identifier's role; None
+    where no rule places it. Read whole: pyiceberg 0.12's batch reader fails on
+    the OME-Arrow struct columns CytoTable writes (unsigned 32-bit fields)."""
+    role = spec.role_of_catalog_table(name)
     if role is None:
         return None
     return exports.table_write(
-        _whole(catalog, name),
+        cat.catalog_table_to_arrow(catalog, name),
         table_name=name,
         role=role,
         mode=mode,

@@ -1,8 +1,7 @@
-"""CLI commands that publish to and read from Iceberg catalogs."""
+"""Commands that publish to and read from Iceberg catalogs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,66 +9,19 @@ import typer
 from rich.table import Table as RichTable
 
 from iceberg_bioimage import api
-from iceberg_bioimage.catalog import ResolvedCatalog, resolve_catalog
-from iceberg_bioimage.cli_common import (
+from iceberg_bioimage.cli.options import (
+    ByteRangesOption,
     DatasetIdOption,
     JsonOption,
+    NamespaceOption,
+    NoStatOption,
+    SqliteTableOption,
+    StoresArgument,
     StrictOption,
-    err,
-    finish,
-    note,
-    out,
-    print_json,
-    state,
+    with_catalog,
+    with_publishing,
 )
-from iceberg_bioimage.cli_profiles import SqliteTableOption
-from iceberg_bioimage.errors import InputError
-
-CatalogOption = Annotated[
-    str | None,
-    typer.Option(
-        "--catalog",
-        "-c",
-        help="Catalog name (.pyiceberg.yaml / PYICEBERG_CATALOG__*) or a CytoTable warehouse path; "
-        "default: the embedded catalog.",
-    ),
-]
-CatalogUriOption = Annotated[str | None, typer.Option("--catalog-uri", help="Catalog URI.")]
-WarehouseOption = Annotated[str | None, typer.Option("--warehouse", help="Warehouse location.")]
-PropertyOption = Annotated[
-    list[str] | None,
-    typer.Option("--catalog-property", help="Extra catalog property k=v (repeatable)."),
-]
-NamespaceOption = Annotated[
-    str, typer.Option("--namespace", "-n", help="Namespace of the image tables.")
-]
-ChunksOption = Annotated[
-    bool, typer.Option("--publish-chunks", help="Also publish images.chunk_index rows.")
-]
-NoStatOption = Annotated[
-    bool, typer.Option("--no-stat", help="Chunk rows from the grid only; do not touch storage.")
-]
-ByteRangesOption = Annotated[
-    bool, typer.Option("--byte-ranges", help="Sharded arrays: one chunk row per inner chunk.")
-]
-ReplaceOption = Annotated[
-    bool, typer.Option("--replace", help="Replace a dataset id registered from another URI.")
-]
-
-
-def open_catalog(
-    catalog: str | None, uri: str | None, warehouse: str | None, properties: list[str] | None
-) -> ResolvedCatalog:
-    pairs = {}
-    for item in properties or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"--catalog-property expects key=value, got {item!r}")
-        pairs[key] = value
-    resolved = resolve_catalog(catalog, uri=uri, warehouse=warehouse, properties=pairs)
-    if resolved.created:
-        note(f"created the {resolved.description}")
-    return resolved
+from iceberg_bioimage.cli.output import cell_text, err, finish, line, note, out, print_json, state
 
 
 def register_commands(app: typer.Typer) -> None:
@@ -88,18 +40,13 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(catalog_app, name="catalog")
 
 
+@with_catalog
+@with_publishing
 def register(
     uri: Annotated[str, typer.Argument(help="A store (OME-Zarr, Zarr, OME-TIFF, TIFF folder).")],
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
-    namespace: NamespaceOption = "images",
+    catalog: Any,
+    publishing: dict[str, Any],
     dataset_id: DatasetIdOption = None,
-    publish_chunks: ChunksOption = False,
-    no_stat: NoStatOption = False,
-    byte_ranges: ByteRangesOption = False,
-    replace: ReplaceOption = False,
     as_json: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
@@ -109,31 +56,16 @@ def register(
 
     Example: iceberg-bioimage register plate.ome.zarr --publish-chunks
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
-    result = api.register_store(
-        uri,
-        resolved,
-        namespace=namespace,
-        dataset_id=dataset_id,
-        publish_chunks=publish_chunks,
-        replace=replace,
-        stat=not no_stat,
-        byte_ranges=byte_ranges,
-    )
+    result = api.register_store(uri, catalog, dataset_id=dataset_id, **publishing)
     _report(result, as_json, strict)
 
 
+@with_catalog
+@with_publishing
 def ingest(
-    uris: Annotated[list[str], typer.Argument(help="Stores, or folders holding stores.")],
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
-    namespace: NamespaceOption = "images",
-    publish_chunks: ChunksOption = False,
-    no_stat: NoStatOption = False,
-    byte_ranges: ByteRangesOption = False,
-    replace: ReplaceOption = False,
+    uris: StoresArgument,
+    catalog: Any,
+    publishing: dict[str, Any],
     as_json: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
@@ -141,28 +73,16 @@ def ingest(
 
     Example: iceberg-bioimage ingest a.ome.zarr b.ome.zarr --namespace images
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
-    result = api.ingest_stores_to_warehouse(
-        uris,
-        resolved,
-        namespace=namespace,
-        publish_chunks=publish_chunks,
-        replace=replace,
-        stat=not no_stat,
-        byte_ranges=byte_ranges,
-    )
+    result = api.ingest_stores_to_catalog(uris, catalog, **publishing)
     _report(result, as_json, strict)
 
 
+@with_catalog
+@with_publishing
 def register_directory(
     folder: Annotated[str, typer.Argument(help="A folder; every store under it is registered.")],
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
-    namespace: NamespaceOption = "images",
-    publish_chunks: ChunksOption = False,
-    replace: ReplaceOption = False,
+    catalog: Any,
+    publishing: dict[str, Any],
     as_json: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
@@ -170,19 +90,14 @@ def register_directory(
 
     Example: iceberg-bioimage register-directory /data/screens --publish-chunks
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
-    result = api.register_directory(
-        folder, resolved, namespace=namespace, publish_chunks=publish_chunks, replace=replace
-    )
+    result = api.register_directory(folder, catalog, **publishing)
     _report(result, as_json, strict)
 
 
+@with_catalog
 def publish_chunks(
-    uris: Annotated[list[str], typer.Argument(help="Stores, or folders holding stores.")],
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
+    uris: StoresArgument,
+    catalog: Any,
     namespace: NamespaceOption = "images",
     no_stat: NoStatOption = False,
     byte_ranges: ByteRangesOption = False,
@@ -193,21 +108,18 @@ def publish_chunks(
 
     Example: iceberg-bioimage publish-chunks plate.ome.zarr --no-stat
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
     result = api.publish_chunk_index(
-        uris, resolved, namespace=namespace, stat=not no_stat, byte_ranges=byte_ranges
+        uris, catalog, namespace=namespace, stat=not no_stat, byte_ranges=byte_ranges
     )
     _report(result, as_json, strict)
 
 
+@with_catalog
 def deregister(
     dataset: Annotated[
         str, typer.Argument(help="A dataset id, or the path / URI it was scanned from.")
     ],
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
+    catalog: Any,
     namespace: NamespaceOption = "images",
     as_json: JsonOption = False,
 ) -> None:
@@ -215,26 +127,23 @@ def deregister(
 
     Example: iceberg-bioimage deregister plate
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
-    result = api.deregister_store(dataset, resolved, namespace=namespace)
+    result = api.deregister_store(dataset, catalog, namespace=namespace)
     if as_json:
         print_json(result.to_dict())
     else:
         removed = ", ".join(f"{n} rows from {t}" for t, n in result.rows.items())
-        out.print(f"removed {', '.join(result.datasets)}: {removed}", markup=False)
+        line(f"removed {', '.join(result.datasets)}: {removed}")
 
 
+@with_catalog
 def register_profiles(
     table: Annotated[
         str, typer.Argument(help="A profile table: Parquet, CSV(.gz), TSV or SQLite.")
     ],
+    catalog: Any,
     table_name: Annotated[
         str | None, typer.Option("--table-name", help="Table name (default: from the file name).")
     ] = None,
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace.")] = "profiles",
     sqlite_table: SqliteTableOption = None,
     as_json: JsonOption = False,
@@ -243,18 +152,15 @@ def register_profiles(
 
     Example: iceberg-bioimage register-profiles cells.parquet --table-name cells
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
     result = api.register_profile_table(
-        table, resolved, namespace=namespace, table_name=table_name, sqlite_table=sqlite_table
+        table, catalog, namespace=namespace, table_name=table_name, sqlite_table=sqlite_table
     )
     _report(result, as_json, strict=False)
 
 
+@with_catalog
 def catalog_tables(
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
+    catalog: Any,
     namespace: Annotated[
         str | None, typer.Option("--namespace", "-n", help="Only this namespace.")
     ] = None,
@@ -264,21 +170,18 @@ def catalog_tables(
 
     Example: iceberg-bioimage catalog tables --catalog ./examplehuman_warehouse
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
-    tables = api.list_catalog_tables(resolved, namespace)
+    tables = api.list_catalog_tables(catalog, namespace)
     if as_json:
-        print_json({"catalog": resolved.description, "tables": tables})
+        print_json({"catalog": catalog.description, "tables": tables})
     else:
         for name in tables:
-            out.print(name, markup=False)
+            line(name)
 
 
+@with_catalog
 def catalog_show(
     table: Annotated[str, typer.Argument(help="A table as <namespace>.<table>.")],
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
+    catalog: Any,
     where: Annotated[
         str | None, typer.Option("--where", help="Row filter, e.g. \"dataset_id = 'plate1'\".")
     ] = None,
@@ -301,17 +204,12 @@ def catalog_show(
 
     Example: iceberg-bioimage catalog show images.image_assets --where "well_id = 'B03'"
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
     selected = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     data = api.catalog_table_to_arrow(
-        resolved, table, columns=selected, where=where, snapshot_id=snapshot, as_of=as_of
+        catalog, table, columns=selected, where=where, snapshot_id=snapshot, as_of=as_of
     )
     if output is not None:
-        import pyarrow.parquet as pq
-
-        from iceberg_bioimage.io.atomic import write_atomically
-
-        path = write_atomically(output, lambda staging: pq.write_table(data, staging))
+        path = api.write_table_parquet(data, output)
         note(f"wrote {data.num_rows} rows to {path}")
     shown = data if limit <= 0 else data.slice(0, limit)
     if as_json:
@@ -322,26 +220,23 @@ def catalog_show(
     for name in names:
         view.add_column(name, overflow="fold")
     for row in shown.select(names).to_pylist():
-        view.add_row(*[_cell(row[n]) for n in names])
+        view.add_row(*[cell_text(row[n]) for n in names])
     out.print(view)
     if data.num_columns > len(names):
         note(f"{data.num_columns - len(names)} more columns (use --columns or --json)")
 
 
+@with_catalog
 def catalog_history(
     table: Annotated[str, typer.Argument(help="A table as <namespace>.<table>.")],
-    catalog: CatalogOption = None,
-    catalog_uri: CatalogUriOption = None,
-    warehouse: WarehouseOption = None,
-    catalog_property: PropertyOption = None,
+    catalog: Any,
     as_json: JsonOption = False,
 ) -> None:
     """List a table's snapshots (for --snapshot / --as-of time travel).
 
     Example: iceberg-bioimage catalog history images.image_assets
     """
-    resolved = open_catalog(catalog, catalog_uri, warehouse, catalog_property)
-    history = api.catalog_table_history(resolved, table)
+    history = api.catalog_table_history(catalog, table)
     if as_json:
         print_json({"table": table, "snapshots": history})
         return
@@ -356,20 +251,14 @@ def catalog_history(
     out.print(view)
 
 
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _report(result: api.RegisterResult, as_json: bool, strict: bool) -> None:
     if as_json:
         print_json(result.to_dict())
     elif not state.quiet:
         for name, rows in result.rows.items():
-            out.print(
+            line(
                 f"{name}: {rows} rows for {len(result.datasets)} dataset(s) in "
-                f"{result.commits.get(name, 0)} commit(s)",
-                markup=False,
+                f"{result.commits.get(name, 0)} commit(s)"
             )
         err.print(f"catalog: {result.catalog}", markup=False)
     finish(result.warnings, strict)

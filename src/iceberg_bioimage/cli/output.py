@@ -1,4 +1,5 @@
-"""What every CLI command shares: consoles, common options, output and exit codes.
+"""What the CLI shows: consoles, JSON, status lines, warnings, progress bars,
+and the exit codes results map to.
 
 Exit codes: 0 ok, 1 invalid (or warnings under ``--strict``), 2 usage or input
 error.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -26,18 +27,14 @@ state = _State()
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-StrictOption = Annotated[
-    bool, typer.Option("--strict", help="Exit with code 1 when there are warnings.")
-]
-DatasetIdOption = Annotated[
-    str | None,
-    typer.Option("--dataset-id", help="Dataset id (default: store name without suffix)."),
-]
-
 
 def print_json(data: Any) -> None:
     out.print(json.dumps(data, indent=2, default=str), markup=False)
+
+
+def line(text: str) -> None:
+    """A result line on stdout, printed as is (no markup)."""
+    out.print(text, markup=False)
 
 
 def note(message: str) -> None:
@@ -46,18 +43,31 @@ def note(message: str) -> None:
         err.print(message, markup=False)
 
 
+def warn(message: object) -> None:
+    err.print(f"warning: {message}", markup=False)
+
+
 def finish(warnings: Sequence[object], strict: bool, *, failed: bool = False) -> None:
     """Show warnings on stderr and pick the exit code."""
     if not state.quiet:
         limit = None if state.verbose else _SHOWN_WARNINGS
         for warning in list(warnings)[:limit]:
-            err.print(f"warning: {warning}", markup=False)
+            warn(warning)
         if limit is not None and len(warnings) > limit:
-            err.print(f"warning: ... {len(warnings) - limit} more (use --verbose)", markup=False)
+            warn(f"... {len(warnings) - limit} more (use --verbose)")
     if failed:
         raise typer.Exit(EXIT_INPUT)
     if strict and warnings:
         raise typer.Exit(EXIT_INVALID)
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    return "" if shape is None else "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def cell_text(value: Any, width: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 class RichProgress:
@@ -98,3 +108,28 @@ class RichProgress:
 def progress_listener() -> RichProgress | None:
     """Bars only for a person at a terminal: never for pipes, files, CI or --quiet."""
     return RichProgress() if err.is_terminal and not state.quiet else None
+
+
+class LazyProgress:
+    """Decides on bars when the first task starts (after --quiet is parsed)."""
+
+    def __init__(self) -> None:
+        self._bars: RichProgress | None = None
+        self._decided = False
+
+    def _target(self) -> RichProgress | None:
+        if not self._decided:
+            self._bars, self._decided = progress_listener(), True
+        return self._bars
+
+    def start(self, name: str, total: int | None) -> object:
+        target = self._target()
+        return target.start(name, total) if target else None
+
+    def advance(self, handle: object, amount: int) -> None:
+        if self._bars is not None and handle is not None:
+            self._bars.advance(handle, amount)
+
+    def stop(self, handle: object) -> None:
+        if self._bars is not None and handle is not None:
+            self._bars.stop(handle)

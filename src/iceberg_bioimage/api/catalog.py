@@ -1,26 +1,32 @@
-"""Public catalog functions: register, ingest, publish, deregister, read.
+"""Public Iceberg catalog functions: register, ingest, publish, deregister, read.
 
 ``catalog`` is anything :func:`~iceberg_bioimage.catalog.resolve_catalog`
 accepts: a pyiceberg ``Catalog``, a catalog name, a CytoTable warehouse path,
-or None for the embedded default.
+or None for the embedded default. (Cytomining warehouse roots are another
+thing: see :mod:`iceberg_bioimage.api.warehouse`.)
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from iceberg_bioimage import catalog as cat
+from iceberg_bioimage.catalog.register import (
+    RegisterResult,
+    ingest_scan_results_to_catalog,
+    register_result,
+)
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
 from iceberg_bioimage.errors import InputError
-from iceberg_bioimage.io.resolve import require_local_folder
+from iceberg_bioimage.io import require_local_folder
 from iceberg_bioimage.io.uri import resolved_file_uri
-from iceberg_bioimage.models import ScanResult, ScanWarning
+from iceberg_bioimage.models import ScanResult
+from iceberg_bioimage.profiles.io import TableLike, named_table
 from iceberg_bioimage.scan import scan_paths, scan_store
 
 if TYPE_CHECKING:
@@ -28,73 +34,46 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 
+__all__ = [
+    "RegisterResult",
+    "catalog_table_history",
+    "catalog_table_to_arrow",
+    "deregister_store",
+    "ingest_scan_results_to_catalog",
+    "ingest_scan_results_to_warehouse",
+    "ingest_stores_to_catalog",
+    "ingest_stores_to_warehouse",
+    "list_catalog_tables",
+    "load_catalog_table",
+    "publish_chunk_index",
+    "publish_image_assets",
+    "register_directory",
+    "register_profile_table",
+    "register_store",
+    "resolve_catalog",
+]
 
-@dataclass
-class RegisterResult:
-    """What a registration did, and where."""
-
-    catalog: str
-    catalog_created: bool
-    namespace: str
-    datasets: list[str]
-    rows: dict[str, int]
-    commits: dict[str, int]
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "catalog": self.catalog,
-            "catalog_created": self.catalog_created,
-            "namespace": self.namespace,
-            "datasets": self.datasets,
-            "rows": self.rows,
-            "commits": self.commits,
-            "warnings": self.warnings,
-        }
+resolve_catalog = cat.resolve_catalog
 
 
-def ingest_scan_results_to_warehouse(
-    results: Sequence[ScanResult],
-    catalog: cat.CatalogLike = None,
-    *,
-    namespace: str = DEFAULT_IMAGE_NAMESPACE,
-    publish_chunks: bool = False,
-    replace: bool = False,
-    stat: bool = True,
-    byte_ranges: bool = False,
-    warnings: Iterable[ScanWarning] = (),
-) -> RegisterResult:
-    """Publish scan results: one commit per table whatever their number."""
-    report = cat.PublishReport()
-    with cat.opened_catalog(catalog, "publishing to") as resolved:
-        cat.publish_image_assets(
-            resolved.catalog, results, namespace=namespace, replace=replace, report=report
-        )
-        if publish_chunks:
-            cat.publish_chunk_index(
-                resolved.catalog,
-                results,
-                namespace=namespace,
-                stat=stat,
-                byte_ranges=byte_ranges,
-                report=report,
-            )
-    return _result(resolved, namespace, report, warnings, results)
-
-
-def ingest_stores_to_warehouse(
+def ingest_stores_to_catalog(
     uris: Iterable[PathLike], catalog: cat.CatalogLike = None, **options: Any
 ) -> RegisterResult:
     """Scan stores (or folders of stores) and publish them in one commit per
-    table; ``options`` are those of :func:`ingest_scan_results_to_warehouse`."""
+    table; ``options`` are those of :func:`ingest_scan_results_to_catalog`."""
     scanned = scan_paths(list(uris))
     if not scanned.results:
         raise InputError(
             f"nothing to ingest: {scanned.errors[0] if scanned.errors else 'no stores'}"
         )
-    return ingest_scan_results_to_warehouse(
+    return ingest_scan_results_to_catalog(
         scanned.results, catalog, warnings=scanned.warnings, **options
     )
+
+
+# The names these had when "warehouse" also meant the Iceberg catalog.
+ingest_scan_results_to_warehouse = ingest_scan_results_to_catalog
+ingest_stores_to_warehouse = ingest_stores_to_catalog
 
 
 def register_store(
@@ -105,10 +84,10 @@ def register_store(
     **options: Any,
 ) -> RegisterResult:
     """Scan one store and publish it; registering it again replaces its rows.
-    ``options`` are those of :func:`ingest_scan_results_to_warehouse`
+    ``options`` are those of :func:`ingest_scan_results_to_catalog`
     (``namespace``, ``publish_chunks``, ``replace``, ``stat``, ``byte_ranges``)."""
     result = scan_store(uri, dataset_id=dataset_id)
-    return ingest_scan_results_to_warehouse([result], catalog, warnings=result.warnings, **options)
+    return ingest_scan_results_to_catalog([result], catalog, warnings=result.warnings, **options)
 
 
 def register_directory(
@@ -116,7 +95,7 @@ def register_directory(
 ) -> RegisterResult:
     """Every store under ``folder``, scanned concurrently, published together."""
     require_local_folder(folder)
-    return ingest_stores_to_warehouse([folder], catalog, **options)
+    return ingest_stores_to_catalog([folder], catalog, **options)
 
 
 def publish_image_assets(
@@ -127,7 +106,7 @@ def publish_image_assets(
     replace: bool = False,
 ) -> RegisterResult:
     """Replace the ``image_assets`` rows of the datasets in ``results``."""
-    return ingest_scan_results_to_warehouse(results, catalog, namespace=namespace, replace=replace)
+    return ingest_scan_results_to_catalog(results, catalog, namespace=namespace, replace=replace)
 
 
 def publish_chunk_index(
@@ -154,7 +133,7 @@ def publish_chunk_index(
             byte_ranges=byte_ranges,
             report=report,
         )
-    return _result(resolved, namespace, report, (), scan_results)
+    return register_result(resolved, namespace, report, (), scan_results)
 
 
 def deregister_store(
@@ -173,11 +152,11 @@ def deregister_store(
         report = cat.deregister_datasets(resolved.catalog, ids, namespace=namespace)
     if not any(report.rows.values()):
         raise InputError(f"no dataset '{text}' is registered in {resolved.description}")
-    return _result(resolved, namespace, report, (), ())
+    return register_result(resolved, namespace, report)
 
 
 def register_profile_table(
-    table: pa.Table | PathLike,
+    table: TableLike,
     catalog: cat.CatalogLike = None,
     *,
     namespace: str = "profiles",
@@ -186,14 +165,12 @@ def register_profile_table(
 ) -> RegisterResult:
     """Write a profile table (Arrow, or a Parquet / CSV / SQLite file) to
     ``profiles.<table>``; the name defaults to the file's (or SQLite table's)."""
-    from iceberg_bioimage.api_profiles import named_table
-
     data, table_name = named_table(table, table_name, sqlite_table=sqlite_table)
     with cat.opened_catalog(catalog, "publishing to") as resolved:
         report = cat.publish_profile_table(
             resolved.catalog, data, table_name=table_name, namespace=namespace
         )
-    return _result(resolved, namespace, report, (), ())
+    return register_result(resolved, namespace, report)
 
 
 def list_catalog_tables(catalog: cat.CatalogLike = None, namespace: str | None = None) -> list[str]:
@@ -230,24 +207,6 @@ def catalog_table_to_arrow(
 
 
 def catalog_table_history(catalog: cat.CatalogLike, table_name: str) -> list[dict[str, Any]]:
+    """A table's snapshots, oldest first (for ``snapshot_id`` / ``as_of`` time travel)."""
     with cat.opened_catalog(catalog) as resolved:
         return cat.table_history(resolved.catalog, table_name)
-
-
-def _result(
-    resolved: cat.ResolvedCatalog,
-    namespace: str,
-    report: cat.PublishReport,
-    warnings: Iterable[ScanWarning],
-    results: Iterable[ScanResult],
-) -> RegisterResult:
-    notes = [str(w) for w in warnings] or [str(w) for r in results for w in r.warnings]
-    return RegisterResult(
-        catalog=resolved.description,
-        catalog_created=resolved.created,
-        namespace=namespace,
-        datasets=report.datasets,
-        rows=report.rows,
-        commits=report.commits,
-        warnings=notes,
-    )

@@ -1,37 +1,21 @@
-"""CLI commands for profile tables: contract validation and joins."""
+"""Commands for profile tables: contract validation and joins."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow.parquet as pq
 import typer
 
 from iceberg_bioimage import api
-from iceberg_bioimage.api_profiles import as_table
-from iceberg_bioimage.cli_common import (
-    EXIT_INVALID,
+from iceberg_bioimage.cli.options import (
+    AliasesOption,
+    HowOption,
     JsonOption,
-    err,
-    note,
-    out,
-    print_json,
-    state,
+    ProfileDatasetOption,
+    SqliteTableOption,
 )
-from iceberg_bioimage.io.atomic import write_atomically
-
-AliasesOption = Annotated[
-    Path | None,
-    typer.Option("--aliases", help="TOML file with a [microscopy.aliases] table."),
-]
-ProfileDatasetOption = Annotated[
-    str | None,
-    typer.Option("--profile-dataset-id", help="Dataset id for profile rows that carry none."),
-]
-SqliteTableOption = Annotated[
-    str | None, typer.Option("--sqlite-table", help="Table to read from a SQLite file.")
-]
+from iceberg_bioimage.cli.output import EXIT_INVALID, err, line, note, print_json, state, warn
 
 
 def register_commands(app: typer.Typer) -> None:
@@ -61,13 +45,13 @@ def validate_contract(
     elif not state.quiet:
         for key, resolution in report.keys.items():
             column = resolution.column or "-"
-            out.print(f"{key:<11} {column:<32} {resolution.reason}", markup=False)
+            line(f"{key:<11} {column:<32} {resolution.reason}")
         if report.files.names:
-            out.print(f"file names  {', '.join(report.files.names.values())}", markup=False)
+            line(f"file names  {', '.join(report.files.names.values())}")
         verdict = (
             f"valid: join by {report.strategy}" if report.valid else "invalid: no join strategy"
         )
-        out.print(verdict, markup=False)
+        line(verdict)
         if report.missing_required:
             note(f"missing required keys: {', '.join(report.missing_required)}")
     if not report.valid:
@@ -80,9 +64,7 @@ def join_profiles(
         str, typer.Argument(help="Profile table: Parquet, CSV(.gz), TSV or SQLite.")
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Joined table (Parquet).")],
-    how: Annotated[
-        str, typer.Option("--how", help="left keeps unmatched rows; inner drops them.")
-    ] = "left",
+    how: HowOption = "left",
     profile_dataset_id: ProfileDatasetOption = None,
     aliases: AliasesOption = None,
     sqlite_table: SqliteTableOption = None,
@@ -92,23 +74,26 @@ def join_profiles(
 
     Example: iceberg-bioimage join-profiles plate.ome.zarr Cells.parquet -o joined.parquet
     """
-    table = as_table(profiles, sqlite_table=sqlite_table)
     result = api.join_profiles_with_store(
-        store, table, how=how, alias_map=aliases, profile_dataset_id=profile_dataset_id
+        store,
+        profiles,
+        how=how,
+        alias_map=aliases,
+        profile_dataset_id=profile_dataset_id,
+        sqlite_table=sqlite_table,
     )
     result.report.require_join_key(profiles)
-    path = write_atomically(output, lambda staging: pq.write_table(result.table, staging))
+    path = api.write_table_parquet(result.table, output)
     report = result.report.to_dict() | {"output": str(path)}
     if as_json:
         print_json(report)
     elif not state.quiet:
         r = result.report
-        out.print(
+        line(
             f"joined by {r.strategy}: {r.matched_rows} of {r.profile_rows} profile rows matched, "
             f"{r.unmatched_profile_rows} unmatched ({'dropped' if how == 'inner' else 'kept'}), "
-            f"{r.unmatched_images} of {r.image_rows} images unmatched",
-            markup=False,
+            f"{r.unmatched_images} of {r.image_rows} images unmatched"
         )
         err.print(f"wrote {result.table.num_rows} rows to {path}", markup=False)
         for warning in r.warnings:
-            err.print(f"warning: {warning}", markup=False)
+            warn(warning)

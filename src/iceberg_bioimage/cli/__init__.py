@@ -1,0 +1,141 @@
+"""Command-line interface: argument parsing and rendering only; the work is in
+:mod:`iceberg_bioimage.api`.
+
+Layout: ``output`` (consoles, JSON, warnings, progress, exit codes) <
+``options`` (shared options; the catalog option group) < ``commands/`` (one
+module per job, never importing another) < this module (the app, global
+options, errors to exit codes).
+
+Exit codes: 0 ok, 1 invalid (or warnings under ``--strict``), 2 usage or input
+error. Errors are one line on stderr; ``--verbose`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from iceberg_bioimage import progress
+from iceberg_bioimage._version import __version__
+from iceberg_bioimage.cli.commands import catalog, demo, profiles, scan, warehouse
+from iceberg_bioimage.cli.output import EXIT_INPUT, EXIT_OK, LazyProgress, err, line, state
+from iceberg_bioimage.errors import IcebergBioimageError
+
+app = typer.Typer(
+    name="iceberg-bioimage",
+    help="Scan OME-Zarr / OME-TIFF stores into canonical tables, publish them, join profiles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+
+@app.callback()
+def _main_options(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print results.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    anonymous: Annotated[
+        bool, typer.Option("--anonymous", help="Unsigned requests to public buckets.")
+    ] = False,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL)."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=0.01, help="Seconds to wait for each remote request (default 30)."
+        ),
+    ] = None,
+) -> None:
+    state.quiet, state.verbose = quiet, verbose
+    if anonymous or endpoint_url or timeout:
+        from iceberg_bioimage.io.settings import configure_remote
+
+        configure_remote(
+            anonymous=anonymous or None, endpoint_url=endpoint_url, timeout_seconds=timeout
+        )
+    if version:
+        line(__version__)
+        raise typer.Exit(EXIT_OK)
+
+
+for _commands in (scan, catalog, profiles, warehouse, demo):
+    _commands.register_commands(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning errors into one line and an exit code."""
+    args = _global_flags_first(sys.argv[1:] if argv is None else argv)
+    try:
+        # Without standalone mode click returns the code of a typer.Exit.
+        with progress.listening(LazyProgress()):
+            code = app(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
+    except typer.Exit as done:
+        return done.exit_code
+    except IcebergBioimageError as error:
+        _fail(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        return 130
+    except Exception as error:  # click usage errors and anything unexpected
+        return _handle_other(error)
+    return code if isinstance(code, int) else EXIT_OK
+
+
+_GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--anonymous")
+_GLOBAL_OPTIONS = ("--endpoint-url", "--timeout")
+
+
+def _global_flags_first(args: list[str]) -> list[str]:
+    """Accept ``--quiet`` / ``--verbose`` after the command name too."""
+    if "--" in args:
+        return args
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in _GLOBAL_FLAGS or ("=" in arg and arg.split("=", 1)[0] in _GLOBAL_OPTIONS):
+            front.append(arg)
+        elif arg in _GLOBAL_OPTIONS and index + 1 < len(args):
+            front += [arg, args[index + 1]]
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+def _handle_other(error: Exception) -> int:
+    # Typer ships its own copy of click, so usage errors are recognised by
+    # their interface (``show`` and ``exit_code``) rather than by class.
+    if callable(getattr(error, "show", None)) and hasattr(error, "exit_code"):
+        error.show(file=sys.stderr)  # type: ignore[attr-defined]
+        return EXIT_INPUT
+    if type(error).__name__ == "Abort":
+        err.print("aborted", markup=False)
+        return EXIT_INPUT
+    _fail(f"unexpected error: {type(error).__name__}: {error}")
+    return EXIT_INPUT
+
+
+def _fail(message: str) -> None:
+    if state.verbose:
+        traceback.print_exc()
+    err.print(f"error: {message}", markup=False)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+__all__ = ["app", "main", "run"]

@@ -1,0 +1,169 @@
+"""Options several commands share, declared once; the catalog options are one
+group, resolved once into the catalog the command is given."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from iceberg_bioimage.cli.output import note
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Exit with code 1 when there are warnings.")
+]
+DatasetIdOption = Annotated[
+    str | None,
+    typer.Option("--dataset-id", help="Dataset id (default: store name without suffix)."),
+]
+StoresArgument = Annotated[list[str], typer.Argument(help="Stores, or folders holding stores.")]
+
+# -- profiles -----------------------------------------------------------------
+AliasesOption = Annotated[
+    Path | None,
+    typer.Option("--aliases", help="TOML file with a [microscopy.aliases] table."),
+]
+ProfileDatasetOption = Annotated[
+    str | None,
+    typer.Option("--profile-dataset-id", help="Dataset id for profile rows that carry none."),
+]
+SqliteTableOption = Annotated[
+    str | None, typer.Option("--sqlite-table", help="Table to read from a SQLite file.")
+]
+HowOption = Annotated[
+    str, typer.Option("--how", help="Profile join: left keeps unmatched rows; inner drops them.")
+]
+
+# -- Iceberg catalogs ---------------------------------------------------------------
+NamespaceOption = Annotated[
+    str, typer.Option("--namespace", "-n", help="Namespace of the image tables.")
+]
+ChunksOption = Annotated[
+    bool, typer.Option("--publish-chunks", help="Also publish images.chunk_index rows.")
+]
+NoStatOption = Annotated[
+    bool, typer.Option("--no-stat", help="Chunk rows from the grid only; do not touch storage.")
+]
+ByteRangesOption = Annotated[
+    bool, typer.Option("--byte-ranges", help="Sharded arrays: one chunk row per inner chunk.")
+]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Replace a dataset id registered from another URI.")
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def option_group(
+    parameter: str, options: dict[str, tuple[Any, Any]], build: Callable[..., Any]
+) -> Callable[[F], F]:
+    """A decorator giving a command the ``options`` (name: (annotation, default));
+    the command receives ``parameter``, what ``build`` makes of their values."""
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != parameter]
+        group = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind
+            )
+            for name, (kind, default) in options.items()
+        ]
+
+        @functools.wraps(command)
+        def wrapper(**values: Any) -> Any:
+            chosen = {name: values.pop(name) for name in options}
+            return command(**{parameter: build(**chosen)}, **values)
+
+        wrapper.__signature__ = signature.replace(parameters=[*own, *group])  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def open_catalog(
+    catalog_name: str | None,
+    catalog_uri: str | None,
+    warehouse: str | None,
+    catalog_property: list[str] | None,
+) -> Any:
+    """The catalog the four options name, resolved once (and announced when the
+    embedded one is created)."""
+    from iceberg_bioimage.api.catalog import resolve_catalog
+    from iceberg_bioimage.errors import InputError
+
+    pairs = {}
+    for item in catalog_property or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--catalog-property expects key=value, got {item!r}")
+        pairs[key] = value
+    resolved = resolve_catalog(catalog_name, uri=catalog_uri, warehouse=warehouse, properties=pairs)
+    if resolved.created:
+        note(f"created the {resolved.description}")
+    return resolved
+
+
+def publishing(
+    namespace: str, publish_chunks: bool, no_stat: bool, byte_ranges: bool, replace: bool
+) -> dict[str, Any]:
+    """The keyword arguments of the API's ingest functions."""
+    return {
+        "namespace": namespace,
+        "publish_chunks": publish_chunks,
+        "replace": replace,
+        "stat": not no_stat,
+        "byte_ranges": byte_ranges,
+    }
+
+
+with_catalog = option_group(
+    "catalog",
+    {
+        "catalog_name": (
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--catalog",
+                    "-c",
+                    help="Catalog name (.pyiceberg.yaml / PYICEBERG_CATALOG__*) or a CytoTable "
+                    "warehouse path; default: the embedded catalog.",
+                ),
+            ],
+            None,
+        ),
+        "catalog_uri": (
+            Annotated[str | None, typer.Option("--catalog-uri", help="Catalog URI.")],
+            None,
+        ),
+        "warehouse": (
+            Annotated[str | None, typer.Option("--warehouse", help="Catalog warehouse location.")],
+            None,
+        ),
+        "catalog_property": (
+            Annotated[
+                list[str] | None,
+                typer.Option("--catalog-property", help="Extra catalog property k=v (repeatable)."),
+            ],
+            None,
+        ),
+    },
+    open_catalog,
+)
+
+with_publishing = option_group(
+    "publishing",
+    {
+        "namespace": (NamespaceOption, "images"),
+        "publish_chunks": (ChunksOption, False),
+        "no_stat": (NoStatOption, False),
+        "byte_ranges": (ByteRangesOption, False),
+        "replace": (ReplaceOption, False),
+    },
+    publishing,
+)
