@@ -23,16 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import PRINT_PEAK_KB, bench_parser, peak_mb, workdir
-
-
-def make_big_array(root: Path) -> Path:
-    import zarr
-
-    path = root / "big.zarr"
-    if not path.exists():
-        zarr.create_array(str(path), shape=(40, 62500, 62500), chunks=(1, 256, 256), dtype="uint16")
-    return path
+from common import PRINT_PEAK_KB, bench_parser, make_big_array, peak_mb, workdir
 
 
 def make_small_chunk_store(root: Path, files: int = 100_000) -> Path:

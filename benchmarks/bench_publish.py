@@ -21,8 +21,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from pyiceberg.catalog.sql import SqlCatalog
 
-from bench_chunk_index import make_big_array
-from common import bench_parser, workdir
+from common import bench_parser, make_big_array, workdir
 from iceberg_bioimage.samples import write_metadata_image
 
 

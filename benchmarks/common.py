@@ -66,3 +66,13 @@ def traverse_with_zarr(group: Any) -> int:
             _ = member.shape, member.chunks, member.dtype
             arrays += 1
     return arrays
+
+
+def make_big_array(root: Path) -> Path:
+    """A metadata-only array of 2,401,000 chunks (40 x 245 x 245), by zarr-python."""
+    import zarr
+
+    path = root / "big.zarr"
+    if not path.exists():
+        zarr.create_array(str(path), shape=(40, 62500, 62500), chunks=(1, 256, 256), dtype="uint16")
+    return path
