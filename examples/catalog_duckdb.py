@@ -31,7 +31,9 @@ ib.export_catalog_to_cytomining_warehouse(
 per_well = ib.query_metadata_table(
     root,
     "SELECT a.well_id, count(*) AS cells, round(avg(p.Cells_AreaShape_Area), 1) AS mean_area "
-    "FROM profiles.joined_profiles p JOIN images.image_assets a USING (dataset_id, image_id) "
+    "FROM profiles.joined_profiles p JOIN images.image_assets a "
+    "ON p.Metadata_image_assets_dataset_id = a.dataset_id "
+    "AND p.Metadata_image_assets_image_id = a.image_id "
     "GROUP BY a.well_id ORDER BY a.well_id",
 )
 for row in per_well.to_pylist():

@@ -124,17 +124,17 @@ def test_join_by_plate_well_site_with_cellprofiler_sites(plate: Path) -> None:
         table.column_names[:5] == cellprofiler_profiles().column_names
     )  # profile columns first, untouched
     assert (
-        table.column("image_id").to_pylist()[:4]
+        table.column("Metadata_image_id").to_pylist()[:4]
         == ["test-plate/A01/0"] * 2 + ["test-plate/A01/1"] * 2
     )
-    assert table.column("image_assets_uri").to_pylist()[0] == plate.resolve().as_uri()
+    assert table.column("Metadata_image_assets_uri").to_pylist()[0] == plate.resolve().as_uri()
 
 
 def test_left_keeps_and_inner_drops_unmatched_rows(plate: Path) -> None:
     profiles = cellprofiler_profiles(rows=("A1", "H12"))
     left = ib.join_profiles_with_store(plate, profiles, how="left")
     assert left.table.num_rows == 8 and left.report.unmatched_profile_rows == 4
-    assert left.table.column("image_id").null_count == 4
+    assert left.table.column("Metadata_image_id").null_count == 4
     inner = ib.join_profiles_with_store(plate, profiles, how="inner")
     assert inner.table.num_rows == 4 and inner.report.dropped_rows == 4
 
@@ -143,7 +143,7 @@ def test_profile_rows_are_never_multiplied(plate: Path) -> None:
     # labels share plate/well/site with their image; a plain join would double those rows
     result = ib.join_profiles_with_store(plate, cellprofiler_profiles(rows=("A1",)))
     assert result.table.num_rows == 4
-    assert set(result.table.column("image_assets_image_kind").to_pylist()) == {"image"}
+    assert set(result.table.column("Metadata_image_assets_image_kind").to_pylist()) == {"image"}
 
 
 def test_join_by_image_id_and_struct_columns_untouched(plate: Path) -> None:
@@ -158,7 +158,7 @@ def test_join_by_image_id_and_struct_columns_untouched(plate: Path) -> None:
     result = ib.join_profiles_with_store(plate, profiles)
     assert result.report.strategy == "image_id" and result.report.matched_rows == 1
     assert result.table.column("ome_arrow").to_pylist() == crop.to_pylist()
-    assert result.table.column("image_assets_well_id").to_pylist() == ["B02", None]
+    assert result.table.column("Metadata_image_assets_well_id").to_pylist() == ["B02", None]
 
 
 def test_join_by_file_names_with_some_channels_missing(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_join_by_file_names_with_some_channels_missing(tmp_path: Path) -> None:
     result = ib.join_profiles_with_store(folder, profiles)
     assert result.report.strategy == "file_name"
     assert result.report.matched_rows == 3 and result.report.unmatched_images == 0
-    assert result.table.column("image_id").to_pylist() == [
+    assert result.table.column("Metadata_image_id").to_pylist() == [
         "r01c01f01_DAPI.tif",
         "r01c01f02_GFP.tif",
         "r01c01f02_DAPI.tif",
@@ -203,7 +203,7 @@ def test_custom_aliases_work_in_joins_and_exports(
         "well_id": "WellName",
         "site_id": "FieldIndex",
     }
-    assert result.table.column("image_id").to_pylist() == [
+    assert result.table.column("Metadata_image_id").to_pylist() == [
         "test-plate/B02/1"
     ]  # ambiguous: as written
     root = tmp_path / "wh"
@@ -281,7 +281,7 @@ def test_chunk_level_join_is_explicit(plate: Path) -> None:
     per_image = {}
     for row in level0.select(["image_id"]).to_pylist():
         per_image[row["image_id"]] = per_image.get(row["image_id"], 0) + 1
-    expected = sum(per_image[i] for i in joined.column("image_id").to_pylist())
+    expected = sum(per_image[i] for i in joined.column("Metadata_image_id").to_pylist())
     assert per_chunk.num_rows == expected  # multiplied on purpose, and only here
     assert (
         "chunk_storage_key" in per_chunk.column_names

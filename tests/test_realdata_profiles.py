@@ -24,11 +24,19 @@ def test_cosmicqc_nf1_profiles_join_every_row_to_the_tiffs(shared_data: Path) ->
     assert report.strategy == "file_name"
     assert report.matched_rows == report.profile_rows == 5 and report.unmatched_images == 0
     table = result.table
-    for row in table.select(["Image_FileName_DAPI", "image_id"]).to_pylist():
-        assert row["image_id"] == row["Image_FileName_DAPI"]
+    for row in table.select(["Image_FileName_DAPI", "Metadata_image_id"]).to_pylist():
+        assert row["Metadata_image_id"] == row["Image_FileName_DAPI"]
     original = pq.read_table(base / "Plate_2_with_image_data_shrunken.parquet")
-    assert table.column_names[: original.num_columns] == original.column_names  # untouched, first
-    assert table.select(original.column_names).equals(original)
+    assert table.column_names[: original.num_columns] == original.column_names  # first, in order
+    # Every channel's file of the field of view, in the folder it was found in
+    # (the CellProfiler paths name another machine); every other column untouched.
+    folder = str((base / "Plate_2_images").resolve())
+    for channel in ("DAPI", "GFP", "RFP"):
+        assert set(table.column(f"Image_PathName_{channel}").to_pylist()) == {folder}
+        for name in table.column(f"Image_FileName_{channel}").to_pylist():
+            assert (base / "Plate_2_images" / name).is_file() and channel in name
+    kept = [c for c in original.column_names if not c.startswith("Image_PathName_")]
+    assert table.select(kept).equals(original.select(kept))
 
 
 def test_pycytominer_profiles_validate_with_their_keys(shared_data: Path) -> None:
@@ -87,9 +95,9 @@ def test_generated_plates_join_a_cellprofiler_style_table(shared_data: Path, nam
     )
     assert result.report.matched_rows == 24 and result.report.unmatched_images == 0
     assert result.report.site_offset == 1
-    assert result.table.column("image_id").to_pylist()[:3] == [f"{plate_name}/A01/0"] * 2 + [
-        f"{plate_name}/A01/1"
-    ]
+    assert result.table.column("Metadata_image_id").to_pylist()[:3] == [
+        f"{plate_name}/A01/0"
+    ] * 2 + [f"{plate_name}/A01/1"]
 
 
 def _export_profiles(root: Path, table_name: str, table: Path) -> int:

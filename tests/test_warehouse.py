@@ -44,12 +44,15 @@ def test_export_round_trip(plate: Path, tmp_path: Path) -> None:
     assert set(entries) == {"images.image_assets", "images.chunk_index", "profiles.joined_profiles"}
     joined = entries["profiles.joined_profiles"]
     assert joined["role"] == "joined_profiles" and joined["profile_level"] == "object"
-    assert joined["join_keys"] == ["dataset_id", "image_id"]
+    assert joined["join_keys"] == [
+        "Metadata_image_assets_dataset_id",
+        "Metadata_image_assets_image_id",
+    ]
     assert all(f.startswith("profiles/joined_profiles/") for f in joined["files"])
     warehouse = ib.open_warehouse(root)
     table = warehouse.table("profiles.joined_profiles")
     assert table.column("Cells_AreaShape_Area").to_pylist() == [float(i) for i in range(12)]
-    assert table.column("image_id").to_pylist()[0] == "test-plate/A01/0"
+    assert table.column("Metadata_image_id").to_pylist()[0] == "test-plate/A01/0"
     for name in warehouse.table_names:  # every table reads with DuckDB's union_by_name
         files = ", ".join(f"'{f}'" for f in warehouse.files(name))
         count = duckdb.sql(
@@ -474,7 +477,8 @@ def test_duckdb_helpers(plate: Path, tmp_path: Path) -> None:
     result = ib.query_metadata_table(
         root,
         "SELECT a.well_id, count(*) AS n FROM profiles.joined_profiles p "
-        "JOIN images.image_assets a USING (dataset_id, image_id) GROUP BY 1 ORDER BY 1",
+        "JOIN images.image_assets a ON p.Metadata_image_assets_dataset_id = a.dataset_id "
+        "AND p.Metadata_image_assets_image_id = a.image_id GROUP BY 1 ORDER BY 1",
     )
     assert result.to_pylist() == [
         {"well_id": "A01", "n": 4},

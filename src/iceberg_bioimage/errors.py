@@ -87,6 +87,12 @@ class WarehouseWriteError(InputError):
     """A write the specification (or the warehouse's current state) does not allow."""
 
 
+class UnmatchedProfilesError(InputError):
+    """An export whose profile join matched no row: refused before the commit."""
+
+    exit_code = 1
+
+
 class ConcurrentWriteError(IcebergBioimageError, RuntimeError):
     """Another writer changed the object this one was about to replace."""
 
@@ -107,6 +113,7 @@ __all__ = [
     "RemoteStoreError",
     "StoreNotFoundError",
     "TiffReadError",
+    "UnmatchedProfilesError",
     "UnsupportedStoreError",
     "WarehouseWriteError",
 ]

@@ -35,6 +35,7 @@ def export_scan_result_to_cytomining_warehouse(
     mode: str = "overwrite",
     include_chunks: bool = True,
     how: str = "left",
+    keep_unmatched: bool = False,
     profile_level: str | None = None,
     compartment: str | None = None,
 ) -> ExportResult:
@@ -50,6 +51,7 @@ def export_scan_result_to_cytomining_warehouse(
         mode=mode,
         include_chunks=include_chunks,
         how=how,
+        keep_unmatched=keep_unmatched,
         profile_level=profile_level,
         compartment=compartment,
     )
@@ -90,6 +92,7 @@ def export_catalog_to_cytomining_warehouse(
     include_chunks: bool = True,
     include_other_tables: bool = True,
     how: str = "left",
+    keep_unmatched: bool = False,
     profile_level: str | None = None,
     compartment: str | None = None,
 ) -> ExportResult:
@@ -136,6 +139,7 @@ def export_catalog_to_cytomining_warehouse(
             alias_map=resolve_aliases(alias_map),
             mode=mode,
             how=how,
+            keep_unmatched=keep_unmatched,
             profile_level=profile_level,
             compartment=compartment,
         )

@@ -38,6 +38,13 @@ SqliteTableOption = Annotated[
 HowOption = Annotated[
     str, typer.Option("--how", help="Profile join: left keeps unmatched rows; inner drops them.")
 ]
+KeepUnmatchedOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-unmatched",
+        help="Export even when no profile row matches an image (default: refuse).",
+    ),
+]
 
 # -- Iceberg catalogs ---------------------------------------------------------------
 NamespaceOption = Annotated[

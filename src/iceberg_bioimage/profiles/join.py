@@ -27,7 +27,11 @@ from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.profiles import normalize
 from iceberg_bioimage.profiles.contract import AliasMap, FileColumns, file_columns, resolve_keys
 
-IMAGE_PREFIX = "image_assets_"
+# Columns we add follow the Cytomining convention: metadata columns start with
+# ``Metadata_``, so pycytominer and coSMicQC keep them as metadata (never as
+# features) and the rows keep pointing at their images after normalisation.
+LINK_PREFIX = "Metadata_"
+IMAGE_PREFIX = "Metadata_image_assets_"
 STRATEGIES = ("image_id", "plate_well_site", "file_name")
 KEY_COLUMNS = ("dataset_id", "image_id", "plate_id", "well_id", "site_id")
 # Scalar image columns only: a profile table has millions of rows, and lists
@@ -48,7 +52,7 @@ IMAGE_COLUMNS = (
     "axes_order",
     "physical_size_x",
     "physical_size_y",
-    "physical_size_unit_x",
+    "physical_size_x_unit",
 )
 
 
@@ -92,7 +96,7 @@ class _Plan:
     images: pa.Table  # the image rows the positions refer to
     keys: dict[str, str]
     site_offset: int = 0
-    also_used: list[np.ndarray] = field(default_factory=list)  # other channels' images
+    channels: dict[str, np.ndarray] = field(default_factory=dict)  # image row per channel
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ def join_image_assets_with_profiles(
     plan, notes = _choose(image_assets, profiles, alias_map, profile_dataset_id, strategy)
     report = JoinReport(strategy=plan.strategy if plan else None, how=how, warnings=notes)
     report.profile_rows = profiles.num_rows
+    channels: dict[str, np.ndarray] = {}
     if plan is None:
         positions = np.full(profiles.num_rows, -1, np.int32)
         images = image_assets
@@ -141,16 +146,26 @@ def join_image_assets_with_profiles(
         positions, images = plan.positions, plan.images
         report.keys, report.site_offset = plan.keys, plan.site_offset
         report.image_rows = images.num_rows
-        report.unmatched_images = images.num_rows - _count_used([positions, *plan.also_used])
+        report.unmatched_images = images.num_rows - _count_used(
+            [positions, *plan.channels.values()]
+        )
+        channels = plan.channels
     matched = positions >= 0
     report.matched_rows = int(matched.sum())
     report.unmatched_profile_rows = report.profile_rows - report.matched_rows
+    if plan is not None and not report.matched_rows:
+        report.warnings.append(
+            f"NO profile row matched an image (strategy {plan.strategy}, profile columns "
+            f"{', '.join(plan.keys.values())}): check the keys, or --profile-dataset-id"
+        )
     table = profiles
     if how == "inner" and report.unmatched_profile_rows:
         table = profiles.filter(pa.array(matched))
         positions = positions[matched]
+        channels = {c: rows[matched] for c, rows in channels.items()}
         report.dropped_rows = report.unmatched_profile_rows
-    return JoinResult(_with_images(table, positions, images), report)
+    joined = _with_images(table, positions, images)
+    return JoinResult(_with_channel_files(joined, channels, images), report)
 
 
 def _count_used(positions: list[np.ndarray]) -> int:
@@ -160,33 +175,51 @@ def _count_used(positions: list[np.ndarray]) -> int:
 
 
 def _with_images(profiles: pa.Table, positions: np.ndarray, images: pa.Table) -> pa.Table:
-    """Profile columns untouched, then the image columns under clear names.
-
-    String columns are dictionary arrays whose indices (one buffer shared by
-    every column) are the matched image rows; the few numeric ones are taken.
-    """
+    """Profile columns untouched, then the image columns as plain arrays (valid
+    for every reader): ``Metadata_<key>`` for the canonical keys the profile
+    does not carry yet, and ``Metadata_image_assets_<column>`` for each."""
     names = [c for c in IMAGE_COLUMNS if c in images.column_names]
     indices = pa.array(positions, pa.int32(), mask=positions < 0)
+    added = {name: images.column(name).take(indices) for name in names}
     result = profiles
-    added = {}
-    for name in names:
-        values = images.column(name).combine_chunks()
-        if pa.types.is_string(values.type):
-            added[name] = pa.DictionaryArray.from_arrays(indices, values)
-        else:
-            added[name] = values.take(indices)
-    for name in KEY_COLUMNS:  # canonical keys, where the profile table has none
-        if name in added and name not in result.column_names:
-            result = result.append_column(_field(images, name, added[name]), added[name])
+    for name in KEY_COLUMNS:
+        label = LINK_PREFIX + name
+        if name in added and label not in result.column_names:
+            result = result.append_column(_field(images, name, label), added[name])
     for name, column in added.items():
         if IMAGE_PREFIX + name not in result.column_names:
-            field = _field(images, name, column).with_name(IMAGE_PREFIX + name)
-            result = result.append_column(field, column)
+            result = result.append_column(_field(images, name, IMAGE_PREFIX + name), column)
     return result
 
 
-def _field(table: pa.Table, name: str, column: pa.Array) -> pa.Field:
-    return table.schema.field(name).with_type(column.type).with_nullable(True)
+def _with_channel_files(
+    table: pa.Table, channels: dict[str, np.ndarray], images: pa.Table
+) -> pa.Table:
+    """For a file-name join: every channel's file of the row's field of view as
+    ``Image_FileName_<channel>`` and ``Image_PathName_<channel>`` (the plain
+    folder the file was found in), the columns CellProfiler writes and
+    CytoDataFrame reads; rows whose channel file was not found keep theirs."""
+    if not channels:
+        return table
+    files = images.column("source_files").to_pylist()
+    folders = pa.array([os.path.dirname(f[0]) if f else None for f in files], pa.string())
+    names = pa.array([os.path.basename(f[0]) if f else None for f in files], pa.string())
+    for channel, rows in channels.items():
+        indices = pa.array(rows, pa.int32(), mask=rows < 0)
+        for kind, values in (("FileName", names), ("PathName", folders)):
+            label = f"Image_{kind}_{channel}"
+            found = values.take(indices)
+            if label in table.column_names:
+                old = table.column(label).cast(pa.string())
+                merged = pc.if_else(pc.is_valid(found), found, old)
+                table = table.set_column(table.column_names.index(label), label, merged)
+            else:
+                table = table.append_column(label, found)
+    return table
+
+
+def _field(table: pa.Table, name: str, label: str) -> pa.Field:
+    return table.schema.field(name).with_name(label).with_nullable(True)
 
 
 # -- strategy choice --------------------------------------------------------
@@ -297,19 +330,20 @@ def _by_file_name(images: pa.Table, profiles: pa.Table, files: FileColumns) -> _
         return None
     names = pa.array(list(lookup), pa.string())
     rows = np.array(list(lookup.values()), np.int32)
-    found = []
+    per_channel: dict[str, np.ndarray] = {}
     for channel, column in files.names.items():
+        found = normalize.codes(profiles.column(column), _basename, names)
         path_column = files.paths.get(channel)
         if path_column is not None:  # "folder/name" first: disambiguates equal names
             qualified = _qualified(profiles.column(path_column), profiles.column(column))
-            found.append(normalize.codes(qualified, _as_text, names))
-        found.append(normalize.codes(profiles.column(column), _basename, names))
-    per_channel = [np.where(f >= 0, rows[np.maximum(f, 0)], -1) for f in found]
-    positions = per_channel[0].copy()
-    for other in per_channel[1:]:
-        positions = np.where(positions >= 0, positions, other)
+            first = normalize.codes(qualified, _as_text, names)
+            found = np.where(first >= 0, first, found)
+        per_channel[channel] = np.where(found >= 0, rows[np.maximum(found, 0)], -1).astype(np.int32)
+    positions = np.full(profiles.num_rows, -1, np.int32)
+    for rows_of_channel in per_channel.values():
+        positions = np.where(positions >= 0, positions, rows_of_channel)
     keys = {"file_name": ", ".join(files.names.values())}
-    return _Plan("file_name", positions.astype(np.int32), images, keys, also_used=per_channel)
+    return _Plan("file_name", positions, images, keys, channels=per_channel)
 
 
 def _file_lookup(images: pa.Table) -> dict[str, int]:
@@ -378,21 +412,20 @@ def join_profiles_with_chunk_index(
     """One row per (profile row, stored chunk of its image): the one join that
     multiplies profile rows, on purpose, for planning chunk reads.
 
-    ``joined_profiles`` must carry ``dataset_id`` and ``image_id`` (the output
-    of a profile join); ``level`` picks one pyramid level (None: all). Chunk
-    columns are added with a ``chunk_`` prefix, in profile order.
+    ``joined_profiles`` must carry the image a row belongs to: the link columns
+    a profile join adds (``Metadata_image_assets_dataset_id`` / ``_image_id``),
+    or ``dataset_id`` and ``image_id``; ``level`` picks one pyramid level (None:
+    all). Chunk columns are added with a ``chunk_`` prefix, in profile order.
     """
-    missing = [k for k in ("dataset_id", "image_id") if k not in joined_profiles.column_names]
-    if missing:
-        raise InputError(f"joined profiles lack {', '.join(missing)}: join them to images first")
+    keys = _link_columns(joined_profiles)
     chunks = chunk_index
     if level is not None:
         chunks = chunks.filter(pc.equal(chunks.column("level"), level))
-    chunk_keys = _image_keys(chunks)
+    chunk_keys = _image_keys(chunks, ("dataset_id", "image_id"))
     order = np.argsort(chunk_keys, kind="stable")
     sorted_keys = chunk_keys[order]
     distinct, starts, counts = np.unique(sorted_keys, return_index=True, return_counts=True)
-    found = pc.index_in(pa.array(_image_keys(joined_profiles)), value_set=pa.array(distinct))
+    found = pc.index_in(pa.array(_image_keys(joined_profiles, keys)), value_set=pa.array(distinct))
     which = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
     per_row = np.where(which >= 0, counts[np.maximum(which, 0)], 0)
     profile_rows = np.repeat(np.arange(joined_profiles.num_rows), per_row)
@@ -407,11 +440,21 @@ def join_profiles_with_chunk_index(
     return result
 
 
-def _image_keys(table: pa.Table) -> np.ndarray:
-    """``dataset_id`` and ``image_id`` of every row as one string per row."""
+def _link_columns(joined: pa.Table) -> tuple[str, str]:
+    for pair in ((f"{IMAGE_PREFIX}dataset_id", f"{IMAGE_PREFIX}image_id"), KEY_COLUMNS[:2]):
+        if all(name in joined.column_names for name in pair):
+            return pair
+    raise InputError(
+        "joined profiles lack Metadata_image_assets_dataset_id / _image_id (or dataset_id, "
+        "image_id): join them to images first"
+    )
+
+
+def _image_keys(table: pa.Table, columns: tuple[str, str]) -> np.ndarray:
+    """The dataset and image id of every row as one string per row."""
     joined = pc.binary_join_element_wise(
-        table.column("dataset_id").cast(pa.string()),
-        table.column("image_id").cast(pa.string()),
+        table.column(columns[0]).cast(pa.string()),
+        table.column(columns[1]).cast(pa.string()),
         "\x1f",
     )
     return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)

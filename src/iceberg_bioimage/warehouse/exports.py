@@ -14,10 +14,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.errors import InputError, UnmatchedProfilesError
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.contract import AliasMap, resolve_keys
-from iceberg_bioimage.profiles.join import JoinReport, join_image_assets_with_profiles
+from iceberg_bioimage.profiles.join import (
+    IMAGE_PREFIX,
+    JoinReport,
+    join_image_assets_with_profiles,
+)
 from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
 from iceberg_bioimage.tables import scan_result_as_arrow_table
 from iceberg_bioimage.warehouse import spec
@@ -25,6 +29,9 @@ from iceberg_bioimage.warehouse.root import root_location
 from iceberg_bioimage.warehouse.writer import TableWrite, WarehouseWriteError, write_tables
 
 IMAGE_KEYS = ("dataset_id", "image_id")
+# How joined profiles point at image_assets (dataset_id, image_id): the link
+# columns the join adds (Metadata_-prefixed, so profiling tools keep them).
+JOINED_IMAGE_KEYS = tuple(f"{IMAGE_PREFIX}{key}" for key in IMAGE_KEYS)
 
 
 @dataclass
@@ -60,6 +67,7 @@ def export_scan_results(
     mode: str = "overwrite",
     include_chunks: bool = True,
     how: str = "left",
+    keep_unmatched: bool = False,
     profile_level: str | None = None,
     compartment: str | None = None,
     source_ref: str | None = None,
@@ -77,6 +85,7 @@ def export_scan_results(
         alias_map=alias_map,
         mode=mode,
         how=how,
+        keep_unmatched=keep_unmatched,
         profile_level=profile_level,
         compartment=compartment,
     )
@@ -95,6 +104,7 @@ def export_image_tables(
     alias_map: AliasMap | None = None,
     mode: str = "overwrite",
     how: str = "left",
+    keep_unmatched: bool = False,
     profile_level: str | None = None,
     compartment: str | None = None,
 ) -> ExportResult:
@@ -113,6 +123,7 @@ def export_image_tables(
         alias_map,
         mode,
         how,
+        keep_unmatched,
         profile_level,
         compartment,
     )
@@ -127,6 +138,7 @@ def _with_profiles(
     alias_map: AliasMap | None,
     mode: str,
     how: str,
+    keep_unmatched: bool,
     profile_level: str | None,
     compartment: str | None,
 ) -> ExportResult:
@@ -137,13 +149,15 @@ def _with_profiles(
         )
         report = joined.report
         report.require_join_key("profiles")
+        if not report.matched_rows and not keep_unmatched:
+            raise UnmatchedProfilesError(_nothing_matched(report, assets, profile_dataset_id))
         writes.append(
             TableWrite(
                 spec.CANONICAL_TABLES["joined_profiles"],
                 "joined_profiles",
                 joined.table,
                 mode,
-                join_keys=IMAGE_KEYS,
+                join_keys=JOINED_IMAGE_KEYS,
                 profile_level=profile_level or "object",
                 compartment=compartment,
                 source_type="profiles",
@@ -160,6 +174,23 @@ def _with_profiles(
                 f"{report.unmatched_profile_rows} profile rows matched no image ({kept})"
             )
     return result
+
+
+def _nothing_matched(report: JoinReport, assets: pa.Table, profile_dataset_id: str | None) -> str:
+    """One line naming the keys compared on both sides, and their values."""
+    image_side = {
+        "image_id": ("dataset_id", "image_id"),
+        "plate_well_site": ("dataset_id", "plate_id", "well_id", "site_id"),
+        "file_name": ("source_files",),
+    }[report.strategy or "image_id"]
+    datasets = sorted(set(assets.column("dataset_id").to_pylist()))[:5] if assets.num_rows else []
+    given = f"; profile dataset id {profile_dataset_id!r}" if profile_dataset_id else ""
+    return (
+        f"no profile row matched an image: {report.strategy} compared profile columns "
+        f"{', '.join(report.keys.values())} with image_assets {', '.join(image_side)} "
+        f"(image dataset ids: {', '.join(datasets) or 'none'}{given}); nothing was written "
+        "(--keep-unmatched exports the rows anyway)"
+    )
 
 
 def _image_assets_write(assets: pa.Table, mode: str, source_type: str, ref: str) -> TableWrite:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from iceberg_bioimage.profiles.contract import file_columns, resolve_keys
 
 _OBJECT_ID_COLUMNS = ("ObjectNumber", "Metadata_ObjectNumber", "object_id", "Metadata_object_id")
@@ -38,9 +40,24 @@ class ProfileIdentifiers:
     problem: str | None  # why the table breaks Profile Tables 4, if it does
 
     def identity(self, columns: list[str]) -> list[str]:
-        """The columns whose values must be unique per row of an object-level table."""
+        """The columns whose values must be unique per row of an object-level table:
+        every image key the table carries (image id and plate / well / site: a
+        joined row that matched no image still names its field of view), the
+        image numbers, and the object id."""
+        keys = resolve_keys(columns)
+        image = [*self.image]
+        image += [
+            c
+            for k in ("image_id", "plate_id", "well_id", "site_id")
+            if (c := keys[k].column) and c not in image
+        ]
         numbers = [c for c in _IMAGE_NUMBER_COLUMNS if c in columns]
-        return [*self.image, *numbers, self.object[0]]
+        return [*image, *numbers, self.object[0]]
+
+
+def repeated_identities(data: pa.Table, identity: list[str]) -> int:
+    """How many rows repeat an identity another row already has."""
+    return data.num_rows - data.group_by(identity).aggregate([]).num_rows
 
 
 def profile_identifiers(

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.warehouse import spec
-from iceberg_bioimage.warehouse.identifiers import profile_identifiers
+from iceberg_bioimage.warehouse.identifiers import profile_identifiers, repeated_identities
 from iceberg_bioimage.warehouse.manifest import ManifestError, TableEntry, parse_manifest_json
 from iceberg_bioimage.warehouse.root import (
     open_root,
@@ -301,13 +301,12 @@ def _profile_identifiers(
         [read_columns(storage, f, identity) for f in entry.files if storage.size(f) is not None],
         promote_options="permissive",
     )
-    distinct = data.group_by(identity).aggregate([]).num_rows
-    if distinct != data.num_rows:
+    repeated = repeated_identities(data, identity)
+    if repeated:
         yield Finding(
             "Profile Tables 4",
             "MUST",
-            f"{data.num_rows - distinct} rows repeat an (image, object) identifier "
-            f"({', '.join(identity)})",
+            f"{repeated} rows repeat an (image, object) identifier ({', '.join(identity)})",
             entry.table_name,
         )
 

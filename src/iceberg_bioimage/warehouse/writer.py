@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from iceberg_bioimage import progress
 from iceberg_bioimage.errors import ConcurrentWriteError, WarehouseWriteError
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.io.local import LocalStore
-from iceberg_bioimage.warehouse.identifiers import profile_identifiers
+from iceberg_bioimage.warehouse.identifiers import profile_identifiers, repeated_identities
 from iceberg_bioimage.warehouse.manifest import (
     Column,
     Manifest,
@@ -47,7 +47,7 @@ from iceberg_bioimage.warehouse.manifest import (
     now,
     parse_manifest_json,
 )
-from iceberg_bioimage.warehouse.root import open_root, read_footer, root_location
+from iceberg_bioimage.warehouse.root import open_root, read_columns, read_footer, root_location
 from iceberg_bioimage.warehouse.spec import (
     MANIFEST_FILE,
     PART_SUFFIX,
@@ -231,8 +231,18 @@ class _Transaction:
             created_at=before.created_at if before and write.mode == "append" else now(),
             updated_at=now(),
         )
-        _require_profile_identifiers(entry)
+        _require_profile_identifiers(entry, self._columns)
         return manifest.with_entry(entry), removed
+
+    def _columns(self, files: tuple[str, ...], columns: list[str]) -> pa.Table:
+        """Some columns of a table's parts, staged or already in the root."""
+        tables = [
+            pq.read_table(self.staging / part, columns=columns)
+            if (self.staging / part).exists()
+            else read_columns(self.store, part, columns)
+            for part in files
+        ]
+        return pa.concat_tables(tables, promote_options="permissive")
 
     def _describe(self, files: list[str]) -> tuple[int, tuple[Column, ...]]:
         """Row count and columns of the whole table, from the part footers."""
@@ -260,16 +270,28 @@ class _Transaction:
             _remove_empty(self.staging.parent)
 
 
-def _require_profile_identifiers(entry: TableEntry) -> None:
-    """Refuse, before the commit, a profile table that would break Profile Tables 4."""
+def _require_profile_identifiers(
+    entry: TableEntry, read: Callable[[tuple[str, ...], list[str]], pa.Table]
+) -> None:
+    """Refuse, before the commit, a profile table that would break Profile
+    Tables 4: no image identifiers, or object rows that repeat an identity."""
     if entry.role not in PROFILE_ROLES:
         return
     columns = [c.name for c in entry.columns]
-    problem = profile_identifiers(columns, entry.profile_level, entry.join_keys).problem
-    if problem:
+    found = profile_identifiers(columns, entry.profile_level, entry.join_keys)
+    if found.problem:
         raise WarehouseWriteError(
-            f"{entry.table_name}: {problem}; a profile table needs image_id, "
+            f"{entry.table_name}: {found.problem}; a profile table needs image_id, "
             "plate/well/site or file-name columns (Profile Tables 4)"
+        )
+    if not found.object:
+        return
+    identity = found.identity(columns)
+    repeated = repeated_identities(read(entry.files, identity), identity)
+    if repeated:
+        raise WarehouseWriteError(
+            f"{entry.table_name}: {repeated} rows would repeat an (image, object) identifier "
+            f"({', '.join(identity)}); nothing was written (Profile Tables 4)"
         )
 
 

@@ -12,6 +12,7 @@ from iceberg_bioimage.cli.options import (
     DatasetIdOption,
     HowOption,
     JsonOption,
+    KeepUnmatchedOption,
     ProfileDatasetOption,
     SqliteTableOption,
     StoresArgument,
@@ -56,6 +57,7 @@ def export_cytomining(
         bool, typer.Option("--no-chunks", help="Skip images.chunk_index.")
     ] = False,
     how: HowOption = "left",
+    keep_unmatched: KeepUnmatchedOption = False,
     profile_level: LevelOption = None,
     compartment: CompartmentOption = None,
     as_json: JsonOption = False,
@@ -75,6 +77,7 @@ def export_cytomining(
         mode=mode,
         include_chunks=not no_chunks,
         how=how,
+        keep_unmatched=keep_unmatched,
         profile_level=profile_level,
         compartment=compartment,
     )
@@ -99,6 +102,7 @@ def export_cytomining_catalog(
         bool, typer.Option("--only-image-tables", help="Skip the catalog's other tables.")
     ] = False,
     how: HowOption = "left",
+    keep_unmatched: KeepUnmatchedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Materialise an Iceberg catalog (or CytoTable warehouse) into a warehouse root.
@@ -116,6 +120,7 @@ def export_cytomining_catalog(
         include_chunks=not no_chunks,
         include_other_tables=not only_images,
         how=how,
+        keep_unmatched=keep_unmatched,
     )
     _report(result, as_json)
 
