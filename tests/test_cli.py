@@ -177,3 +177,20 @@ def test_scanning_does_not_load_the_catalog_layer(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[]", "3"]  # two fields and their label image
+
+
+def test_an_internal_error_is_a_bug_with_its_own_exit_code(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from iceberg_bioimage import api
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("invariant broken\nsecond line")
+
+    monkeypatch.setattr(api, "summarize_store", broken)
+    assert main(["summarize", str(tmp_path)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: internal error, a bug in iceberg-bioimage")
+    assert "RuntimeError: invariant broken" in err[0] and "--verbose" in err[0]
+    assert main(["--verbose", "summarize", str(tmp_path)]) == 3
+    assert "Traceback" in capsys.readouterr().err

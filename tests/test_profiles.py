@@ -88,7 +88,27 @@ def test_validate_contract_reports_keys_and_strategies(
         "well_id": "WellName",
         "site_id": "FieldIndex",
     }
-    assert report["missing_required"] == ["image_id"]
+    assert report["missing_required"] == []  # image_id derived from plate, well and site
+    assert report["required"] == {
+        "dataset_id": "column ProjectID",
+        "image_id": "derived from plate, well and site",
+    }
+
+
+def test_validate_contract_gives_one_verdict(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "cells.parquet"
+    pq.write_table(cellprofiler_profiles(), table)
+    assert main(["validate-contract", str(table)]) == 1  # no dataset_id: the contract requires it
+    out = capsys.readouterr()
+    assert "required    dataset_id  MISSING" in out.out
+    assert out.out.strip().splitlines()[-1] == (
+        "invalid: missing dataset_id (pass --profile-dataset-id or add a dataset_id column)"
+    )
+    assert main(["validate-contract", str(table), "--profile-dataset-id", "exp1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "required    dataset_id  --profile-dataset-id exp1" in lines
+    assert "required    image_id    derived from plate, well and site" in lines
+    assert lines[-1] == "valid: join by plate_well_site"
 
 
 def test_validate_contract_unreadable_is_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -60,7 +60,12 @@ def test_pycytominer_profiles_validate_with_their_keys(shared_data: Path) -> Non
 def test_cellprofiler_sqlite_per_image_validates(shared_data: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     path = shared_data / "cytotable_nf1_sqlite" / "all_cellprofiler.sqlite"
     report = ib.validate_microscopy_profile_table(path, sqlite_table="Per_Image")
-    assert report.valid and report.strategies == ("plate_well_site", "file_name")
+    assert report.strategies == ("plate_well_site", "file_name")
+    assert report.missing_required == ["dataset_id"] and not report.valid  # the contract's key
+    report = ib.validate_microscopy_profile_table(
+        path, sqlite_table="Per_Image", profile_dataset_id="nf1"
+    )
+    assert report.valid
     assert report.keys["site_id"].column == "Image_Metadata_Site"
     assert main(["validate-contract", str(path)]) == 2  # several tables: one must be named
     assert "Per_Image" in capsys.readouterr().err

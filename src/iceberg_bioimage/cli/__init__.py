@@ -7,7 +7,7 @@ module per job, never importing another) < this module (the app, global
 options, errors to exit codes).
 
 Exit codes: 0 ok, 1 invalid (or warnings under ``--strict``), 2 usage or input
-error. Errors are one line on stderr; ``--verbose`` adds the traceback.
+error, 3 internal error (a bug). Errors are one line on stderr; ``--verbose`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ import typer
 from iceberg_bioimage import progress
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.cli.commands import catalog, demo, profiles, scan, warehouse
-from iceberg_bioimage.cli.output import EXIT_INPUT, EXIT_OK, LazyProgress, err, line, state
+from iceberg_bioimage.cli.output import (
+    EXIT_BUG,
+    EXIT_INPUT,
+    EXIT_OK,
+    LazyProgress,
+    err,
+    line,
+    state,
+)
 from iceberg_bioimage.errors import IcebergBioimageError
 
 app = typer.Typer(
@@ -123,8 +131,17 @@ def _handle_other(error: Exception) -> int:
     if type(error).__name__ == "Abort":
         err.print("aborted", markup=False)
         return EXIT_INPUT
-    _fail(f"unexpected error: {type(error).__name__}: {error}")
-    return EXIT_INPUT
+    _fail(
+        f"internal error, a bug in iceberg-bioimage {__version__} "
+        f"({type(error).__name__}: {_first_line(error)}); please report it with the "
+        "output of --verbose"
+    )
+    return EXIT_BUG
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else "no message"
 
 
 def _fail(message: str) -> None:

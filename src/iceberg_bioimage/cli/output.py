@@ -2,7 +2,7 @@
 and the exit codes results map to.
 
 Exit codes: 0 ok, 1 invalid (or warnings under ``--strict``), 2 usage or input
-error.
+error, 3 internal error (a bug).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-EXIT_OK, EXIT_INVALID, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 _SHOWN_WARNINGS = 20
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from iceberg_bioimage.profiles.contract import (
-    REQUIRED_KEYS,
     AliasMap,
     FileColumns,
     KeyResolution,
@@ -18,9 +17,10 @@ from iceberg_bioimage.profiles.contract import (
 
 @dataclass(frozen=True)
 class ContractReport:
-    """Each key, the column it resolved to (or why not), and the join strategies
-    the table supports, in the order a join tries them (the image side decides
-    which one matches)."""
+    """One verdict on a profile table: each required key (``dataset_id``,
+    ``image_id``) present as a column or derivable, and how; each key's column
+    (or why not); and the join strategies the table supports, in the order a
+    join tries them (the image side decides which one matches)."""
 
     keys: dict[str, KeyResolution]
     files: FileColumns
@@ -33,24 +33,41 @@ class ContractReport:
         return self.strategies[0] if self.strategies else None
 
     @property
-    def valid(self) -> bool:
-        """A join strategy is available."""
-        return self.strategy is not None
+    def required(self) -> dict[str, str | None]:
+        """How each required key is had: its column, or how it is derived
+        (``dataset_id`` from ``--profile-dataset-id``; ``image_id`` from
+        plate / well / site or from image file names); None when it is not."""
+        dataset = self.keys["dataset_id"].column
+        image = self.keys["image_id"].column
+        if image is None and "plate_well_site" in self.strategies:
+            image = "derived from plate, well and site"
+        elif image is None and "file_name" in self.strategies:
+            image = f"derived from file names ({', '.join(self.files.names.values())})"
+        elif image is not None:
+            image = f"column {image}"
+        if dataset is not None:
+            dataset = f"column {dataset}"
+        elif self.profile_dataset_id:
+            dataset = f"--profile-dataset-id {self.profile_dataset_id}"
+        return {"dataset_id": dataset, "image_id": image}
 
     @property
     def missing_required(self) -> list[str]:
-        missing = [k for k in REQUIRED_KEYS if self.keys[k].column is None]
-        if self.profile_dataset_id and "dataset_id" in missing:
-            missing.remove("dataset_id")
-        return missing
+        return [key for key, how in self.required.items() if how is None]
+
+    @property
+    def valid(self) -> bool:
+        """Every required key is present or derivable (so a join strategy exists)."""
+        return not self.missing_required and self.strategy is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
+            "required": self.required,
+            "missing_required": self.missing_required,
             "strategy": self.strategy,
             "strategies": list(self.strategies),
             "keys": {k: r.to_dict() for k, r in self.keys.items()},
-            "missing_required": self.missing_required,
             "profile_dataset_id": self.profile_dataset_id,
             "file_name_columns": self.files.names,
             "path_name_columns": self.files.paths,

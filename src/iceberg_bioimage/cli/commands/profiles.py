@@ -15,7 +15,7 @@ from iceberg_bioimage.cli.options import (
     ProfileDatasetOption,
     SqliteTableOption,
 )
-from iceberg_bioimage.cli.output import EXIT_INVALID, err, line, note, print_json, state, warn
+from iceberg_bioimage.cli.output import EXIT_INVALID, err, line, print_json, state, warn
 
 
 def register_commands(app: typer.Typer) -> None:
@@ -48,12 +48,18 @@ def validate_contract(
             line(f"{key:<11} {column:<32} {resolution.reason}")
         if report.files.names:
             line(f"file names  {', '.join(report.files.names.values())}")
-        verdict = (
-            f"valid: join by {report.strategy}" if report.valid else "invalid: no join strategy"
-        )
-        line(verdict)
-        if report.missing_required:
-            note(f"missing required keys: {', '.join(report.missing_required)}")
+        for key, how in report.required.items():
+            line(f"required    {key:<11} {how or 'MISSING'}")
+        if report.valid:
+            line(f"valid: join by {report.strategy}")
+        else:
+            hint = (
+                " (pass --profile-dataset-id or add a dataset_id column)"
+                if "dataset_id" in report.missing_required
+                else ""
+            )
+            missing = ", ".join(report.missing_required) or "a join strategy"
+            line(f"invalid: missing {missing}{hint}")
     if not report.valid:
         raise typer.Exit(EXIT_INVALID)
 
