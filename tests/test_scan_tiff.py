@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 
+import iceberg_bioimage as ib
 from fixtures import tiff_writers as tw
 from fixtures import writers
 from iceberg_bioimage import scan_store
@@ -33,7 +34,7 @@ def test_ome_tiff_plate_maps_to_the_same_ids_as_the_ome_zarr_copy(tmp_path: Path
     assert first.shape == (1, 2, 1, 32, 32) and first.axes_order == "tczyx"
     assert first.channel_names == ("ch0", "ch1")
     assert first.physical_size("x").size == pytest.approx(0.325)
-    assert first.physical_size("x").unit == "µm"
+    assert first.physical_size("x").unit == "micrometer"  # one vocabulary (NGFF names)
     assert first.metadata["ome"]["channels"][1]["emission_wavelength"] == 550.0
     assert [a.levels[0].path for a in tiff.image_assets] == ["ifd/0", "ifd/2", "ifd/4", "ifd/6"]
 
@@ -229,4 +230,24 @@ def test_tiff_without_pages_says_why(tmp_path: Path, capsys) -> None:  # type: i
     assert lines == [
         f"error: {path}: not a readable TIFF file (no image pages; "
         "invalid offset to first page 1802401130)"
+    ]
+
+
+def test_one_unit_vocabulary_across_formats(tmp_path: Path) -> None:
+    from iceberg_bioimage.samples import write_sample_ome_tiff, write_sample_plate
+    from iceberg_bioimage.units import ngff_unit
+
+    results = [
+        ib.scan_store(write_sample_plate(tmp_path / "p.ome.zarr")),
+        ib.scan_store(write_sample_ome_tiff(tmp_path / "i.ome.tiff")),
+    ]
+    table = ib.scan_result_as_arrow_table(results)
+    assert set(table.column("physical_size_x_unit").to_pylist()) == {"micrometer"}
+    assert [ngff_unit(u) for u in ("µm", "nm", "Å", "ms", "micron", "pixel")] == [
+        "micrometer",
+        "nanometer",
+        "angstrom",
+        "millisecond",
+        "micrometer",
+        "pixel",
     ]

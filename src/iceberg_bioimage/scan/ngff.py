@@ -13,6 +13,7 @@ from typing import Any
 
 from iceberg_bioimage.errors import NgffError
 from iceberg_bioimage.models import Axis
+from iceberg_bioimage.units import ngff_unit
 
 # Before 0.3 axes were implicit: always five dimensions in this order.
 _LEGACY_AXES = "tczyx"
@@ -110,7 +111,9 @@ def _axes(value: Any) -> tuple[Axis, ...] | None:
         if isinstance(item, str):  # 0.3: names only
             axes.append(Axis(item, _AXIS_TYPES.get(item.lower())))
         elif isinstance(item, dict) and isinstance(item.get("name"), str):
-            axes.append(Axis(item["name"], _text(item.get("type")), _text(item.get("unit"))))
+            axes.append(
+                Axis(item["name"], _text(item.get("type")), ngff_unit(_text(item.get("unit"))))
+            )
         else:
             raise NgffError(f"invalid axis {item!r}")
     return tuple(axes)

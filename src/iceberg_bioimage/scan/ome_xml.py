@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from iceberg_bioimage import identity
 from iceberg_bioimage.errors import OmeXmlError
+from iceberg_bioimage.units import ngff_unit
 
 _TRAILING_INT = re.compile(r"(\d+)$")
 
@@ -112,7 +113,8 @@ def _image(index: int, element: ET.Element, positions: dict[str, OmePlatePositio
     for axis in "xyz":
         value = _float(pixels.get(f"PhysicalSize{axis.upper()}"))
         if value is not None and value > 0:
-            physical[axis] = (value, pixels.get(f"PhysicalSize{axis.upper()}Unit") or "µm")
+            unit = pixels.get(f"PhysicalSize{axis.upper()}Unit") or "µm"  # the schema's default
+            physical[axis] = (value, ngff_unit(unit))
     increment = _float(pixels.get("TimeIncrement"))
     return OmeImage(
         index=index,
@@ -126,7 +128,9 @@ def _image(index: int, element: ET.Element, positions: dict[str, OmePlatePositio
         dimension_order=pixels.get("DimensionOrder") or "XYZCT",
         pixel_type=_pixel_type(pixels.get("Type"), image_id),
         physical_sizes=physical,
-        time_increment=(increment, pixels.get("TimeIncrementUnit") or "s") if increment else None,
+        time_increment=(increment, ngff_unit(pixels.get("TimeIncrementUnit") or "s"))
+        if increment
+        else None,
         channels=tuple(_channel(c) for c in _children(pixels, "Channel")),
         tiff_data=tuple(_tiff_data(t) for t in _children(pixels, "TiffData")),
         plate=positions.get(image_id),

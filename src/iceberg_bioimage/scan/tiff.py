@@ -26,21 +26,14 @@ from iceberg_bioimage.scan.ome_xml import (
     parse_ome_xml,
 )
 from iceberg_bioimage.scan.tiff_log import tifffile_messages
+from iceberg_bioimage.units import ngff_unit
 
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf2", ".tf8")
 COMPANION_SUFFIX = ".companion.ome"
 
 _OME_AXES = "tczyx"
 _AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
-_MICROMETRES_PER = {"cm": 1e4, "mm": 1e3, "um": 1.0, "µm": 1.0, "micron": 1.0, "nm": 1e-3}
-_IMAGEJ_UNITS = {
-    "micron": "micrometer",
-    "um": "micrometer",
-    "µm": "micrometer",
-    "\\u00B5m": "micrometer",
-    "nm": "nanometer",
-    "mm": "millimeter",
-}
+_MICROMETRES_PER_CM = 1e4
 
 
 def is_tiff_name(name: str) -> bool:
@@ -428,8 +421,8 @@ def _plain_physical_sizes(page: Any, imagej: dict[str, Any] | None) -> tuple[Phy
     x_res, y_res = (_ratio(page.tags, "XResolution"), _ratio(page.tags, "YResolution"))
     sizes = []
     if imagej is not None:
-        unit = _IMAGEJ_UNITS.get(str(imagej.get("unit", "")).strip())
-        if unit is None:
+        unit = ngff_unit(str(imagej.get("unit", "")))
+        if unit is None or not unit.endswith("meter"):  # "pixel", "inch": not a size
             return ()
         for axis, res in (("x", x_res), ("y", y_res)):
             if res:
@@ -442,7 +435,7 @@ def _plain_physical_sizes(page: Any, imagej: dict[str, Any] | None) -> tuple[Phy
         return ()
     for axis, res in (("x", x_res), ("y", y_res)):
         if res:
-            sizes.append(PhysicalSize(axis, _MICROMETRES_PER["cm"] / res, "micrometer"))
+            sizes.append(PhysicalSize(axis, _MICROMETRES_PER_CM / res, "micrometer"))
     return tuple(sizes)
 
 
