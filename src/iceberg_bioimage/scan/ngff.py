@@ -119,6 +119,29 @@ def _axes(value: Any) -> tuple[Axis, ...] | None:
     return tuple(axes)
 
 
+def spec_breaches(multiscale: Multiscale) -> list[str]:
+    """What a multiscale breaks of the specification while still being readable:
+    each a warning with the rule, never a reason to drop the image."""
+    found = []
+    axes = multiscale.axes
+    versioned = multiscale.version in ("0.4", "0.5")
+    if axes is None and versioned:
+        found.append(f"multiscales must declare 'axes' (OME-NGFF {multiscale.version})")
+    if axes is not None:
+        names = [a.name for a in axes]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            found.append(f"axis names must be unique (repeated: {', '.join(repeated)})")
+        for dataset in multiscale.datasets:
+            for kind, values in (("scale", dataset.scale), ("translation", dataset.translation)):
+                if values is not None and len(values) != len(axes):
+                    found.append(
+                        f"dataset '{dataset.path}' {kind} has {len(values)} values "
+                        f"for {len(axes)} axes"
+                    )
+    return found
+
+
 def default_axes(ndim: int) -> tuple[Axis, ...]:
     """Axes of a pre-0.3 image (implicitly the last ``ndim`` of TCZYX)."""
     names = _LEGACY_AXES[-ndim:] if 0 < ndim <= len(_LEGACY_AXES) else ""

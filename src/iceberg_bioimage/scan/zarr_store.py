@@ -141,9 +141,13 @@ class _ZarrScan:
         self.visit_images(requests)
 
     def well_images(self, path: str, node: Node) -> tuple[ngff.WellImage, ...]:
-        if node.kind == "missing":
-            self.warn(path, "well is listed in the plate but absent from the store")
-            return ()
+        if node.kind == "missing":  # no well metadata: its fields may still be there
+            fields = self.children(path)
+            if not fields:
+                self.warn(path, "well is listed in the plate but absent from the store")
+                return ()
+            self.warn(path, f"well metadata is missing; found {len(fields)} fields by listing")
+            return tuple(ngff.WellImage(name, None) for name in fields)
         if node.kind == "invalid":
             self.warn(path, f"well metadata unreadable: {node.problem}")
             return ()
@@ -221,6 +225,8 @@ class _ZarrScan:
                 request.path,
                 f"{len(multiscales)} multiscales found; only the first is used",
             )
+        for breach in ngff.spec_breaches(multiscales[0]):
+            self.warn(request.path, f"OME-NGFF rule broken: {breach}")
         self.is_ome = True
         return multiscales[0], ome
 
