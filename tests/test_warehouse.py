@@ -276,7 +276,10 @@ def test_reader_fails_fast_on_an_unknown_major_version(tmp_path: Path) -> None:
     (root / "warehouse_manifest.json").write_text(json.dumps(document))
     with pytest.raises(ManifestError, match="major version 2"):
         ib.open_warehouse(root)
-    assert main(["validate-warehouse", str(root)]) == 0  # a SHOULD finding only
+    report = ib.validate_warehouse(root)  # fails fast, with what it cannot read
+    assert [f.rule for f in report.errors] == ["Specification Versioning 3"]
+    assert "cannot interpret warehouse_spec_version 2.0.0 (major 2)" in report.errors[0].message
+    assert main(["validate-warehouse", str(root)]) == 1
 
 
 # -- the validator, one broken warehouse per rule ---------------------------

@@ -321,7 +321,9 @@ def profile_table_write(
         )
         keys = resolve_keys(profiles.column_names, alias_map)
     if role is None:
-        role = "quality_control" if _looks_like_qc(profiles) else "profiles"
+        role = (
+            "quality_control" if spec.holds_quality_control(profiles.column_names) else "profiles"
+        )
         if role == "quality_control":
             notes.append(f"{table_name}: coSMicQC columns found, written as quality_control data")
     join_keys = [r.column for r in keys.values() if r.column is not None]
@@ -338,7 +340,3 @@ def profile_table_write(
         compartment=compartment,
     )
     return write, notes
-
-
-def _looks_like_qc(table: pa.Table) -> bool:
-    return any(c.startswith("cqc.") for c in table.column_names)

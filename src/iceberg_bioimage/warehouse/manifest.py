@@ -35,7 +35,7 @@ class TableEntry:
     format: str
     join_keys: tuple[str, ...]
     columns: tuple[Column, ...]
-    row_count: int
+    row_count: int | None  # ours; other conforming writers may leave it out
     files: tuple[str, ...]  # part files, relative to the warehouse root
     profile_level: str | None = None
     compartment: str | None = None
@@ -81,7 +81,7 @@ class TableEntry:
             format=str(data.get("format", "")),
             join_keys=tuple(str(k) for k in data.get("join_keys") or []),
             columns=columns,
-            row_count=int(data.get("row_count") or 0),
+            row_count=int(data["row_count"]) if data.get("row_count") is not None else None,
             files=tuple(str(f) for f in data.get("files") or []),
             profile_level=data.get("profile_level"),
             compartment=data.get("compartment"),
@@ -152,6 +152,22 @@ def parse_manifest_json(raw: bytes | None, root: str | os.PathLike[str]) -> dict
     return data
 
 
+def entry_with_files(entry: TableEntry, raw: dict[str, Any], parts: list[str]) -> TableEntry:
+    """A per-table ``files`` list is our writer's addition, not the
+    specification's: other conforming writers leave it out, and then a table's
+    data is every part under ``<namespace>/<table>/`` (Namespaces and Tables 3)."""
+    if "files" in raw or "." not in entry.table_name:
+        return entry
+    prefix = entry.path + "/"
+    return replace(entry, files=tuple(p for p in parts if p.startswith(prefix)))
+
+
+def _parts_of(root: str | os.PathLike[str]) -> list[str]:
+    from iceberg_bioimage.warehouse.root import open_root, part_files
+
+    return part_files(open_root(root))
+
+
 def load_warehouse_manifest(root: str | os.PathLike[str]) -> Manifest:
     """Read a warehouse manifest, failing fast on a major version we cannot read."""
     return manifest_from_json(read_manifest_json(root), root)
@@ -171,9 +187,11 @@ def manifest_from_json(data: dict[str, Any], root: str | os.PathLike[str]) -> Ma
     tables = data.get("tables") or []
     if not isinstance(tables, list):
         raise ManifestError(f"{root}: manifest 'tables' is not a list")
+    raw = [t for t in tables if isinstance(t, dict)]
+    parts = _parts_of(root) if any("files" not in t for t in raw) else []
     return Manifest(
         warehouse_spec_version=str(version),
-        tables=tuple(TableEntry.from_dict(t) for t in tables if isinstance(t, dict)),
+        tables=tuple(entry_with_files(TableEntry.from_dict(t), t, parts) for t in raw),
         producer=dict(data.get("producer") or {}),
         created_at=data.get("created_at"),
         updated_at=data.get("updated_at"),

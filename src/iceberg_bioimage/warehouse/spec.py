@@ -65,6 +65,11 @@ def is_quality_control_role(role: str) -> bool:
     return role == "quality_control" or role.startswith("qc_") or role.endswith("quality_control")
 
 
+def holds_quality_control(columns: list[str]) -> bool:
+    """coSMicQC's outputs: columns prefixed ``cqc.`` (Quality Control Tables 2)."""
+    return any(c.startswith("cqc.") for c in columns)
+
+
 def role_of_catalog_table(table_name: str) -> str | None:
     """The role a catalog table takes in a warehouse root, from its identifier:
     its canonical role when it has a canonical name, else its namespace's

@@ -17,7 +17,12 @@ import pyarrow as pa
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.warehouse import spec
 from iceberg_bioimage.warehouse.identifiers import profile_identifiers, repeated_identities
-from iceberg_bioimage.warehouse.manifest import ManifestError, TableEntry, parse_manifest_json
+from iceberg_bioimage.warehouse.manifest import (
+    ManifestError,
+    TableEntry,
+    entry_with_files,
+    parse_manifest_json,
+)
 from iceberg_bioimage.warehouse.root import (
     open_root,
     part_files,
@@ -81,17 +86,20 @@ def validate_warehouse(root: str | os.PathLike[str]) -> ValidationReport:
         report.findings.append(Finding("Manifest 1", "MUST", str(error)))
         return report
     report.findings += _versioning(document)
+    if report.errors and report.errors[-1].rule == "Specification Versioning 3":
+        return report  # fail fast: the rest may mean something else in that version
     raw_tables = document.get("tables")
     if not isinstance(raw_tables, list):
         report.findings.append(Finding("Manifest 3", "MUST", "'tables' is missing or not a list"))
         return report
     seen: set[str] = set()
     entries = []
+    parts = part_files(storage)
     for raw in raw_tables:
         if not isinstance(raw, dict):
             report.findings.append(Finding("Manifest 3", "MUST", "a table entry is not an object"))
             continue
-        entry = TableEntry.from_dict(raw)
+        entry = entry_with_files(TableEntry.from_dict(raw), raw, parts)
         name = entry.table_name or "(unnamed)"
         report.tables.append(name)
         if name in seen:
@@ -120,11 +128,13 @@ def _versioning(document: dict[str, Any]) -> list[Finding]:
             )
         ]
     if parsed[0] not in spec.SUPPORTED_MAJORS:
+        majors = ", ".join(f"{m}.x" for m in spec.SUPPORTED_MAJORS)
         return [
             Finding(
                 "Specification Versioning 3",
-                "SHOULD",
-                f"major version {parsed[0]} is unknown to this validator",
+                "MUST",
+                f"cannot interpret warehouse_spec_version {version} (major {parsed[0]}); "
+                f"this validator reads {majors}, so nothing else was checked",
             )
         ]
     return []
@@ -160,6 +170,15 @@ def _entry_rules(raw: dict[str, Any], entry: TableEntry) -> Iterator[Finding]:
     if role in spec.IMAGE_ROLES and namespace != spec.IMAGES:
         yield Finding(
             "Canonical Namespaces 2", "MUST", f"image table in namespace '{namespace}'", name
+        )
+    if namespace != spec.QUALITY_CONTROL and spec.holds_quality_control(
+        [c.name for c in entry.columns]
+    ):
+        yield Finding(
+            "Quality Control Tables 2",
+            "MUST",
+            f"QC data (coSMicQC cqc. columns) in namespace '{namespace}', not quality_control",
+            name,
         )
     if spec.is_quality_control_role(role) and namespace != spec.QUALITY_CONTROL:
         yield Finding(
@@ -269,7 +288,7 @@ def _data_rules(storage: Store, entry: TableEntry) -> Iterator[Finding]:
             f"column types differ from the manifest: {', '.join(mismatched[:5])}",
             name,
         )
-    if entry.row_count != rows:
+    if entry.row_count is not None and entry.row_count != rows:
         yield Finding(
             "Manifest 5", "MUST", f"row_count {entry.row_count} but the files hold {rows}", name
         )
