@@ -35,9 +35,9 @@ def export_scan_result_to_cytomining_warehouse(
     mode: str = "overwrite",
     include_chunks: bool = True,
     how: str = "left",
-    keep_unmatched: bool = False,
     profile_level: str | None = None,
     compartment: str | None = None,
+    keep_unmatched: bool = False,
 ) -> ExportResult:
     """Write ``images.image_assets``, ``images.chunk_index`` and, given profiles,
     ``profiles.joined_profiles`` (one transaction)."""
@@ -92,9 +92,9 @@ def export_catalog_to_cytomining_warehouse(
     include_chunks: bool = True,
     include_other_tables: bool = True,
     how: str = "left",
-    keep_unmatched: bool = False,
     profile_level: str | None = None,
     compartment: str | None = None,
+    keep_unmatched: bool = False,
 ) -> ExportResult:
     """Materialise a catalog's image tables (``<namespace>.image_assets`` /
     ``chunk_index``) and, with ``include_other_tables``, its other tables in
