@@ -27,7 +27,7 @@ from iceberg_bioimage.io import require_local_folder
 from iceberg_bioimage.io.uri import resolved_file_uri
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.io import TableLike, named_table
-from iceberg_bioimage.scan import scan_paths, scan_store
+from iceberg_bioimage.scan import scan_paths, scan_store, scan_stores_for
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -61,11 +61,7 @@ def ingest_stores_to_catalog(
 ) -> RegisterResult:
     """Scan stores (or folders of stores) and publish them in one commit per
     table; ``options`` are those of :func:`ingest_scan_results_to_catalog`."""
-    scanned = scan_paths(list(uris))
-    if not scanned.results:
-        raise InputError(
-            f"nothing to ingest: {scanned.errors[0] if scanned.errors else 'no stores'}"
-        )
+    scanned = scan_stores_for(uris, "ingest")
     return ingest_scan_results_to_catalog(
         scanned.results, catalog, warnings=scanned.warnings, **options
     )

@@ -8,13 +8,12 @@ from typing import Any
 
 from iceberg_bioimage import catalog as cat
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
-from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.io import Aliases, TableLike, as_table, resolve_aliases
 from iceberg_bioimage.profiles.join import JoinResult
 from iceberg_bioimage.profiles.join import join_image_assets_with_profiles as _join
 from iceberg_bioimage.profiles.validate import ContractReport, validate_microscopy_profile_columns
-from iceberg_bioimage.scan import scan_paths
+from iceberg_bioimage.scan import scan_stores_for
 from iceberg_bioimage.tables import scan_result_as_arrow_table
 
 PathLike = str | os.PathLike[str]
@@ -67,12 +66,7 @@ def join_profiles_with_store(
     store: PathLike | Iterable[PathLike], profiles: TableLike, **options: Any
 ) -> JoinResult:
     """Scan a store (or a folder of stores) and join a profile table to its images."""
-    uris = [store] if isinstance(store, (str, os.PathLike)) else list(store)
-    scanned = scan_paths(uris)
-    if not scanned.results:
-        raise InputError(
-            f"no images to join: {scanned.errors[0] if scanned.errors else 'no stores'}"
-        )
+    scanned = scan_stores_for(store, "join")
     return join_profiles_with_scan_result(scanned.results, profiles, **options)
 
 

@@ -12,15 +12,13 @@ import pyarrow as pa
 
 from iceberg_bioimage import catalog as cat
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
-from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.io import Aliases, TableLike, as_table, named_table, resolve_aliases
-from iceberg_bioimage.scan import scan_paths, scan_store
+from iceberg_bioimage.scan import scan_store, scan_stores_for
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
 from iceberg_bioimage.warehouse.exports import ExportResult
-from iceberg_bioimage.warehouse.root import root_location
-from iceberg_bioimage.warehouse.writer import TableWrite, write_tables
+from iceberg_bioimage.warehouse.writer import TableWrite
 
 PathLike = str | os.PathLike[str]
 
@@ -68,13 +66,7 @@ def export_store_to_cytomining_warehouse(
     if isinstance(store, (str, os.PathLike)) and dataset_id is not None:
         results = [scan_store(store, dataset_id=dataset_id)]
     else:
-        uris = [store] if isinstance(store, (str, os.PathLike)) else list(store)
-        scanned = scan_paths(uris)
-        if not scanned.results:
-            raise InputError(
-                f"nothing to export: {scanned.errors[0] if scanned.errors else 'no stores'}"
-            )
-        results = list(scanned.results)
+        results = list(scan_stores_for(store, "export").results)
     exported = export_scan_result_to_cytomining_warehouse(results, warehouse_root, **options)
     exported.warnings += [str(w) for r in results for w in r.warnings]
     return exported
@@ -195,8 +187,7 @@ def export_profiles_to_cytomining_warehouse(
         compartment=compartment,
         source_ref=source_ref or (None if isinstance(profiles, pa.Table) else os.fspath(profiles)),
     )
-    written = write_tables(warehouse_root, [write])
-    return ExportResult(root_location(warehouse_root), written, warnings=notes)
+    return exports.commit(warehouse_root, [write], warnings=notes)
 
 
 def export_table_to_cytomining_warehouse(
@@ -216,12 +207,8 @@ def export_table_to_cytomining_warehouse(
 ) -> ExportResult:
     """Add any table under an explicit role (embeddings, annotations, reports, QC
     summaries, ...); project-specific roles need ``role_description``."""
-    data = as_table(table)
-    missing = [k for k in join_keys if k not in data.column_names]
-    if missing:
-        raise InputError(f"join keys not among the table's columns: {', '.join(missing)}")
     write = exports.table_write(
-        data,
+        as_table(table),
         table_name=table_name,
         role=role,
         namespace=namespace,
@@ -233,5 +220,4 @@ def export_table_to_cytomining_warehouse(
         compartment=compartment,
         role_description=role_description,
     )
-    written = write_tables(warehouse_root, [write])
-    return ExportResult(root_location(warehouse_root), written)
+    return exports.commit(warehouse_root, [write])

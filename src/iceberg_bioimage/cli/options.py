@@ -26,7 +26,7 @@ StoresArgument = Annotated[list[str], typer.Argument(help="Stores, or folders ho
 # -- profiles -----------------------------------------------------------------
 AliasesOption = Annotated[
     Path | None,
-    typer.Option("--aliases", help="TOML file with a [microscopy.aliases] table."),
+    typer.Option("--aliases", help="TOML file with a \\[microscopy.aliases] table."),
 ]
 ProfileDatasetOption = Annotated[
     str | None,

@@ -11,6 +11,7 @@ tests can see what a scan cost.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import re
 import threading
@@ -139,7 +140,12 @@ class ObjectStoreStore:
         return bytes(result.bytes()), result.meta.get("e_tag")
 
     def arrow_location(self, key: str) -> tuple[Any, str]:
-        return pyarrow_filesystem(self.uri), bucket_path(f"{self.uri}/{key}")
+        return self._arrow_filesystem, bucket_path(f"{self.uri}/{key}")
+
+    @functools.cached_property
+    def _arrow_filesystem(self) -> Any:
+        """Built once per store: every part of a warehouse shares it."""
+        return pyarrow_filesystem(self.uri)
 
     # -- writes ----------------------------------------------------------------
     def put(self, key: str, data: bytes) -> None:
@@ -150,13 +156,7 @@ class ObjectStoreStore:
         local.unlink(missing_ok=True)
 
     def put_if(self, key: str, data: bytes, version: Any) -> None:
-        from obstore.exceptions import AlreadyExistsError, PreconditionError
-
-        mode: Any = "create" if version is None else {"e_tag": version}
-        try:
-            self._put(key, data, mode=mode, passthrough=(AlreadyExistsError, PreconditionError))
-        except (AlreadyExistsError, PreconditionError):
-            raise ConcurrentWriteError(f"{self.uri}/{key}: changed by another writer") from None
+        self._put(key, data, mode="create" if version is None else {"e_tag": version})
 
     def delete(self, key: str) -> None:
         obstore = _obstore()
@@ -168,15 +168,15 @@ class ObjectStoreStore:
         except Exception as error:
             raise self._error(error, key) from None
 
-    def _put(
-        self, key: str, data: bytes | Path, *, passthrough: tuple = (), **options: Any
-    ) -> None:
+    def _put(self, key: str, data: bytes | Path, **options: Any) -> None:
         obstore = _obstore()
+        from obstore.exceptions import AlreadyExistsError, PreconditionError
+
         self.requests["put"] += 1
         try:
             obstore.put(self._store, self._key(key), data, **options)
-        except passthrough:
-            raise
+        except (AlreadyExistsError, PreconditionError):  # a conditional put that lost
+            raise ConcurrentWriteError(f"{self.uri}/{key}: changed by another writer") from None
         except Exception as error:
             raise self._error(error, key) from None
 

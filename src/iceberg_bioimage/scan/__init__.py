@@ -27,7 +27,7 @@ from iceberg_bioimage.scan.tiff_dataset import (
 )
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 
-__all__ = ["find_stores", "scan_directory", "scan_paths", "scan_store"]
+__all__ = ["find_stores", "scan_directory", "scan_paths", "scan_store", "scan_stores_for"]
 
 _DEFAULT_WORKERS = 4
 
@@ -89,6 +89,7 @@ def scan_paths(
     A path that is itself a store is scanned as one; a plain folder is searched
     for stores. A missing path is an error, not a warning.
     """
+    uris = list(uris)
     named: list[str] = []
     discovered: list[str] = []
     for uri in uris:
@@ -110,6 +111,19 @@ def scan_paths(
     found_results, errors = _scan_all(discovered, max_workers)
     joined = ",".join(os.fspath(u) for u in uris)
     return DirectoryScan(joined, tuple(results + found_results), tuple(errors))
+
+
+def scan_stores_for(
+    stores: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], purpose: str
+) -> DirectoryScan:
+    """:func:`scan_paths` of one location or several, for work that needs at
+    least one image: nothing scanned is an error saying what could not be done."""
+    uris = [stores] if isinstance(stores, (str, os.PathLike)) else list(stores)
+    scanned = scan_paths(uris)
+    if not scanned.results:
+        reason = scanned.errors[0] if scanned.errors else "no stores"
+        raise InputError(f"nothing to {purpose}: {reason}")
+    return scanned
 
 
 def _scan_all(targets: list[str], max_workers: int) -> tuple[list[ScanResult], list[ScanWarning]]:

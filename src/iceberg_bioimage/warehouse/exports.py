@@ -164,8 +164,7 @@ def _with_profiles(
                 source_ref=report.strategy,
             )
         )
-    written = write_tables(root, writes)
-    result = ExportResult(root_location(root), written, report)
+    result = commit(root, writes, report)
     if report is not None:
         result.warnings += report.warnings
         if report.unmatched_profile_rows:
@@ -174,6 +173,16 @@ def _with_profiles(
                 f"{report.unmatched_profile_rows} profile rows matched no image ({kept})"
             )
     return result
+
+
+def commit(
+    root: str | os.PathLike[str],
+    writes: list[TableWrite],
+    join: JoinReport | None = None,
+    warnings: Sequence[str] = (),
+) -> ExportResult:
+    """Write tables in one transaction and report what was written where."""
+    return ExportResult(root_location(root), write_tables(root, writes), join, list(warnings))
 
 
 def _nothing_matched(report: JoinReport, assets: pa.Table, profile_dataset_id: str | None) -> str:
@@ -243,7 +252,12 @@ def table_write(
     role_description: str | None = None,
 ) -> TableWrite:
     """A write placed by the specification's rules: known (or documented) role,
-    the namespace the role requires, canonical names for canonical roles."""
+    the namespace the role requires, canonical names for canonical roles, join
+    keys among the table's columns."""
+    if isinstance(data, pa.Table):
+        missing = [k for k in join_keys if k not in data.column_names]
+        if missing:
+            raise InputError(f"join keys not among the table's columns: {', '.join(missing)}")
     if (
         role not in spec.KNOWN_ROLES
         and not spec.is_quality_control_role(role)

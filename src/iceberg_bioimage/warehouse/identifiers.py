@@ -38,21 +38,8 @@ class ProfileIdentifiers:
     image: tuple[str, ...]  # image_id, else plate/well/site columns
     object: tuple[str, ...]  # object id columns (object-level tables only)
     problem: str | None  # why the table breaks Profile Tables 4, if it does
-
-    def identity(self, columns: list[str]) -> list[str]:
-        """The columns whose values must be unique per row of an object-level table:
-        every image key the table carries (image id and plate / well / site: a
-        joined row that matched no image still names its field of view), the
-        image numbers, and the object id."""
-        keys = resolve_keys(columns)
-        image = [*self.image]
-        image += [
-            c
-            for k in ("image_id", "plate_id", "well_id", "site_id")
-            if (c := keys[k].column) and c not in image
-        ]
-        numbers = [c for c in _IMAGE_NUMBER_COLUMNS if c in columns]
-        return [*image, *numbers, self.object[0]]
+    # Object-level tables: the columns whose values must be unique per row.
+    identity: tuple[str, ...] = ()
 
 
 def repeated_identities(data: pa.Table, identity: list[str]) -> int:
@@ -81,4 +68,10 @@ def profile_identifiers(
     if not objects:
         problem = f"object-level table ({level}) has no object identifier column"
         return ProfileIdentifiers(image_keys, (), problem)
-    return ProfileIdentifiers(image_keys, objects, None)
+    # Every image key the table carries (image id and plate / well / site: a
+    # joined row that matched no image still names its field of view), the
+    # image numbers, and the object id.
+    carried = [keys[k].column for k in ("image_id", "plate_id", "well_id", "site_id")]
+    image = [*image_keys, *(c for c in carried if c and c not in image_keys)]
+    numbers = [c for c in _IMAGE_NUMBER_COLUMNS if c in columns]
+    return ProfileIdentifiers(image_keys, objects, None, (*image, *numbers, objects[0]))

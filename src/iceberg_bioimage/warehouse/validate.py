@@ -110,7 +110,7 @@ def validate_warehouse(root: str | os.PathLike[str]) -> ValidationReport:
         entries.append(entry)
         report.findings += list(_entry_rules(raw, entry))
         report.findings += list(_data_rules(storage, entry))
-    report.findings += list(_layout_rules(storage, entries))
+    report.findings += list(_layout_rules(storage, entries, parts))
     return report
 
 
@@ -238,6 +238,7 @@ def _data_rules(storage: Store, entry: TableEntry) -> Iterator[Finding]:
         return
     prefix = entry.path + "/"
     schemas = []
+    readable = []  # the parts that are there and are Parquet
     rows = 0
     for relative in entry.files:
         if not relative.startswith(prefix):
@@ -263,6 +264,7 @@ def _data_rules(storage: Store, entry: TableEntry) -> Iterator[Finding]:
             yield Finding("Manifest 3", "MUST", f"file {relative} has no columns", name)
         rows += metadata.num_rows
         schemas.append(metadata.schema.to_arrow_schema())
+        readable.append(relative)
     if not entry.files:
         yield Finding(
             "Independent and External Writes 3", "MUST", "table lists no data files", name
@@ -298,7 +300,7 @@ def _data_rules(storage: Store, entry: TableEntry) -> Iterator[Finding]:
             "Manifest 3", "MUST", f"join keys not among the columns: {', '.join(absent_keys)}", name
         )
     if entry.role in spec.PROFILE_ROLES:
-        yield from _profile_identifiers(storage, entry, list(actual))
+        yield from _profile_identifiers(storage, entry, list(actual), readable)
     if spec.is_quality_control_role(entry.role) and not any(
         pa.types.is_boolean(f.type) for f in schema
     ):
@@ -306,7 +308,7 @@ def _data_rules(storage: Store, entry: TableEntry) -> Iterator[Finding]:
 
 
 def _profile_identifiers(
-    storage: Store, entry: TableEntry, columns: list[str]
+    storage: Store, entry: TableEntry, columns: list[str], parts: list[str]
 ) -> Iterator[Finding]:
     """Profile Tables 4: image identifiers (and unique object ones for object-level tables)."""
     found = profile_identifiers(columns, entry.profile_level, entry.join_keys)
@@ -315,9 +317,9 @@ def _profile_identifiers(
         return
     if not found.object:
         return
-    identity = found.identity(columns)
+    identity = list(found.identity)
     data = pa.concat_tables(
-        [read_columns(storage, f, identity) for f in entry.files if storage.size(f) is not None],
+        [read_columns(storage, f, identity) for f in parts],
         promote_options="permissive",
     )
     repeated = repeated_identities(data, identity)
@@ -330,14 +332,14 @@ def _profile_identifiers(
         )
 
 
-def _layout_rules(storage: Store, entries: list[TableEntry]) -> Iterator[Finding]:
+def _layout_rules(storage: Store, entries: list[TableEntry], parts: list[str]) -> Iterator[Finding]:
     listed = {f for e in entries for f in e.files}
     folders = {e.path for e in entries if "." in e.table_name}
     by_folder: dict[str, list[str]] = {}
-    for part in part_files(storage):
+    for part in parts:
         namespace, table = part.split("/")[:2]
         by_folder.setdefault(f"{namespace}/{table}", []).append(part)
-    for relative, parts in sorted(by_folder.items()):
+    for relative, in_folder in sorted(by_folder.items()):
         identifier = relative.replace("/", ".")
         if relative not in folders:
             yield Finding(
@@ -347,7 +349,7 @@ def _layout_rules(storage: Store, entries: list[TableEntry]) -> Iterator[Finding
                 identifier,
             )
             continue
-        orphans = [p for p in parts if p not in listed]
+        orphans = [p for p in in_folder if p not in listed]
         if orphans:
             yield Finding(
                 "Independent and External Writes 3",

@@ -41,7 +41,6 @@ from iceberg_bioimage.warehouse.manifest import (
     Column,
     Manifest,
     TableEntry,
-    load_warehouse_manifest,
     manifest_from_json,
     new_manifest,
     now,
@@ -84,20 +83,23 @@ def write_tables(root: str | os.PathLike[str], writes: list[TableWrite]) -> dict
     store roots commit by a conditional PUT of the manifest, and a write that
     loses a race to another writer removes its parts and says so.
     """
-    store = open_root(root)
+    location = root_location(root)
+    store = open_root(location)
     if isinstance(store, LocalStore):
         base = store.path
         created = not base.exists()
         base.mkdir(parents=True, exist_ok=True)
         with _locked(base):
             recover(base)
+            staging = base / STAGING_DIR / uuid.uuid4().hex
             try:
-                return _run(store, base / STAGING_DIR / uuid.uuid4().hex, writes)
+                return _run(_Transaction(store, location, staging), writes)
             except BaseException:
                 if created:
                     _remove_unused_root(base)
                 raise
-    return _run(store, Path(tempfile.mkdtemp(prefix="ib-warehouse-")), writes)
+    staging = Path(tempfile.mkdtemp(prefix="ib-warehouse-"))
+    return _run(_Transaction(store, location, staging), writes)
 
 
 def _remove_unused_root(root: Path) -> None:
@@ -112,8 +114,7 @@ def _remove_unused_root(root: Path) -> None:
     _remove_empty(root)
 
 
-def _run(store: Store, staging: Path, writes: list[TableWrite]) -> dict[str, int]:
-    transaction = _Transaction(store, staging)
+def _run(transaction: _Transaction, writes: list[TableWrite]) -> dict[str, int]:
     try:
         written = {}
         with progress.task("writing tables", total=len(writes)) as advance:
@@ -138,9 +139,9 @@ def _locked(root: Path) -> Iterator[None]:
 
 
 class _Transaction:
-    def __init__(self, store: Store, staging: Path) -> None:
+    def __init__(self, store: Store, root: str, staging: Path) -> None:
         self.store = store
-        self.root = root_location(store.uri) if isinstance(store, LocalStore) else store.uri
+        self.root = root  # as reported to the user
         self.journal = isinstance(store, LocalStore)  # object stores have no rename window
         self.staging = staging
         self.staging.mkdir(parents=True, exist_ok=True)
@@ -286,7 +287,7 @@ def _require_profile_identifiers(
         )
     if not found.object:
         return
-    identity = found.identity(columns)
+    identity = list(found.identity)
     repeated = repeated_identities(read(entry.files, identity), identity)
     if repeated:
         raise WarehouseWriteError(
@@ -363,7 +364,8 @@ def recover(root: Path) -> list[str]:
     referenced: set[str] = set()
     if current is not None:
         with contextlib.suppress(Exception):
-            referenced = {f for t in load_warehouse_manifest(root).tables for f in t.files}
+            manifest = manifest_from_json(parse_manifest_json(current, root), root)
+            referenced = {f for t in manifest.tables for f in t.files}
     for staging in staging_root.iterdir():
         plan = _plan(staging) or {}
         committed = current is not None and plan.get("manifest") == _digest(current)

@@ -13,9 +13,11 @@ from iceberg_bioimage.cli.options import (
     HowOption,
     JsonOption,
     KeepUnmatchedOption,
+    NamespaceOption,
     ProfileDatasetOption,
     SqliteTableOption,
     StoresArgument,
+    option_group,
     with_catalog,
 )
 from iceberg_bioimage.cli.output import EXIT_INVALID, err, line, print_json, state, warn
@@ -37,6 +39,52 @@ CompartmentOption = Annotated[
 ]
 
 
+def _image_export(
+    profiles: str | None,
+    profile_dataset_id: str | None,
+    aliases: Any,
+    mode: str,
+    no_chunks: bool,
+    how: str,
+    keep_unmatched: bool,
+    profile_level: str | None,
+    compartment: str | None,
+) -> dict[str, Any]:
+    """The keyword arguments of the API's image-table exports."""
+    return {
+        "profiles": profiles,
+        "profile_dataset_id": profile_dataset_id,
+        "alias_map": aliases,
+        "mode": mode,
+        "include_chunks": not no_chunks,
+        "how": how,
+        "keep_unmatched": keep_unmatched,
+        "profile_level": profile_level,
+        "compartment": compartment,
+    }
+
+
+# The options export-cytomining and export-cytomining-catalog share.
+with_image_export = option_group(
+    "export",
+    {
+        "profiles": (ProfilesOption, None),
+        "profile_dataset_id": (ProfileDatasetOption, None),
+        "aliases": (AliasesOption, None),
+        "mode": (ModeOption, "overwrite"),
+        "no_chunks": (
+            Annotated[bool, typer.Option("--no-chunks", help="Skip images.chunk_index.")],
+            False,
+        ),
+        "how": (HowOption, "left"),
+        "keep_unmatched": (KeepUnmatchedOption, False),
+        "profile_level": (LevelOption, None),
+        "compartment": (CompartmentOption, None),
+    },
+    _image_export,
+)
+
+
 def register_commands(app: typer.Typer) -> None:
     app.command("export-cytomining")(export_cytomining)
     app.command("export-cytomining-catalog")(export_cytomining_catalog)
@@ -45,21 +93,12 @@ def register_commands(app: typer.Typer) -> None:
     app.command("validate-warehouse")(validate_warehouse)
 
 
+@with_image_export
 def export_cytomining(
     stores: StoresArgument,
     warehouse_root: RootOption,
-    profiles: ProfilesOption = None,
-    profile_dataset_id: ProfileDatasetOption = None,
-    aliases: AliasesOption = None,
+    export: dict[str, Any],
     dataset_id: DatasetIdOption = None,
-    mode: ModeOption = "overwrite",
-    no_chunks: Annotated[
-        bool, typer.Option("--no-chunks", help="Skip images.chunk_index.")
-    ] = False,
-    how: HowOption = "left",
-    keep_unmatched: KeepUnmatchedOption = False,
-    profile_level: LevelOption = None,
-    compartment: CompartmentOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Export stores to a Cytomining warehouse root (image tables, joined profiles).
@@ -68,41 +107,21 @@ def export_cytomining(
     """
     store = stores[0] if len(stores) == 1 else stores
     result = api.export_store_to_cytomining_warehouse(
-        store,
-        warehouse_root,
-        dataset_id=dataset_id,
-        profiles=profiles,
-        profile_dataset_id=profile_dataset_id,
-        alias_map=aliases,
-        mode=mode,
-        include_chunks=not no_chunks,
-        how=how,
-        keep_unmatched=keep_unmatched,
-        profile_level=profile_level,
-        compartment=compartment,
+        store, warehouse_root, dataset_id=dataset_id, **export
     )
     _report(result, as_json)
 
 
 @with_catalog
+@with_image_export
 def export_cytomining_catalog(
     warehouse_root: RootOption,
     catalog: Any,
-    namespace: Annotated[
-        str, typer.Option("--namespace", "-n", help="Namespace of the image tables.")
-    ] = "images",
-    profiles: ProfilesOption = None,
-    profile_dataset_id: ProfileDatasetOption = None,
-    aliases: AliasesOption = None,
-    mode: ModeOption = "overwrite",
-    no_chunks: Annotated[
-        bool, typer.Option("--no-chunks", help="Skip images.chunk_index.")
-    ] = False,
+    export: dict[str, Any],
+    namespace: NamespaceOption = "images",
     only_images: Annotated[
         bool, typer.Option("--only-image-tables", help="Skip the catalog's other tables.")
     ] = False,
-    how: HowOption = "left",
-    keep_unmatched: KeepUnmatchedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Materialise an Iceberg catalog (or CytoTable warehouse) into a warehouse root.
@@ -110,17 +129,7 @@ def export_cytomining_catalog(
     Example: iceberg-bioimage export-cytomining-catalog --catalog ./examplehuman -w warehouse-root
     """
     result = api.export_catalog_to_cytomining_warehouse(
-        catalog,
-        namespace,
-        warehouse_root,
-        profiles=profiles,
-        profile_dataset_id=profile_dataset_id,
-        alias_map=aliases,
-        mode=mode,
-        include_chunks=not no_chunks,
-        include_other_tables=not only_images,
-        how=how,
-        keep_unmatched=keep_unmatched,
+        catalog, namespace, warehouse_root, include_other_tables=not only_images, **export
     )
     _report(result, as_json)
 
