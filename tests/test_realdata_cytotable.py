@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import iceberg_bioimage as ib
+from fixtures.writers import write_plate
 from iceberg_bioimage.cli import main
 
 pytestmark = pytest.mark.realdata
@@ -77,9 +78,7 @@ def test_ingest_into_the_warehouse_registers_tables(warehouse: Path, shared_data
 @pytest.mark.skipif(not os.environ.get("CYTOTABLE_PYTHON"), reason="CYTOTABLE_PYTHON is not set")
 def test_cytotable_reads_what_we_ingest(warehouse: Path, tmp_path: Path) -> None:
     store = tmp_path / "plate.ome.zarr"
-    import writers
-
-    writers.write_plate(store, version="0.5", rows="A", columns=("1",), fields=2)
+    write_plate(store, version="0.5", rows="A", columns=("1",), fields=2)
     ib.register_store(store, warehouse, publish_chunks=True)
     code = (
         "import sys, json, cytotable\n"

@@ -27,6 +27,7 @@ from iceberg_bioimage.catalog.tables import (
     load_existing,
 )
 from iceberg_bioimage.chunks import stream_chunk_index_parquet
+from iceberg_bioimage.chunks.rows import ENCODED_SCHEMA
 from iceberg_bioimage.errors import DatasetConflictError, InputError
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.schema import (
@@ -113,8 +114,9 @@ class _ChunkFiles:
         self.io: Any = None
         self.locations: list[str] = []
 
-    def __call__(self, table_location: str, io: Any) -> list[str]:
+    def __call__(self, table_location: str, io: Any, iceberg_schema: Any) -> list[str]:
         self.io = io
+        schema = with_field_ids(ENCODED_SCHEMA, iceberg_schema)
         written = []
         for result in self.results:
             folder = (
@@ -122,7 +124,7 @@ class _ChunkFiles:
             )
             location = f"{folder}/{uuid.uuid4()}.parquet"
             with io.new_output(location).create(overwrite=True) as sink:
-                count = stream_chunk_index_parquet(sink, [result], **self.options)
+                count = stream_chunk_index_parquet(sink, [result], schema=schema, **self.options)
             self.locations.append(location)
             if count:
                 written.append(location)
@@ -135,6 +137,26 @@ class _ChunkFiles:
         for location in self.locations:
             with contextlib.suppress(OSError, FileNotFoundError):
                 self.io.delete(location)
+
+
+def with_field_ids(schema: pa.Schema, iceberg_schema: Any) -> pa.Schema:
+    """``schema`` with the Iceberg field id of every field (list elements
+    included) in its Parquet metadata, so readers that resolve columns by id
+    (Daft, Spark, Trino) find them. Types are kept as they are."""
+    fields = []
+    for arrow_field in schema:
+        nested = iceberg_schema.find_field(arrow_field.name)
+        if pa.types.is_list(arrow_field.type):
+            element = arrow_field.type.value_field.with_metadata(
+                _field_id(nested.field_type.element_id)
+            )
+            arrow_field = arrow_field.with_type(pa.list_(element))
+        fields.append(arrow_field.with_metadata(_field_id(nested.field_id)))
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def _field_id(number: int) -> dict[bytes, bytes]:
+    return {b"PARQUET:field_id": str(number).encode()}
 
 
 def deregister_datasets(

@@ -109,12 +109,13 @@ def commit_rows(
     dataset_ids: Sequence[str],
     *,
     rows: pa.Table | None = None,
-    write_files: Callable[[str, Any], list[str]] | None = None,
+    write_files: Callable[[str, Any, Any], list[str]] | None = None,
     partitioned: bool = True,
     replace_all: bool = False,
 ) -> None:
     """Replace the rows of ``dataset_ids`` with ``rows`` and/or the data files
-    ``write_files(table_location, file_io)`` writes, in one commit.
+    ``write_files(table_location, file_io, iceberg_schema)`` writes, in one
+    commit (the schema gives the field ids the files must carry).
 
     ``replace_all`` replaces every row instead (tables without ``dataset_id``).
     A missing table is created in that same commit (schema, partitioning,
@@ -137,9 +138,8 @@ def commit_rows(
             with creating.update_spec() as spec:
                 spec.add_identity(PARTITION_COLUMN)
         location = creating.table_metadata.location
-        paths = (
-            write_files(location, load_file_io(catalog.properties, location)) if write_files else []
-        )
+        io = load_file_io(catalog.properties, location)
+        paths = write_files(location, io, creating.table_metadata.schema()) if write_files else []
         try:
             _add(creating, rows, paths)
             creating.commit_transaction()
@@ -148,7 +148,9 @@ def commit_rows(
             table = catalog.load_table(ident)  # created concurrently: replace below
     else:
         evolve(table, schema)
-        paths = write_files(table.location(), table.io) if write_files else []  # the table's own IO
+        paths = (  # through the table's own IO
+            write_files(table.location(), table.io, table.schema()) if write_files else []
+        )
 
     def attempt(fresh: Table) -> Table:
         transaction = fresh.transaction()

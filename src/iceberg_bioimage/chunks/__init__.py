@@ -106,14 +106,16 @@ def stream_chunk_index_parquet(
     results: Iterable[ScanResult],
     *,
     filesystem: Any = None,
+    schema: pa.Schema = ENCODED_SCHEMA,
     **options: object,
 ) -> int:
     """Write the chunk index of ``results`` to one Parquet file at ``where``
     (on ``filesystem`` if given), building the next batch while the previous
-    one is written. Returns the number of rows."""
+    one is written. ``schema`` may add field metadata (Iceberg field ids) to
+    the encoded chunk schema. Returns the number of rows."""
     rows = 0
     options["dictionary_encoded"] = True
-    writer = pq.ParquetWriter(where, ENCODED_SCHEMA, filesystem=filesystem, **_PARQUET_OPTIONS)
+    writer = pq.ParquetWriter(where, schema, filesystem=filesystem, **_PARQUET_OPTIONS)
     with writer, progress.task("chunk rows") as advance:
         for batch in prefetch(chunk_index_batches(results, **options)):
             writer.write_batch(batch)
