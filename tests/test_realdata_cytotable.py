@@ -100,3 +100,36 @@ def test_cytotable_reads_what_we_ingest(warehouse: Path, tmp_path: Path) -> None
         ib.catalog_table_to_arrow(warehouse, "images.image_assets").column("image_id").to_pylist()
     )
     assert seen["chunks"] == ib.catalog_table_to_arrow(warehouse, "images.chunk_index").num_rows > 0
+
+
+def test_seed_export_with_examplehuman_profiles_through_the_cli(
+    warehouse: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """001's workflow on the real data: register the ExampleHuman TIFFs into
+    CytoTable's warehouse, then export-cytomining-catalog with CytoTable's own
+    joined profiles and ``--profile-dataset-id ExampleHuman``."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    images = shared_data / "cytotable_examplehuman"
+    catalog = ["--catalog", str(warehouse)]
+    assert main(["register", str(images), *catalog, "--dataset-id", "ExampleHuman", "-q"]) == 0
+    profiles = tmp_path / "examplehuman_profiles.parquet"
+    pq.write_table(ib.catalog_table_to_arrow(warehouse, "profiles.joined_profiles"), profiles)
+    root = tmp_path / "warehouse-root"
+    export = ["export-cytomining-catalog", *catalog, "--warehouse-root", str(root)]
+    profile_args = ["--profiles", str(profiles), "--profile-dataset-id", "ExampleHuman"]
+    assert main([*export, *profile_args]) == 0
+    assert main(["validate-warehouse", str(root)]) == 0
+    rows = duckdb.sql(
+        "select count(*), count(distinct Metadata_image_id), min(Metadata_dataset_id), "
+        "min(Image_PathName_DNA) "
+        f"from read_parquet('{root}/profiles/joined_profiles/*.parquet')"
+    ).fetchall()
+    assert rows == [(289, 1, "ExampleHuman", str(images.resolve()))]
+
+    # Profiles of another dataset match no image: nothing is committed, exit 1.
+    again = tmp_path / "again"
+    wrong = ["--profiles", str(profiles), "--profile-dataset-id", "OtherExperiment"]
+    assert main([*export[:-1], str(again), *wrong]) == 1
+    assert not (again / "warehouse_manifest.json").exists()

@@ -235,7 +235,9 @@ def _choose(
     builders: dict[str, Callable[[], _Plan | None]] = {
         "image_id": lambda: _by_image_id(images, profiles, resolved, dataset),
         "plate_well_site": lambda: _by_plate_well_site(images, profiles, resolved, dataset),
-        "file_name": lambda: _by_file_name(images, profiles, file_columns(profiles.column_names)),
+        "file_name": lambda: _by_file_name(
+            images, profiles, file_columns(profiles.column_names), dataset
+        ),
     }
     notes: list[str] = []
     first: _Plan | None = None
@@ -322,7 +324,9 @@ def _site_offset(profile_sites: pa.ChunkedArray, image_sites: pa.ChunkedArray) -
     return 1 if shifted > as_is else 0
 
 
-def _by_file_name(images: pa.Table, profiles: pa.Table, files: FileColumns) -> _Plan | None:
+def _by_file_name(
+    images: pa.Table, profiles: pa.Table, files: FileColumns, dataset: Any
+) -> _Plan | None:
     if not files.names or "source_files" not in images.column_names:
         return None
     lookup = _file_lookup(images)
@@ -339,11 +343,22 @@ def _by_file_name(images: pa.Table, profiles: pa.Table, files: FileColumns) -> _
             first = normalize.codes(qualified, _as_text, names)
             found = np.where(first >= 0, first, found)
         per_channel[channel] = np.where(found >= 0, rows[np.maximum(found, 0)], -1).astype(np.int32)
+    keys = {"file_name": ", ".join(files.names.values())}
+    if dataset is not None:  # a file of another dataset is not this row's image
+        per_channel = {c: _in_dataset(r, dataset[0], images) for c, r in per_channel.items()}
+        keys = {"dataset_id": dataset[1], **keys}
     positions = np.full(profiles.num_rows, -1, np.int32)
     for rows_of_channel in per_channel.values():
         positions = np.where(positions >= 0, positions, rows_of_channel)
-    keys = {"file_name": ", ".join(files.names.values())}
     return _Plan("file_name", positions, images, keys, channels=per_channel)
+
+
+def _in_dataset(rows: np.ndarray, wanted: pa.ChunkedArray, images: pa.Table) -> np.ndarray:
+    """``rows`` with -1 where the image's dataset is not the profile row's."""
+    image_datasets = np.array(images.column("dataset_id").to_pylist(), dtype=object)
+    theirs = np.array([normalize.text(v) for v in wanted.to_pylist()], dtype=object)
+    same = image_datasets[np.maximum(rows, 0)] == theirs
+    return np.where((rows >= 0) & same, rows, -1).astype(np.int32)
 
 
 def _file_lookup(images: pa.Table) -> dict[str, int]:
