@@ -187,10 +187,17 @@ def test_any_pyiceberg_catalog_object_and_custom_namespace(tmp_path: Path, plate
         "bioimage_cytotable.chunk_index",
         "bioimage_cytotable.image_assets",
     ]
-    # SqlCatalog has no nested namespaces: said plainly, never flattened silently
-    with pytest.raises(CatalogError, match="nested namespaces"):
-        ib.register_store(plate, catalog, namespace="bioimage.cytotable")
-    assert "bioimage.cytotable" not in str(ib.list_catalog_tables(catalog))
+    # SqlCatalog stores nested namespaces: tables land in ("bioimage", "cytotable")
+    ib.register_store(plate, catalog, namespace="bioimage.cytotable", publish_chunks=True)
+    assert catalog.list_namespaces(("bioimage",)) == [("bioimage", "cytotable")]
+    assert sorted(catalog.list_tables(("bioimage", "cytotable"))) == [
+        ("bioimage", "cytotable", "chunk_index"),
+        ("bioimage", "cytotable", "image_assets"),
+    ]
+    nested = catalog.load_table(("bioimage", "cytotable", "image_assets"))
+    assert nested.scan().to_arrow().num_rows == 9
+    ib.register_store(plate, catalog, namespace="bioimage.cytotable")  # replaces, in place
+    assert nested.refresh().scan().to_arrow().num_rows == 9
 
 
 def test_catalog_by_name_from_environment(
@@ -233,10 +240,17 @@ def test_unknown_catalog_and_missing_table_are_one_line_exit_2(
     home: Path, plate: Path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     assert main(["register", str(plate), "--catalog", "nosuch"]) == 2
+    assert main(["catalog", "show", "images.image_assets"]) == 2  # reads never create
+    assert not home.exists()
+    assert main(["register", str(plate), "-q"]) == 0
     assert main(["catalog", "show", "images.nope"]) == 2
     assert main(["catalog", "show", "nodots"]) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
-    assert len(lines) == 3 and "nosuch" in lines[0] and "images.nope" in lines[1]
+    assert len(lines) == 4 and "nosuch" in lines[0] and "images.nope" in lines[2]
+    assert lines[1] == (
+        f"error: there is no catalog yet: the embedded catalog at {home} is created by the "
+        "first register (or name one with --catalog)"
+    )
     with pytest.raises(CatalogError):
         resolve_catalog("nosuch")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from iceberg_bioimage.api.catalog import (
     RegisterResult,
+    catalog_info,
     catalog_table_history,
     catalog_table_to_arrow,
     deregister_store,
@@ -88,6 +89,7 @@ __all__ = [
     "ExportResult",
     "RegisterResult",
     "attach_warehouse",
+    "catalog_info",
     "catalog_table_history",
     "catalog_table_to_arrow",
     "chunk_index_table",

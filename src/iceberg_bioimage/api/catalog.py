@@ -36,6 +36,7 @@ PathLike = str | os.PathLike[str]
 
 __all__ = [
     "RegisterResult",
+    "catalog_info",
     "catalog_table_history",
     "catalog_table_to_arrow",
     "deregister_store",
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 resolve_catalog = cat.resolve_catalog
+catalog_info = cat.catalog_info
 
 
 def ingest_stores_to_catalog(
@@ -120,7 +122,7 @@ def publish_chunk_index(
     if len(scan_results) != len(items):
         scan_results = list(scan_paths(items).results)  # type: ignore[arg-type]
     report = cat.PublishReport()
-    with cat.opened_catalog(catalog, "publishing to") as resolved:
+    with cat.opened_catalog(catalog, "publishing to", create=True) as resolved:
         cat.publish_chunk_index(
             resolved.catalog,
             scan_results,
@@ -162,7 +164,7 @@ def register_profile_table(
     """Write a profile table (Arrow, or a Parquet / CSV / SQLite file) to
     ``profiles.<table>``; the name defaults to the file's (or SQLite table's)."""
     data, table_name = named_table(table, table_name, sqlite_table=sqlite_table)
-    with cat.opened_catalog(catalog, "publishing to") as resolved:
+    with cat.opened_catalog(catalog, "publishing to", create=True) as resolved:
         report = cat.publish_profile_table(
             resolved.catalog, data, table_name=table_name, namespace=namespace
         )

@@ -18,6 +18,7 @@ from iceberg_bioimage.scan import scan_store, scan_stores_for
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
 from iceberg_bioimage.warehouse.exports import ExportResult
+from iceberg_bioimage.warehouse.identifiers import inferred_profile_level
 from iceberg_bioimage.warehouse.writer import TableWrite
 
 PathLike = str | os.PathLike[str]
@@ -120,6 +121,11 @@ def export_catalog_to_cytomining_warehouse(
                     skipped.append(f"{name} not exported: not in a canonical namespace")
                 else:
                     extra.append(write)
+        if image_table not in names and not extra:
+            raise cat.CatalogError(
+                f"nothing to export: {image_table} is not in {resolved.description} "
+                f"(its tables: {', '.join(names) or 'none'}; --namespace names another)"
+            )
         result = exports.export_image_tables(
             assets,
             chunks,
@@ -146,14 +152,17 @@ def _catalog_table_write(catalog: Any, name: str, mode: str, description: str) -
     role = spec.role_of_catalog_table(name)
     if role is None:
         return None
+    data = cat.catalog_table_to_arrow(catalog, name)
     return exports.table_write(
-        cat.catalog_table_to_arrow(catalog, name),
+        data,
         table_name=name,
         role=role,
         mode=mode,
         source_type="iceberg",
         source_ref=f"{description}:{name}",
-        profile_level="object" if role in spec.PROFILE_ROLES else None,
+        profile_level=(
+            inferred_profile_level(data.column_names) if role in spec.PROFILE_ROLES else None
+        ),
     )
 
 
@@ -206,7 +215,10 @@ def export_table_to_cytomining_warehouse(
     role_description: str | None = None,
 ) -> ExportResult:
     """Add any table under an explicit role (embeddings, annotations, reports, QC
-    summaries, ...); project-specific roles need ``role_description``."""
+    summaries, ...); project-specific roles need ``role_description``. Roles
+    that may live in several namespaces default to ``embeddings`` (embeddings)
+    or ``profiles`` (others) when ``namespace`` is not given, with a warning."""
+    notes: list[str] = []
     write = exports.table_write(
         as_table(table),
         table_name=table_name,
@@ -219,5 +231,6 @@ def export_table_to_cytomining_warehouse(
         profile_level=profile_level,
         compartment=compartment,
         role_description=role_description,
+        notes=notes,
     )
-    return exports.commit(warehouse_root, [write])
+    return exports.commit(warehouse_root, [write], warnings=notes)

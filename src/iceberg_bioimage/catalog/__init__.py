@@ -5,6 +5,7 @@ from iceberg_bioimage.catalog.config import (
     CatalogLike,
     ResolvedCatalog,
     catalog_errors,
+    catalog_info,
     opened_catalog,
     resolve_catalog,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "PublishReport",
     "ResolvedCatalog",
     "catalog_errors",
+    "catalog_info",
     "catalog_table_batches",
     "catalog_table_to_arrow",
     "dataset_ids_for_uri",

@@ -3,20 +3,25 @@
 In order: a pyiceberg ``Catalog`` object as given; a CytoTable warehouse (a
 ``catalog.json`` registry, or a folder holding ``warehouse/catalog.json``);
 a catalog by name (``.pyiceberg.yaml`` / ``PYICEBERG_CATALOG__<NAME>__*``),
-optionally with properties from the command line; and with nothing at all
-the embedded default, a SQLite-backed ``SqlCatalog`` in a local folder
-(``$ICEBERG_BIOIMAGE_HOME`` or ``./iceberg-bioimage-catalog``), created on
-first use.
+optionally with properties from the command line. With no name, or the name
+``default``, pyiceberg's default catalog (``default-catalog:`` or
+``default``) when one is configured; otherwise the embedded catalog, a
+SQLite-backed ``SqlCatalog`` in a local folder (``$ICEBERG_BIOIMAGE_HOME`` or
+``./iceberg-bioimage-catalog``), created by the first write (reads never
+create it). pyiceberg clients open it under the name ``iceberg_bioimage``
+(:func:`embedded_catalog_config` gives the whole configuration).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from iceberg_bioimage.errors import CatalogError, IcebergBioimageError
 from iceberg_bioimage.io.uri import file_uri, has_scheme
@@ -27,6 +32,7 @@ if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
 HOME_VARIABLE = "ICEBERG_BIOIMAGE_HOME"
 DEFAULT_HOME = "iceberg-bioimage-catalog"
 EMBEDDED_NAME = "iceberg_bioimage"
+DEFAULT_NAME = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,7 @@ class ResolvedCatalog:
     catalog: Catalog
     description: str  # what the user should be told ("embedded catalog at ...")
     created: bool = False  # the embedded catalog was created by this call
+    notice: str | None = None  # to tell the user once (e.g. "default" is the embedded one)
 
 
 CatalogLike: TypeAlias = "Catalog | ResolvedCatalog | str | os.PathLike[str] | None"
@@ -49,8 +56,11 @@ def resolve_catalog(
     uri: str | None = None,
     warehouse: str | None = None,
     properties: dict[str, str] | None = None,
+    create: bool = True,
 ) -> ResolvedCatalog:
-    """Open the catalog a user means; raises :class:`CatalogError` with the reason."""
+    """Open the catalog a user means; raises :class:`CatalogError` with the reason.
+
+    ``create=False`` (reads) refuses to create the embedded catalog."""
     from pyiceberg.catalog import Catalog
 
     if isinstance(catalog, ResolvedCatalog):
@@ -62,16 +72,34 @@ def resolve_catalog(
         extra["uri"] = uri
     if warehouse:
         extra["warehouse"] = warehouse
-    if catalog is not None:
+    if catalog is not None and os.fspath(catalog) != DEFAULT_NAME:
         registry = cytotable_registry(os.fspath(catalog))
         if registry is not None:
             from iceberg_bioimage.catalog.cytotable import CytoTableCatalog
 
             return ResolvedCatalog(CytoTableCatalog(registry), f"CytoTable warehouse {registry}")
         return ResolvedCatalog(_load_named(os.fspath(catalog), extra), f"catalog '{catalog}'")
-    if extra:
-        return ResolvedCatalog(_load_named("default", extra), "catalog 'default'")
-    return _embedded()
+    name = configured_default_name()
+    if extra or name is not None:
+        name = name or DEFAULT_NAME
+        return ResolvedCatalog(_load_named(name, extra), f"catalog '{name}'")
+    resolved = embedded_catalog(embedded_home(), create=create)
+    if catalog is None:
+        return resolved
+    notice = f"no catalog 'default' is configured: using the {resolved.description}"
+    return dataclasses.replace(resolved, notice=notice)
+
+
+def configured_default_name() -> str | None:
+    """The catalog pyiceberg calls default (``default-catalog:`` in
+    ``.pyiceberg.yaml``, else ``default``) when it is configured, else None."""
+    from pyiceberg.utils.config import Config
+
+    config = Config()
+    name = config.get_default_catalog_name()
+    if config.get_catalog_config(name) or _environment_properties(name):
+        return name
+    return None
 
 
 def cytotable_registry(text: str) -> Path | None:
@@ -110,24 +138,60 @@ def _environment_properties(name: str) -> dict[str, str]:
     }
 
 
-def _embedded() -> ResolvedCatalog:
-    return embedded_catalog(embedded_home())
+def embedded_catalog_config(home: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """The pyiceberg properties of the embedded catalog (name: ``iceberg_bioimage``)."""
+    home = Path(home).expanduser().resolve() if home is not None else embedded_home()
+    return {
+        "type": "sql",
+        "uri": f"sqlite:///{home / 'catalog.db'}",
+        "warehouse": file_uri(home / "warehouse"),
+    }
 
 
-def embedded_catalog(home: str | os.PathLike[str]) -> ResolvedCatalog:
-    """A SQLite-backed ``SqlCatalog`` with its warehouse in ``home`` (created if needed)."""
+def catalog_info(catalog: CatalogLike = None) -> dict[str, Any]:
+    """Which catalog ``catalog`` means and the pyiceberg name and properties
+    that open it elsewhere (secrets left out); never creates the embedded one."""
+    if (catalog is None or catalog == DEFAULT_NAME) and configured_default_name() is None:
+        home = embedded_home()
+        return {
+            "name": EMBEDDED_NAME,
+            "description": f"embedded catalog at {home}",
+            "exists": (home / "catalog.db").exists(),
+            "properties": embedded_catalog_config(home),
+        }
+    resolved = resolve_catalog(catalog, create=False)
+    properties = {
+        key: str(value)
+        for key, value in resolved.catalog.properties.items()
+        if not _SECRET.search(key)
+    }
+    return {
+        "name": resolved.catalog.name,
+        "description": resolved.description,
+        "exists": True,
+        "properties": properties,
+    }
+
+
+_SECRET = re.compile(r"secret|token|password|credential|key", re.IGNORECASE)
+
+
+def embedded_catalog(home: str | os.PathLike[str], *, create: bool = True) -> ResolvedCatalog:
+    """A SQLite-backed ``SqlCatalog`` with its warehouse in ``home``, created
+    if needed unless ``create=False`` (then a missing one is an error)."""
     from pyiceberg.catalog.sql import SqlCatalog
 
     home = Path(home).expanduser().resolve()
-    database = home / "catalog.db"
-    created = not database.exists()
+    created = not (home / "catalog.db").exists()
+    if created and not create:
+        raise CatalogError(
+            f"there is no catalog yet: the embedded catalog at {home} is created by the "
+            "first register (or name one with --catalog)"
+        )
+    config = embedded_catalog_config(home)
     try:
         (home / "warehouse").mkdir(parents=True, exist_ok=True)
-        catalog = SqlCatalog(
-            EMBEDDED_NAME,
-            uri=f"sqlite:///{database}",
-            warehouse=file_uri(home / "warehouse"),
-        )
+        catalog = SqlCatalog(EMBEDDED_NAME, uri=config["uri"], warehouse=config["warehouse"])
     except Exception as error:
         raise CatalogError(
             f"cannot open the embedded catalog at {home}: {_first_line(error)}"
@@ -193,9 +257,12 @@ def catalog_errors(what: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def opened_catalog(catalog: CatalogLike, doing: str = "reading") -> Iterator[ResolvedCatalog]:
+def opened_catalog(
+    catalog: CatalogLike, doing: str = "reading", *, create: bool = False
+) -> Iterator[ResolvedCatalog]:
     """Resolve ``catalog``; failures while using it become one-line errors
-    naming what was being done and to which catalog."""
-    resolved = resolve_catalog(catalog)
+    naming what was being done and to which catalog. Only writers
+    (``create=True``) may create the embedded catalog."""
+    resolved = resolve_catalog(catalog, create=create)
     with catalog_errors(f"{doing} {resolved.description}"):
         yield resolved

@@ -56,7 +56,7 @@ def ingest_scan_results_to_catalog(
     ``publish_chunks`` their ``chunk_index`` rows), one commit per table
     whatever their number; a dataset published again has its rows replaced."""
     report = PublishReport()
-    with opened_catalog(catalog, "publishing to") as resolved:
+    with opened_catalog(catalog, "publishing to", create=True) as resolved:
         publish_image_assets(
             resolved.catalog, results, namespace=namespace, replace=replace, report=report
         )

@@ -131,9 +131,7 @@ def commit_rows(
     paths: list[str] = []
     if table is None:
         ensure_namespace(catalog, ident[:-1])
-        creating = catalog.create_table_transaction(
-            ident, schema=schema, properties=table_properties(schema)
-        )
+        creating = create_table_transaction(catalog, ident, schema)
         if partitioned and PARTITION_COLUMN in schema.names:
             with creating.update_spec() as spec:
                 spec.add_identity(PARTITION_COLUMN)
@@ -165,6 +163,24 @@ def commit_rows(
         return transaction.commit_transaction()
 
     with_retry(lambda: catalog.load_table(ident), attempt)
+
+
+def create_table_transaction(
+    catalog: Catalog, ident: tuple[str, ...], schema: pa.Schema
+) -> Transaction:
+    """A transaction creating ``ident`` together with its first rows.
+
+    pyiceberg stages new tables of SQL catalogs through a helper that takes
+    two-part identifiers only, though the catalog itself stores nested
+    namespaces (as their dotted name): there the namespace is passed as that
+    one dotted part. Any other catalog without nested namespaces says so.
+    """
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    properties = table_properties(schema)
+    if len(ident) > 2 and isinstance(catalog, SqlCatalog):
+        ident = (dotted(ident[:-1]), ident[-1])
+    return catalog.create_table_transaction(ident, schema=schema, properties=properties)
 
 
 def _add(transaction: Transaction, rows: pa.Table | None, paths: list[str]) -> None:

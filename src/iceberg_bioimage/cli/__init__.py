@@ -41,8 +41,9 @@ app = typer.Typer(
 )
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _main_options(
+    context: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print results.")] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")
@@ -71,6 +72,9 @@ def _main_options(
         )
     if version:
         line(__version__)
+        raise typer.Exit(EXIT_OK)
+    if context.invoked_subcommand is None:
+        line(context.get_help())
         raise typer.Exit(EXIT_OK)
 
 

@@ -98,9 +98,12 @@ def open_catalog(
     catalog_uri: str | None,
     warehouse: str | None,
     catalog_property: list[str] | None,
+    *,
+    create: bool = True,
 ) -> Any:
     """The catalog the four options name, resolved once (and announced when the
-    embedded one is created)."""
+    embedded one is created, or stands in for ``default``). Commands that only
+    read pass ``create=False``: they never create the embedded catalog."""
     from iceberg_bioimage.api.catalog import resolve_catalog
     from iceberg_bioimage.errors import InputError
 
@@ -110,7 +113,11 @@ def open_catalog(
         if not sep or not key:
             raise InputError(f"--catalog-property expects key=value, got {item!r}")
         pairs[key] = value
-    resolved = resolve_catalog(catalog_name, uri=catalog_uri, warehouse=warehouse, properties=pairs)
+    resolved = resolve_catalog(
+        catalog_name, uri=catalog_uri, warehouse=warehouse, properties=pairs, create=create
+    )
+    if resolved.notice:
+        note(resolved.notice)
     if resolved.created:
         note(f"created the {resolved.description}")
     return resolved
@@ -129,38 +136,40 @@ def publishing(
     }
 
 
-with_catalog = option_group(
-    "catalog",
-    {
-        "catalog_name": (
-            Annotated[
-                str | None,
-                typer.Option(
-                    "--catalog",
-                    "-c",
-                    help="Catalog name (.pyiceberg.yaml / PYICEBERG_CATALOG__*) or a CytoTable "
-                    "warehouse path; default: the embedded catalog.",
-                ),
-            ],
-            None,
-        ),
-        "catalog_uri": (
-            Annotated[str | None, typer.Option("--catalog-uri", help="Catalog URI.")],
-            None,
-        ),
-        "warehouse": (
-            Annotated[str | None, typer.Option("--warehouse", help="Catalog warehouse location.")],
-            None,
-        ),
-        "catalog_property": (
-            Annotated[
-                list[str] | None,
-                typer.Option("--catalog-property", help="Extra catalog property k=v (repeatable)."),
-            ],
-            None,
-        ),
-    },
-    open_catalog,
+_CATALOG_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "catalog_name": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--catalog",
+                "-c",
+                help="Catalog name (.pyiceberg.yaml / PYICEBERG_CATALOG__*) or a CytoTable "
+                "warehouse path; default: pyiceberg's configured default, else the embedded "
+                "catalog.",
+            ),
+        ],
+        None,
+    ),
+    "catalog_uri": (
+        Annotated[str | None, typer.Option("--catalog-uri", help="Catalog URI.")],
+        None,
+    ),
+    "warehouse": (
+        Annotated[str | None, typer.Option("--warehouse", help="Catalog warehouse location.")],
+        None,
+    ),
+    "catalog_property": (
+        Annotated[
+            list[str] | None,
+            typer.Option("--catalog-property", help="Extra catalog property k=v (repeatable)."),
+        ],
+        None,
+    ),
+}
+
+with_catalog = option_group("catalog", _CATALOG_OPTIONS, open_catalog)
+with_catalog_to_read = option_group(
+    "catalog", _CATALOG_OPTIONS, functools.partial(open_catalog, create=False)
 )
 
 with_publishing = option_group(

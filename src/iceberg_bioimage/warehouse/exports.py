@@ -25,6 +25,7 @@ from iceberg_bioimage.profiles.join import (
 from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
 from iceberg_bioimage.tables import scan_result_as_arrow_table
 from iceberg_bioimage.warehouse import spec
+from iceberg_bioimage.warehouse.identifiers import inferred_profile_level
 from iceberg_bioimage.warehouse.root import root_location
 from iceberg_bioimage.warehouse.writer import TableWrite, WarehouseWriteError, write_tables
 
@@ -158,7 +159,7 @@ def _with_profiles(
                 joined.table,
                 mode,
                 join_keys=JOINED_IMAGE_KEYS,
-                profile_level=profile_level or "object",
+                profile_level=profile_level or inferred_profile_level(profiles.column_names),
                 compartment=compartment,
                 source_type="profiles",
                 source_ref=report.strategy,
@@ -250,10 +251,12 @@ def table_write(
     profile_level: str | None = None,
     compartment: str | None = None,
     role_description: str | None = None,
+    notes: list[str] | None = None,
 ) -> TableWrite:
     """A write placed by the specification's rules: known (or documented) role,
     the namespace the role requires, canonical names for canonical roles, join
-    keys among the table's columns."""
+    keys among the table's columns. A role with several possible namespaces
+    and none given goes to its documented default, said in ``notes``."""
     if isinstance(data, pa.Table):
         missing = [k for k in join_keys if k not in data.column_names]
         if missing:
@@ -279,10 +282,12 @@ def table_write(
         )
     chosen = given_namespace or required
     if chosen is None:
-        raise WarehouseWriteError(
-            f"role '{role}' can live in several namespaces; name one (for example "
-            f"{spec.PROFILES}.{name} or embeddings.{name})"
-        )
+        chosen = spec.DEFAULT_NAMESPACE.get(role, spec.DEFAULT_OTHER_NAMESPACE)
+        if notes is not None:
+            notes.append(
+                f"role '{role}' may live in several namespaces: wrote {chosen}.{name} "
+                "(name another with --namespace)"
+            )
     identifier = f"{chosen}.{name}"
     canonical = spec.CANONICAL_TABLES.get(role)
     if canonical and identifier != canonical:
@@ -350,7 +355,7 @@ def profile_table_write(
         join_keys=join_keys,
         source_type=source_type,
         source_ref=source_ref,
-        profile_level=profile_level or "object",
+        profile_level=profile_level or inferred_profile_level(profiles.column_names, alias_map),
         compartment=compartment,
     )
     return write, notes

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from iceberg_bioimage.profiles.contract import file_columns, resolve_keys
+from iceberg_bioimage.profiles.contract import AliasMap, file_columns, resolve_keys
 
 _OBJECT_ID_COLUMNS = ("ObjectNumber", "Metadata_ObjectNumber", "object_id", "Metadata_object_id")
 # CellProfiler numbers images per run: unique only together with the table number.
@@ -42,6 +42,24 @@ class ProfileIdentifiers:
     identity: tuple[str, ...] = ()
 
 
+def inferred_profile_level(columns: list[str], alias_map: AliasMap | None = None) -> str:
+    """The analysis level a table's keys show: ``object`` with an object id
+    column, else ``image`` with an image id, site or image file names, else
+    ``well`` with a well (pycytominer's aggregated profiles)."""
+    if _object_columns(columns):
+        return "object"
+    keys = resolve_keys(columns, alias_map)
+    if keys["image_id"].column or keys["site_id"].column or file_columns(columns).names:
+        return "image"
+    return "well" if keys["well_id"].column else "image"
+
+
+def _object_columns(columns: list[str]) -> tuple[str, ...]:
+    return tuple(
+        c for c in columns if c in _OBJECT_ID_COLUMNS or c.endswith("_Number_Object_Number")
+    )
+
+
 def repeated_identities(data: pa.Table, identity: list[str]) -> int:
     """How many rows repeat an identity another row already has."""
     return data.num_rows - data.group_by(identity).aggregate([]).num_rows
@@ -62,9 +80,7 @@ def profile_identifiers(
     level = (profile_level or "").lower()
     if level not in _OBJECT_LEVELS:
         return ProfileIdentifiers(image_keys, (), None)
-    objects = tuple(
-        c for c in columns if c in _OBJECT_ID_COLUMNS or c.endswith("_Number_Object_Number")
-    )
+    objects = _object_columns(columns)
     if not objects:
         problem = f"object-level table ({level}) has no object identifier column"
         return ProfileIdentifiers(image_keys, (), problem)

@@ -35,6 +35,14 @@ ROLE_NAMESPACE = {
 }
 
 # Canonical table names (Canonical Table Names 1-3, Image Namespace 3-4).
+# Where a role that may live in several namespaces goes when a write names
+# none (Canonical Namespaces 4 asks writers not to guess silently: the choice
+# is documented here and announced): embeddings keep their distinction from
+# feature profiles (Embeddings 8); annotations, reports and project-specific
+# roles sit with the profiles they describe.
+DEFAULT_NAMESPACE = {"embeddings": "embeddings"}
+DEFAULT_OTHER_NAMESPACE = PROFILES
+
 CANONICAL_TABLES = {
     "image_assets": "images.image_assets",
     "chunk_index": "images.chunk_index",

@@ -19,6 +19,7 @@ from iceberg_bioimage.cli.options import (
     StoresArgument,
     StrictOption,
     with_catalog,
+    with_catalog_to_read,
     with_publishing,
 )
 from iceberg_bioimage.cli.output import cell_text, err, finish, line, note, out, print_json, state
@@ -37,6 +38,7 @@ def register_commands(app: typer.Typer) -> None:
     catalog_app.command("tables")(catalog_tables)
     catalog_app.command("show")(catalog_show)
     catalog_app.command("history")(catalog_history)
+    catalog_app.command("info")(catalog_info)
     app.add_typer(catalog_app, name="catalog")
 
 
@@ -114,7 +116,7 @@ def publish_chunks(
     _report(result, as_json, strict)
 
 
-@with_catalog
+@with_catalog_to_read
 def deregister(
     dataset: Annotated[
         str, typer.Argument(help="A dataset id, or the path / URI it was scanned from.")
@@ -158,7 +160,7 @@ def register_profiles(
     _report(result, as_json, strict=False)
 
 
-@with_catalog
+@with_catalog_to_read
 def catalog_tables(
     catalog: Any,
     namespace: Annotated[
@@ -178,7 +180,7 @@ def catalog_tables(
             line(name)
 
 
-@with_catalog
+@with_catalog_to_read
 def catalog_show(
     table: Annotated[str, typer.Argument(help="A table as <namespace>.<table>.")],
     catalog: Any,
@@ -226,7 +228,7 @@ def catalog_show(
         note(f"{data.num_columns - len(names)} more columns (use --columns or --json)")
 
 
-@with_catalog
+@with_catalog_to_read
 def catalog_history(
     table: Annotated[str, typer.Argument(help="A table as <namespace>.<table>.")],
     catalog: Any,
@@ -249,6 +251,30 @@ def catalog_history(
             str(entry["snapshot_id"]), entry["timestamp"], entry["operation"] or "", records
         )
     out.print(view)
+
+
+def catalog_info(
+    catalog_name: Annotated[
+        str | None,
+        typer.Option("--catalog", "-c", help="Catalog name or CytoTable warehouse path."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Say which catalog commands use, and how pyiceberg clients open it.
+
+    Example: iceberg-bioimage catalog info
+    """
+    info = api.catalog_info(catalog_name)
+    if as_json:
+        print_json(info)
+        return
+    line(f"catalog: {info['description']}")
+    line(f"pyiceberg name: {info['name']}")
+    line(f"exists: {'yes' if info['exists'] else 'no (the first register creates it)'}")
+    line("open it from pyiceberg with this .pyiceberg.yaml:")
+    line(f"catalog:\n  {info['name']}:")
+    for key, value in info["properties"].items():
+        line(f"    {key}: {value}")
 
 
 def _report(result: api.RegisterResult, as_json: bool, strict: bool) -> None:

@@ -18,7 +18,7 @@ from iceberg_bioimage.cli.options import (
     SqliteTableOption,
     StoresArgument,
     option_group,
-    with_catalog,
+    with_catalog_to_read,
 )
 from iceberg_bioimage.cli.output import EXIT_INVALID, err, line, print_json, state, warn
 
@@ -112,7 +112,7 @@ def export_cytomining(
     _report(result, as_json)
 
 
-@with_catalog
+@with_catalog_to_read
 @with_image_export
 def export_cytomining_catalog(
     warehouse_root: RootOption,
