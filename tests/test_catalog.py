@@ -377,3 +377,43 @@ def test_export_catalog_to_a_warehouse_root(home: Path, plate: Path, tmp_path: P
     )
     assert f"nope.image_assets not found in embedded catalog at {home}" in elsewhere.warnings
     assert elsewhere.tables["images.image_assets"] == 9  # still there, as a canonical table
+
+
+def test_default_catalog_from_pyiceberg_yaml_wins_over_the_embedded_one(
+    tmp_path: Path, plate: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ICEBERG_BIOIMAGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PYICEBERG_HOME", str(tmp_path))
+    (tmp_path / ".pyiceberg.yaml").write_text(
+        "default-catalog: lab\n"
+        "catalog:\n"
+        "  lab:\n"
+        "    type: sql\n"
+        f"    uri: sqlite:///{tmp_path}/lab.db\n"
+        f"    warehouse: {(tmp_path / 'lake').as_uri()}\n"
+    )
+    assert main(["register", str(plate), "--catalog", "default", "-q"]) == 0
+    assert main(["register", str(plate), "--namespace", "again", "-q"]) == 0
+    assert not (tmp_path / "home").exists()  # never the embedded one
+    lab = SqlCatalog("lab", uri=f"sqlite:///{tmp_path}/lab.db")
+    assert sorted(lab.list_tables("images") + lab.list_tables("again")) == [
+        ("again", "image_assets"),
+        ("images", "image_assets"),
+    ]
+    capsys.readouterr()
+    assert main(["catalog", "info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["name"] == "lab" and info["properties"]["uri"] == f"sqlite:///{tmp_path}/lab.db"
+
+
+def test_embedded_catalog_opens_from_pyiceberg_with_the_printed_configuration(
+    home: Path, plate: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from pyiceberg.catalog import load_catalog
+
+    assert main(["catalog", "info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["exists"] is False and not home.exists()  # info never creates it
+    assert main(["register", str(plate), "-q"]) == 0
+    client = load_catalog(info["name"], **info["properties"])
+    assert client.load_table("images.image_assets").scan().to_arrow().num_rows == 9

@@ -8,6 +8,10 @@ every error a user can meet (:mod:`iceberg_bioimage.errors`).
 from iceberg_bioimage import api, errors
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.api import *  # noqa: F403  (the public functions, listed in api.__all__)
+
+# The same functions, also accepting the call forms of 0.1.0, and the names
+# 0.1.0 exported (iceberg_bioimage.compat; see docs/migration.md).
+from iceberg_bioimage.compat.forms import legacy_names, wrapped_api
 from iceberg_bioimage.errors import *  # noqa: F403  (every error, listed in errors.__all__)
 from iceberg_bioimage.models import (
     Axis,
@@ -20,6 +24,10 @@ from iceberg_bioimage.models import (
     ScanWarning,
 )
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA, SCHEMA_VERSION
+
+_LEGACY = legacy_names()
+globals().update(wrapped_api())
+globals().update(_LEGACY)
 
 __all__ = [
     *api.__all__,
@@ -35,4 +43,5 @@ __all__ = [
     "PhysicalSize",
     "ScanResult",
     "ScanWarning",
+    *_LEGACY,
 ]

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from iceberg_bioimage.chunks import scan_result_to_chunk_index
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
-from iceberg_bioimage.scan import scan_store
+from iceberg_bioimage.scan import scan_store, scan_stores_for
 from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
 from iceberg_bioimage.tables import scan_result_as_arrow_table, write_table_parquet
 
@@ -43,9 +43,18 @@ def write_image_assets_parquet(
 
 
 def chunk_index_table(
-    result: ScanResult, *, stat: bool = True, byte_ranges: bool = False
+    result: ScanResult | str | os.PathLike[str], *, stat: bool = True, byte_ranges: bool = False
 ) -> pa.Table:
-    """The whole ``chunk_index`` of one scan as a table (for small stores; large
-    ones should stream :func:`scan_result_to_chunk_index` batches)."""
-    batches = scan_result_to_chunk_index(result, stat=stat, byte_ranges=byte_ranges)
-    return pa.Table.from_batches(list(batches), schema=CHUNK_INDEX_SCHEMA)
+    """The whole ``chunk_index`` of one scan (or of the stores at a path) as a
+    table, for small stores; large ones should stream
+    :func:`scan_result_to_chunk_index` batches."""
+    if isinstance(result, ScanResult):
+        results: Iterable[ScanResult] = [result]
+    else:
+        results = scan_stores_for(result, "index").results
+    batches = [
+        batch
+        for one in results
+        for batch in scan_result_to_chunk_index(one, stat=stat, byte_ranges=byte_ranges)
+    ]
+    return pa.Table.from_batches(batches, schema=CHUNK_INDEX_SCHEMA)

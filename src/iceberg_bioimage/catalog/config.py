@@ -95,11 +95,8 @@ def configured_default_name() -> str | None:
     ``.pyiceberg.yaml``, else ``default``) when it is configured, else None."""
     from pyiceberg.utils.config import Config
 
-    config = Config()
-    name = config.get_default_catalog_name()
-    if config.get_catalog_config(name) or _environment_properties(name):
-        return name
-    return None
+    name = Config().get_default_catalog_name()
+    return name if _configured_properties(name) else None
 
 
 def cytotable_registry(text: str) -> Path | None:
@@ -117,7 +114,7 @@ def _load_named(name: str, properties: dict[str, str]) -> Catalog:
     from pyiceberg.catalog import load_catalog
 
     try:
-        return load_catalog(name, **(_environment_properties(name) | properties))
+        return load_catalog(name, **(_configured_properties(name) | properties))
     except (ValueError, KeyError, NotImplementedError) as error:
         raise CatalogError(
             f"cannot load catalog '{name}': {error} (define it in .pyiceberg.yaml, "
@@ -125,6 +122,15 @@ def _load_named(name: str, properties: dict[str, str]) -> Catalog:
         ) from None
     except Exception as error:  # drivers raise their own types for unreachable servers
         raise CatalogError(f"cannot reach catalog '{name}': {_first_line(error)}") from None
+
+
+def _configured_properties(name: str) -> dict[str, str]:
+    """The catalog's ``.pyiceberg.yaml`` entry and environment variables, read
+    now (pyiceberg reads both only once, when it is imported)."""
+    from pyiceberg.utils.config import Config
+
+    found = Config().get_catalog_config(name) or {}
+    return {str(k): str(v) for k, v in found.items()} | _environment_properties(name)
 
 
 def _environment_properties(name: str) -> dict[str, str]:

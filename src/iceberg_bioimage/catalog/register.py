@@ -14,11 +14,12 @@ from iceberg_bioimage.catalog.publish import (
     publish_image_assets,
 )
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
+from iceberg_bioimage.compat.results import RegisterResult010
 from iceberg_bioimage.models import ScanResult, ScanWarning
 
 
 @dataclass
-class RegisterResult:
+class RegisterResult(RegisterResult010):
     """What a registration did, and where."""
 
     catalog: str
@@ -28,17 +29,20 @@ class RegisterResult:
     rows: dict[str, int]
     commits: dict[str, int]
     warnings: list[str] = field(default_factory=list)
+    uris: list[str] = field(default_factory=list)  # of the stores registered
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "catalog": self.catalog,
-            "catalog_created": self.catalog_created,
-            "namespace": self.namespace,
-            "datasets": self.datasets,
-            "rows": self.rows,
-            "commits": self.commits,
-            "warnings": self.warnings,
-        }
+        return self.with_010_keys(
+            {
+                "catalog": self.catalog,
+                "catalog_created": self.catalog_created,
+                "namespace": self.namespace,
+                "datasets": self.datasets,
+                "rows": self.rows,
+                "commits": self.commits,
+                "warnings": self.warnings,
+            }
+        )
 
 
 def ingest_scan_results_to_catalog(
@@ -80,6 +84,7 @@ def register_result(
     results: Iterable[ScanResult] = (),
 ) -> RegisterResult:
     """The user's report of a publish: the scan's warnings, else the results' own."""
+    results = list(results)
     notes = [str(w) for w in warnings] or [str(w) for r in results for w in r.warnings]
     return RegisterResult(
         catalog=resolved.description,
@@ -89,4 +94,5 @@ def register_result(
         rows=report.rows,
         commits=report.commits,
         warnings=notes,
+        uris=[r.uri for r in results],
     )

@@ -123,10 +123,28 @@ def open_catalog(
     return resolved
 
 
+def check_010_table_flags(given: dict[str, str | None], canonical: dict[str, str]) -> None:
+    """0.1.0's table-name flags name the tables we write, or are refused."""
+    from iceberg_bioimage.compat.forms import require_canonical_names
+
+    require_canonical_names(dict(given), canonical)
+
+
 def publishing(
-    namespace: str, publish_chunks: bool, no_stat: bool, byte_ranges: bool, replace: bool
+    namespace: str,
+    publish_chunks: bool,
+    no_stat: bool,
+    byte_ranges: bool,
+    replace: bool,
+    table_name: str | None = None,
+    chunk_table_name: str | None = None,
 ) -> dict[str, Any]:
-    """The keyword arguments of the API's ingest functions."""
+    """The keyword arguments of the API's ingest functions (0.1.0's table-name
+    flags are accepted with the canonical names only)."""
+    check_010_table_flags(
+        {"--table-name": table_name, "--chunk-table-name": chunk_table_name},
+        {"--table-name": "image_assets", "--chunk-table-name": "chunk_index"},
+    )
     return {
         "namespace": namespace,
         "publish_chunks": publish_chunks,
@@ -172,14 +190,35 @@ with_catalog_to_read = option_group(
     "catalog", _CATALOG_OPTIONS, functools.partial(open_catalog, create=False)
 )
 
-with_publishing = option_group(
+# 0.1.0's flags, hidden from help: accepted as long as they name what we write.
+TableNameOption010 = Annotated[str | None, typer.Option("--table-name", hidden=True)]
+ChunkTableNameOption010 = Annotated[str | None, typer.Option("--chunk-table-name", hidden=True)]
+
+_PUBLISHING_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "namespace": (NamespaceOption, "images"),
+    "publish_chunks": (ChunksOption, False),
+    "no_stat": (NoStatOption, False),
+    "byte_ranges": (ByteRangesOption, False),
+    "replace": (ReplaceOption, False),
+    "table_name": (TableNameOption010, None),
+    "chunk_table_name": (ChunkTableNameOption010, None),
+}
+with_publishing = option_group("publishing", _PUBLISHING_OPTIONS, publishing)
+# ``ingest`` publishes the chunk index unless told not to, as 0.1.0's did.
+with_ingest_publishing = option_group(
     "publishing",
-    {
-        "namespace": (NamespaceOption, "images"),
-        "publish_chunks": (ChunksOption, False),
-        "no_stat": (NoStatOption, False),
-        "byte_ranges": (ByteRangesOption, False),
-        "replace": (ReplaceOption, False),
+    _PUBLISHING_OPTIONS
+    | {
+        "publish_chunks": (
+            Annotated[
+                bool,
+                typer.Option(
+                    "--publish-chunks/--skip-chunks",
+                    help="Also publish images.chunk_index rows (the default for ingest).",
+                ),
+            ],
+            True,
+        )
     },
     publishing,
 )

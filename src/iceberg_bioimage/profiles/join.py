@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from iceberg_bioimage.compat.results import Table010
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.profiles import normalize
 from iceberg_bioimage.profiles.contract import AliasMap, FileColumns, file_columns, resolve_keys
@@ -84,7 +85,7 @@ class JoinReport:
 
 
 @dataclass
-class JoinResult:
+class JoinResult(Table010):
     table: pa.Table
     report: JoinReport
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from iceberg_bioimage.compat.results import ContractReport010
 from iceberg_bioimage.profiles.contract import (
     AliasMap,
     FileColumns,
@@ -16,7 +17,7 @@ from iceberg_bioimage.profiles.contract import (
 
 
 @dataclass(frozen=True)
-class ContractReport:
+class ContractReport(ContractReport010):
     """One verdict on a profile table: each required key (``dataset_id``,
     ``image_id``) present as a column or derivable, and how; each key's column
     (or why not); and the join strategies the table supports, in the order a
@@ -26,6 +27,7 @@ class ContractReport:
     files: FileColumns
     profile_dataset_id: str | None
     strategies: tuple[str, ...]
+    columns: tuple[str, ...] = ()  # the table's columns, as given
 
     @property
     def strategy(self) -> str | None:
@@ -61,17 +63,19 @@ class ContractReport:
         return not self.missing_required and self.strategy is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "valid": self.valid,
-            "required": self.required,
-            "missing_required": self.missing_required,
-            "strategy": self.strategy,
-            "strategies": list(self.strategies),
-            "keys": {k: r.to_dict() for k, r in self.keys.items()},
-            "profile_dataset_id": self.profile_dataset_id,
-            "file_name_columns": self.files.names,
-            "path_name_columns": self.files.paths,
-        }
+        return self.with_010_keys(
+            {
+                "valid": self.valid,
+                "required": self.required,
+                "missing_required": self.missing_required,
+                "strategy": self.strategy,
+                "strategies": list(self.strategies),
+                "keys": {k: r.to_dict() for k, r in self.keys.items()},
+                "profile_dataset_id": self.profile_dataset_id,
+                "file_name_columns": self.files.names,
+                "path_name_columns": self.files.paths,
+            }
+        )
 
 
 def validate_microscopy_profile_columns(
@@ -92,4 +96,4 @@ def validate_microscopy_profile_columns(
         strategies.append("plate_well_site")
     if files.names:
         strategies.append("file_name")
-    return ContractReport(keys, files, profile_dataset_id, tuple(strategies))
+    return ContractReport(keys, files, profile_dataset_id, tuple(strategies), tuple(names))

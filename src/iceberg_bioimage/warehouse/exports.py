@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from iceberg_bioimage.compat.results import ExportResult010
 from iceberg_bioimage.errors import InputError, UnmatchedProfilesError
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.contract import AliasMap, resolve_keys
@@ -36,7 +37,7 @@ JOINED_IMAGE_KEYS = tuple(f"{IMAGE_PREFIX}{key}" for key in IMAGE_KEYS)
 
 
 @dataclass
-class ExportResult:
+class ExportResult(ExportResult010):
     """What an export wrote, where, and how the profile join went."""
 
     warehouse_root: str
@@ -49,13 +50,15 @@ class ExportResult:
         return os.path.join(self.warehouse_root, spec.MANIFEST_FILE)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "warehouse_root": self.warehouse_root,
-            "manifest": self.manifest_path,
-            "tables": self.tables,
-            "join": self.join.to_dict() if self.join else None,
-            "warnings": self.warnings,
-        }
+        return self.with_010_keys(
+            {
+                "warehouse_root": self.warehouse_root,
+                "manifest": self.manifest_path,
+                "tables": self.tables,
+                "join": self.join.to_dict() if self.join else None,
+                "warnings": self.warnings,
+            }
+        )
 
 
 def export_scan_results(

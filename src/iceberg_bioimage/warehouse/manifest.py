@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from iceberg_bioimage._version import __version__
+from iceberg_bioimage.compat.results import Result010
 from iceberg_bioimage.errors import ManifestError
 from iceberg_bioimage.warehouse.spec import (
     MANIFEST_FILE,
@@ -98,7 +99,7 @@ class TableEntry:
 
 
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(Result010):
     warehouse_spec_version: str
     tables: tuple[TableEntry, ...] = ()
     producer: dict[str, str] = field(default_factory=lambda: dict(PRODUCER))

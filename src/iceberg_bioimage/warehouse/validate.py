@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from iceberg_bioimage.compat.results import ValidationReport010
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.warehouse import spec
 from iceberg_bioimage.warehouse.identifiers import profile_identifiers, repeated_identities
@@ -47,7 +48,7 @@ class Finding:
 
 
 @dataclass
-class ValidationReport:
+class ValidationReport(ValidationReport010):
     root: str
     findings: list[Finding] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
@@ -65,13 +66,15 @@ class ValidationReport:
         return not self.errors
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "warehouse_root": self.root,
-            "valid": self.valid,
-            "tables": self.tables,
-            "errors": [f.__dict__ for f in self.errors],
-            "warnings": [f.__dict__ for f in self.warnings],
-        }
+        return self.with_010_keys(
+            {
+                "warehouse_root": self.root,
+                "valid": self.valid,
+                "tables": self.tables,
+                "errors": [f.__dict__ for f in self.errors],
+                "warnings": [f.__dict__ for f in self.warnings],
+            }
+        )
 
 
 def validate_warehouse(root: str | os.PathLike[str]) -> ValidationReport:

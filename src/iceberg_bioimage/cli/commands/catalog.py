@@ -18,8 +18,11 @@ from iceberg_bioimage.cli.options import (
     SqliteTableOption,
     StoresArgument,
     StrictOption,
+    TableNameOption010,
+    check_010_table_flags,
     with_catalog,
     with_catalog_to_read,
+    with_ingest_publishing,
     with_publishing,
 )
 from iceberg_bioimage.cli.output import cell_text, err, finish, line, note, out, print_json, state
@@ -63,7 +66,7 @@ def register(
 
 
 @with_catalog
-@with_publishing
+@with_ingest_publishing
 def ingest(
     uris: StoresArgument,
     catalog: Any,
@@ -71,7 +74,8 @@ def ingest(
     as_json: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
-    """Ingest several stores with one commit per table.
+    """Ingest several stores with one commit per table (chunk index included
+    unless --skip-chunks).
 
     Example: iceberg-bioimage ingest a.ome.zarr b.ome.zarr --namespace images
     """
@@ -105,11 +109,13 @@ def publish_chunks(
     byte_ranges: ByteRangesOption = False,
     as_json: JsonOption = False,
     strict: StrictOption = False,
+    table_name: TableNameOption010 = None,
 ) -> None:
     """Publish images.chunk_index rows for stores (one commit).
 
     Example: iceberg-bioimage publish-chunks plate.ome.zarr --no-stat
     """
+    check_010_table_flags({"--table-name": table_name}, {"--table-name": "chunk_index"})
     result = api.publish_chunk_index(
         uris, catalog, namespace=namespace, stat=not no_stat, byte_ranges=byte_ranges
     )

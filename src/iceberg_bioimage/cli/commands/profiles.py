@@ -75,6 +75,12 @@ def join_profiles(
     aliases: AliasesOption = None,
     sqlite_table: SqliteTableOption = None,
     as_json: JsonOption = False,
+    include_chunks: Annotated[
+        bool,
+        typer.Option(
+            "--include-chunks", help="One row per (profile row, chunk of its image), all levels."
+        ),
+    ] = False,
 ) -> None:
     """Join a profile table to the images of a store; report what matched.
 
@@ -89,7 +95,11 @@ def join_profiles(
         sqlite_table=sqlite_table,
     )
     result.report.require_join_key(profiles)
-    path = api.write_table_parquet(result.table, output)
+    table = result.table
+    if include_chunks:
+        chunks = api.chunk_index_table(store)
+        table = api.join_profiles_with_chunk_index(table, chunks, level=None)
+    path = api.write_table_parquet(table, output)
     report = result.report.to_dict() | {"output": str(path)}
     if as_json:
         print_json(report)
@@ -100,6 +110,6 @@ def join_profiles(
             f"{r.unmatched_profile_rows} unmatched ({'dropped' if how == 'inner' else 'kept'}), "
             f"{r.unmatched_images} of {r.image_rows} images unmatched"
         )
-        err.print(f"wrote {result.table.num_rows} rows to {path}", markup=False)
+        err.print(f"wrote {table.num_rows} rows to {path}", markup=False)
         for warning in r.warnings:
             warn(warning)

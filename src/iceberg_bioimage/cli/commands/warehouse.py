@@ -17,6 +17,7 @@ from iceberg_bioimage.cli.options import (
     ProfileDatasetOption,
     SqliteTableOption,
     StoresArgument,
+    check_010_table_flags,
     option_group,
     with_catalog_to_read,
 )
@@ -73,7 +74,9 @@ with_image_export = option_group(
         "aliases": (AliasesOption, None),
         "mode": (ModeOption, "overwrite"),
         "no_chunks": (
-            Annotated[bool, typer.Option("--no-chunks", help="Skip images.chunk_index.")],
+            Annotated[
+                bool, typer.Option("--no-chunks", "--skip-chunks", help="Skip images.chunk_index.")
+            ],
             False,
         ),
         "how": (HowOption, "left"),
@@ -123,11 +126,21 @@ def export_cytomining_catalog(
         bool, typer.Option("--only-image-tables", help="Skip the catalog's other tables.")
     ] = False,
     as_json: JsonOption = False,
+    image_assets_table: Annotated[
+        str | None, typer.Option("--image-assets-table", hidden=True)
+    ] = None,
+    chunk_index_table: Annotated[
+        str | None, typer.Option("--chunk-index-table", hidden=True)
+    ] = None,
 ) -> None:
     """Materialise an Iceberg catalog (or CytoTable warehouse) into a warehouse root.
 
     Example: iceberg-bioimage export-cytomining-catalog --catalog ./examplehuman -w warehouse-root
     """
+    check_010_table_flags(
+        {"--image-assets-table": image_assets_table, "--chunk-index-table": chunk_index_table},
+        {"--image-assets-table": "image_assets", "--chunk-index-table": "chunk_index"},
+    )
     result = api.export_catalog_to_cytomining_warehouse(
         catalog, namespace, warehouse_root, include_other_tables=not only_images, **export
     )

@@ -7,10 +7,11 @@ image is decided once, in the reader that understands its format.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from iceberg_bioimage.compat.results import DatasetSummary010, ScanResult010
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,7 @@ class ImageAsset:
 
 
 @dataclass(frozen=True, slots=True)
-class ScanResult:
+class ScanResult(ScanResult010):
     """Everything a metadata-only scan of one store found.
 
     Problems inside the store do not stop a scan: each one is a ``ScanWarning``
@@ -163,17 +164,19 @@ class ScanResult:
         return tuple(sorted({a.storage_variant for a in self.image_assets}))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "dataset_id": self.dataset_id,
-            "uri": self.uri,
-            "format_family": self.format_family,
-            "image_assets": [asset.to_dict() for asset in self.image_assets],
-            "warnings": [str(w) for w in self.warnings],
-        }
+        return self.with_010_keys(
+            {
+                "dataset_id": self.dataset_id,
+                "uri": self.uri,
+                "format_family": self.format_family,
+                "image_assets": [asset.to_dict() for asset in self.image_assets],
+                "warnings": [str(w) for w in self.warnings],
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
-class DatasetSummary:
+class DatasetSummary(DatasetSummary010):
     """A compact, human-sized description of one scanned store."""
 
     dataset_id: str
@@ -223,10 +226,7 @@ class DatasetSummary:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["shapes"] = [list(shape) for shape in self.shapes]
-        return data
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return self.with_010_keys(data)
 
 
 def _distinct(values: Any) -> tuple[Any, ...]:
@@ -244,3 +244,15 @@ class DirectoryScan:
     @property
     def warnings(self) -> tuple[ScanWarning, ...]:
         return self.errors + tuple(w for r in self.results for w in r.warnings)
+
+
+_LEGACY_RESULTS = ("ContractValidationResult", "RegistrationResult")
+
+
+def __getattr__(name: str) -> Any:
+    """0.1.0 exported two result classes from here; they live elsewhere now."""
+    if name in _LEGACY_RESULTS:
+        import iceberg_bioimage
+
+        return getattr(iceberg_bioimage, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
