@@ -26,6 +26,11 @@ class StoreNotFoundError(InputError, FileNotFoundError):
     """The path or URI does not exist."""
 
 
+class UnsafePathError(InputError):
+    """A path from metadata, a manifest or a collection would leave its root
+    (``..``, an absolute path, a symbolic link out): it is refused, never opened."""
+
+
 class UnsupportedStoreError(InputError):
     """The path exists but is not a store this package can read."""
 
@@ -114,6 +119,7 @@ __all__ = [
     "StoreNotFoundError",
     "TiffReadError",
     "UnmatchedProfilesError",
+    "UnsafePathError",
     "UnsupportedStoreError",
     "WarehouseWriteError",
 ]

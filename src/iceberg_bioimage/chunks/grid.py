@@ -7,12 +7,17 @@ dimension into a small cached vocabulary followed by one element-wise join.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from iceberg_bioimage.errors import MetadataError
+
+INT64_MAX = 2**63 - 1
 
 
 def grid_shape(shape: Sequence[int], chunks: Sequence[int]) -> tuple[int, ...]:
@@ -23,7 +28,11 @@ def grid_shape(shape: Sequence[int], chunks: Sequence[int]) -> tuple[int, ...]:
 
 
 def chunk_count(grid: Sequence[int]) -> int:
-    return int(np.prod(grid, dtype=np.int64)) if grid else 1
+    """How many chunks a grid holds; an error when that does not fit int64."""
+    count = math.prod(int(size) for size in grid)
+    if count > INT64_MAX:
+        raise MetadataError(f"a chunk grid of {count:.3g} chunks is beyond 2**63 - 1")
+    return count
 
 
 def coordinates(grid: Sequence[int], start: int, stop: int) -> list[np.ndarray]:
@@ -43,9 +52,25 @@ def coordinates_list(columns: list[np.ndarray], rows: int) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int64()))
 
 
+# Dimensions with at most this many chunks get a cached vocabulary of their
+# decimal coordinates; longer ones are formatted per batch, so memory follows
+# the batch size whatever the grid's.
+_VOCABULARY_LIMIT = 1 << 16
+
+
 @lru_cache(maxsize=256)
 def _vocabulary(size: int, prefix: str, suffix: str) -> pa.StringArray:
     return pa.array([f"{prefix}{i}{suffix}" for i in range(size)], pa.string())
+
+
+def _decimal(column: np.ndarray, size: int, prefix: str, suffix: str) -> pa.Array:
+    """``prefix + str(c) + suffix`` for each coordinate of one dimension."""
+    if size <= _VOCABULARY_LIMIT:
+        return _vocabulary(size, prefix, suffix).take(pa.array(column))
+    text = pc.cast(pa.array(column), pa.string())
+    if prefix or suffix:
+        text = pc.binary_join_element_wise(prefix, text, suffix, "")
+    return text
 
 
 def join_coordinates(
@@ -64,9 +89,7 @@ def join_coordinates(
     """
     last = len(columns) - 1
     parts = [
-        _vocabulary(int(size), prefix if d == 0 else "", suffix if d == last else "").take(
-            pa.array(column)
-        )
+        _decimal(column, int(size), prefix if d == 0 else "", suffix if d == last else "")
         for d, (column, size) in enumerate(zip(columns, grid, strict=True))
     ]
     if len(parts) == 1:

@@ -111,6 +111,8 @@ def _ome_planes(asset: ImageAsset, source: str) -> list[_Plane]:
     planes = []
     for location in plane_locations(image):
         file = block_file(location.block, document, source)
+        if file is None:  # a FileName outside the folder: refused when scanned
+            continue
         if location.block is None and source.lower().endswith(COMPANION_SUFFIX):
             continue
         planes.append(_Plane(file, location.ifd, (location.t, location.c, location.z)))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from iceberg_bioimage.io.paths import safe_key
+
 
 @dataclass(frozen=True, slots=True)
 class DirListing:
@@ -91,5 +93,6 @@ class Store(Protocol):
 
 
 def join_key(*parts: str) -> str:
-    """Join key parts with ``/``, ignoring empty parts."""
-    return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
+    """Join key parts with ``/``, ignoring empty parts; every part must be a
+    safe relative key (:func:`~.paths.safe_key`), or :class:`UnsafePathError`."""
+    return "/".join(key for key in map(safe_key, parts) if key)

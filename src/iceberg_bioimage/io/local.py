@@ -7,29 +7,100 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from iceberg_bioimage.errors import ConcurrentWriteError
+from iceberg_bioimage.errors import ConcurrentWriteError, UnsafePathError
 from iceberg_bioimage.io.atomic import write_atomically
 from iceberg_bioimage.io.base import DirListing
+from iceberg_bioimage.io.paths import printable, safe_key, within
 
 
 class LocalStore:
-    """A directory (or a single file) on the local filesystem."""
+    """A directory (or a single file) on the local filesystem.
+
+    Keys follow the one path rule (:func:`~.paths.safe_key`), and no symbolic
+    link is followed out of the root: a read that would leave it is refused
+    (recorded in ``refused``; ``get_many`` gives None for it), any other
+    access raises :class:`UnsafePathError`.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(os.path.abspath(os.fspath(path)))
         self.uri = self.path.as_uri()
         self._root = os.fspath(self.path)
         self._prefix = self._root.rstrip(os.sep) + os.sep
+        self._real_root = os.path.realpath(self._root)
+        self._inside: set[str] = set()  # folders known not to lead out of the root
+        self.refused: list[str] = []
 
     def _full(self, key: str) -> str:
-        return self._prefix + key if key else self._root
+        if not key:
+            return self._root
+        key = safe_key(key)
+        folder = key.rpartition("/")[0]
+        if folder and folder not in self._inside:
+            self._check_folders(key, folder)
+        return self._prefix + key
+
+    def _check_folders(self, key: str, folder: str) -> None:
+        """lstat each folder of ``key`` once; a symbolic link must stay inside."""
+        parts = folder.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            if prefix in self._inside:
+                continue
+            try:
+                info = os.lstat(self._prefix + prefix)
+            except OSError:
+                return  # absent: nothing to follow
+            if stat.S_ISLNK(info.st_mode):
+                self._require_inside(key, self._prefix + prefix)
+            self._inside.add(prefix)
+
+    def _require_inside(self, key: str, path: str) -> str:
+        real = os.path.realpath(path)
+        if not within(self._real_root, real):
+            raise UnsafePathError(f"{printable(key)}: a symbolic link out of the store")
+        return real
+
+    def _open(self, key: str) -> int | None:
+        """A descriptor for reading ``key``'s file (None: absent or a directory)."""
+        path = self._full(key)
+        try:
+            return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                raise
+        real = self._require_inside(key, path)  # the file itself is a link
+        try:
+            return os.open(real, os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def _stat(self, key: str) -> os.stat_result | None:
+        path = self._full(key)
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                info = os.stat(self._require_inside(key, path))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return info
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        return [_read_file(self._full(key)) for key in keys]
+        found: list[bytes | None] = []
+        for key in keys:
+            try:
+                found.append(_read_all(self._open(key)))
+            except UnsafePathError as error:
+                self.refused.append(str(error))
+                found.append(None)
+        return found
 
     def list_dir(self, prefix: str) -> DirListing:
         dirs: list[str] = []
@@ -57,7 +128,11 @@ class LocalStore:
                 continue
             with entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
+                    if entry.is_symlink() and not within(
+                        self._real_root, os.path.realpath(entry.path)
+                    ):
+                        self.refused.append(f"{key_prefix}{entry.name}: a link out of the store")
+                    elif entry.is_dir(follow_symlinks=False):
                         pending.append((entry.path, f"{key_prefix}{entry.name}/"))
                     else:
                         keys.append(key_prefix + entry.name)
@@ -65,28 +140,29 @@ class LocalStore:
         return keys, sizes
 
     def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        fd = self._open(key)
+        if fd is None:
+            return None
         try:
-            with open(self._full(key), "rb") as handle:
+            with open(fd, "rb") as handle:
                 handle.seek(start, os.SEEK_END if start < 0 else os.SEEK_SET)
                 return handle.read(length)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
-        except OSError:  # seeking before the start of a file shorter than the range
+        except (IsADirectoryError, OSError):  # a folder; a seek before a short file's start
             return None
 
     def size(self, key: str) -> int | None:
-        try:
-            return os.stat(self._full(key)).st_size
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        info = self._stat(key)
+        return None if info is None else info.st_size
 
     def open_file(self, key: str) -> BinaryIO:
-        return open(self._full(key), "rb")
+        fd = self._open(key)
+        if fd is None:
+            raise FileNotFoundError(self._full(key))
+        return open(fd, "rb")
 
     def get_versioned(self, key: str) -> tuple[bytes | None, Any]:
-        path = self._full(key)
-        data = _read_file(path)
-        return data, (_version(path) if data is not None else None)
+        data = _read_all(self._open(key))
+        return data, (_version(self._full(key)) if data is not None else None)
 
     def arrow_location(self, key: str) -> tuple[Any, str]:
         return None, self._full(key)
@@ -131,10 +207,8 @@ class LocalStore:
         return self.path.is_dir()
 
 
-def _read_file(path: str) -> bytes | None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+def _read_all(fd: int | None) -> bytes | None:
+    if fd is None:
         return None
     try:
         chunks = []

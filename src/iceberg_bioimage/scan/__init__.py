@@ -105,12 +105,15 @@ def scan_paths(
             discovered += found
     if dataset_id is not None and len(named) + len(discovered) > 1:
         raise InputError("--dataset-id can only be given when scanning a single store")
-    # A store the user named must scan (its error is the command's error); a
-    # store found inside a folder may fail without stopping the others.
-    results = [scan_store(target, dataset_id=dataset_id) for target in named]
-    found_results, errors = _scan_all(discovered, max_workers)
+    missing = [t for t in named if not has_scheme(t) and not os.path.lexists(t)]
+    if missing:
+        raise StoreNotFoundError(f"{missing[0]}: no such file or directory")
     joined = ",".join(os.fspath(u) for u in uris)
-    return DirectoryScan(joined, tuple(results + found_results), tuple(errors))
+    if len(named) == 1 and not discovered:  # one store: its error is the command's
+        return DirectoryScan(joined, (scan_store(named[0], dataset_id=dataset_id),), ())
+    # Several stores: one that cannot be scanned is a warning; the others go on.
+    results, errors = _scan_all(named + discovered, max_workers)
+    return DirectoryScan(joined, tuple(results), tuple(errors))
 
 
 def scan_stores_for(
@@ -134,6 +137,8 @@ def _scan_all(targets: list[str], max_workers: int) -> tuple[list[ScanResult], l
                 return scan_store(target)
             except InputError as error:
                 return ScanWarning(target, str(error))
+            except (OSError, RecursionError, OverflowError, MemoryError) as error:
+                return ScanWarning(target, f"cannot be scanned ({type(error).__name__}: {error})")
             finally:
                 advance(1)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from iceberg_bioimage import identity
 from iceberg_bioimage.errors import RemoteStoreError, TiffReadError
+from iceberg_bioimage.io.paths import is_safe_key, printable
 from iceberg_bioimage.io.uri import file_uri, has_scheme
 from iceberg_bioimage.models import Axis, ImageAsset, ImageLevel, PhysicalSize, ScanWarning
 from iceberg_bioimage.scan.ome_xml import (
@@ -157,6 +158,14 @@ def _add_ome_images(
     here = path
     covered: set[str] = {here}
     for image in document.images:
+        refused = [b.file_name for b in image.tiff_data if b.file_name and _outside(b.file_name)]
+        for name in refused:
+            scan.warnings.append(
+                ScanWarning(
+                    _rel(path, context),
+                    f"{image.id} refers to {printable(name or '')}, outside its folder; refused",
+                )
+            )
         files = _image_files(image, document, here)
         missing = [f for f in files if not _exists(f)]
         for name in missing:
@@ -175,15 +184,23 @@ def _image_files(image: OmeImage, document: OmeDocument, here: str) -> list[str]
     A ``TiffData`` block whose UUID is this document's own refers to this file,
     whatever ``FileName`` says (files get renamed after they are written).
     """
-    files = dict.fromkeys(block_file(block, document, here) for block in image.tiff_data)
+    found = (block_file(block, document, here) for block in image.tiff_data)
+    files = dict.fromkeys(file for file in found if file is not None)
     return list(files) or [here]
 
 
-def block_file(block: OmeTiffData | None, document: OmeDocument, here: str) -> str:
-    """The file a TiffData block's planes are in (``here``: the file holding the XML)."""
+def block_file(block: OmeTiffData | None, document: OmeDocument, here: str) -> str | None:
+    """The file a TiffData block's planes are in (``here``: the file holding the
+    XML); None when its ``FileName`` would leave that file's folder."""
     if block is None or not block.file_name or (block.uuid and block.uuid == document.uuid):
         return here
+    if _outside(block.file_name):
+        return None
     return os.path.join(os.path.dirname(here), block.file_name)
+
+
+def _outside(file_name: str) -> bool:
+    return not is_safe_key(file_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ without touching the store again.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,13 @@ import numpy as np
 
 from iceberg_bioimage.errors import MetadataError
 from iceberg_bioimage.io import Store
+from iceberg_bioimage.io.paths import printable
+
+INT64_MAX = 2**63 - 1
+# Limits on untrusted metadata documents (documented in docs/tables.md): a
+# document is parsed only up to this size, and nesting deeper than Python's
+# recursion limit is refused rather than followed.
+MAX_METADATA_BYTES = 64 << 20
 
 V2_GROUP, V2_ARRAY, V2_ATTRS, V2_CONSOLIDATED = (
     ".zgroup",
@@ -150,7 +158,11 @@ class ZarrReader:
             return Node(path, "invalid", problem=str(error))
 
     def _load_v3_consolidated(self, raw: bytes) -> None:
-        consolidated = json.loads(raw).get("consolidated_metadata")
+        try:
+            document = _load_json(raw, V3_NODE)
+        except MetadataError:
+            return  # the root itself was parsed already; read node by node
+        consolidated = document.get("consolidated_metadata") if isinstance(document, dict) else None
         documents = consolidated.get("metadata") if isinstance(consolidated, dict) else None
         if isinstance(documents, dict):
             root = {"zarr_format": 3, "node_type": self.root.kind}
@@ -160,8 +172,8 @@ class ZarrReader:
 
     def _load_v2_consolidated(self, raw: bytes) -> None:
         try:
-            metadata = json.loads(raw)["metadata"]
-        except (ValueError, KeyError, TypeError):
+            metadata = _load_json(raw, ".zmetadata")["metadata"]
+        except (MetadataError, KeyError, TypeError):
             return  # a broken .zmetadata is ignored: the store is read node by node
         grouped: dict[str, dict[str, Any]] = {}
         for key, value in metadata.items():
@@ -197,10 +209,17 @@ def _node_from_documents(path: str, docs: dict[str, bytes]) -> Node:
 
 
 def _load_json(raw: bytes, name: str) -> Any:
+    """A metadata document, within the documented limits (size, nesting)."""
+    if len(raw) > MAX_METADATA_BYTES:
+        raise MetadataError(
+            f"{name} is {len(raw)} bytes, over the {MAX_METADATA_BYTES >> 20} MiB metadata limit"
+        )
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise MetadataError(f"{name} is nested too deeply to be metadata") from None
     except (ValueError, UnicodeDecodeError) as error:
-        raise MetadataError(f"{name} is not valid JSON ({error})") from None
+        raise MetadataError(f"{name} is not valid JSON ({printable(str(error), 120)})") from None
 
 
 def _v2_node(path: str, zarray: Any, zgroup: Any, zattrs: Any) -> Node:
@@ -296,15 +315,24 @@ def parse_v3_array(meta: dict[str, Any]) -> ArrayMeta:
 
 def _int_tuple(value: Any, what: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= INT64_MAX for v in value
     ):
-        raise MetadataError(f"{what} must be a list of non-negative integers, got {value!r}")
+        shown = printable(repr(value), 80)
+        raise MetadataError(f"{what} must be a list of non-negative 64-bit integers, got {shown}")
     return tuple(value)
+
+
+def _check_grid(shape: tuple[int, ...], chunks: tuple[int, ...], what: str) -> None:
+    """A chunk grid whose chunk count does not fit 64-bit integers cannot be indexed."""
+    count = math.prod(-(-s // c) if c else 0 for s, c in zip(shape, chunks, strict=True))
+    if count > INT64_MAX:
+        raise MetadataError(f"{what}: the chunk grid holds {count:.3g} chunks, beyond 2**63 - 1")
 
 
 def _check_rank(shape: tuple[int, ...], chunks: tuple[int, ...], what: str) -> None:
     if len(shape) != len(chunks):
         raise MetadataError(f"{what} has {len(chunks)} dimensions but shape has {len(shape)}")
+    _check_grid(shape, chunks, what)
 
 
 def _dtype_name(value: Any) -> str:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from iceberg_bioimage import identity
-from iceberg_bioimage.errors import EmptyStoreError, UnsupportedStoreError
+from iceberg_bioimage.errors import EmptyStoreError, UnsafePathError, UnsupportedStoreError
 from iceberg_bioimage.io import Store, join_key
 from iceberg_bioimage.models import (
     Axis,
@@ -55,6 +55,15 @@ class _ZarrScan:
     def warn(self, path: str, message: str) -> None:
         self.warnings.append(ScanWarning(path, message))
 
+    def safe(self, where: str, *parts: str) -> bool:
+        """Whether metadata's path parts stay inside the store; a warning if not."""
+        try:
+            join_key(*parts)
+        except UnsafePathError as error:
+            self.warn(where, f"path refused: {error}")
+            return False
+        return True
+
     def run(self) -> ScanResult:
         root = self.reader.open_root()
         if root.kind == "invalid":
@@ -67,6 +76,8 @@ class _ZarrScan:
                 f"{self.store.uri}: not a Zarr store (no zarr.json, .zgroup or .zarray)"
             )
         self.visit_root(root)
+        for refused in getattr(self.store, "refused", ()):
+            self.warn("", f"read refused: {refused}")
         if not self.assets:
             detail = (
                 f" ({len(self.warnings)} warnings: {self.warnings[0]})" if self.warnings else ""
@@ -107,8 +118,9 @@ class _ZarrScan:
             self.warn("", f"invalid plate metadata: {error}")
             return
         plate_id = plate.name or self.dataset_id
-        rows = sorted({w.path.split("/")[0] for w in plate.wells if "/" in w.path})
-        nodes = self.reader.read([*rows, *(w.path for w in plate.wells)])
+        wells = [w for w in plate.wells if self.safe("", w.path)]
+        rows = sorted({w.path.split("/")[0] for w in wells if "/" in w.path})
+        nodes = self.reader.read([*rows, *(w.path for w in wells)])
         for row in rows:
             if not nodes[row].exists:
                 self.warn(
@@ -116,8 +128,10 @@ class _ZarrScan:
                     "row group has no Zarr metadata (wells are read from the plate's list)",
                 )
         requests: list[_ImageRequest] = []
-        for well in plate.wells:
+        for well in wells:
             for site, image in enumerate(self.well_images(well.path, nodes[well.path])):
+                if not self.safe(well.path, image.path):
+                    continue
                 well_name = identity.well_id(well.row, well.column)
                 acquisition = image.acquisition
                 requests.append(
@@ -171,6 +185,7 @@ class _ZarrScan:
         if not isinstance(series, list) or not all(isinstance(s, str) for s in series):
             series = [name for name in self.children("") if name.isdigit()]
             series.sort(key=int)
+        series = [s for s in series if self.safe("OME", s)]
         self.visit_images(
             [_ImageRequest(s, identity.path_image_id(s), version=version) for s in series]
         )
@@ -225,6 +240,8 @@ class _ZarrScan:
                 request.path,
                 f"{len(multiscales)} multiscales found; only the first is used",
             )
+        if not all(self.safe(request.path, d.path) for d in multiscales[0].datasets):
+            return None
         for breach in ngff.spec_breaches(multiscales[0]):
             self.warn(request.path, f"OME-NGFF rule broken: {breach}")
         self.is_ome = True
@@ -252,6 +269,7 @@ class _ZarrScan:
                 version=parent.ome_ngff_version,
             )
             for name in names
+            if self.safe(node.path, name)
         ]
 
     def build_asset(

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.io import Store, is_remote, open_store
+from iceberg_bioimage.io.paths import is_safe_key, safe_key
 from iceberg_bioimage.warehouse.spec import PART_SUFFIX
 
 
@@ -40,6 +41,17 @@ def read_footer(store: Store, relative: str) -> pq.FileMetaData:
 def read_columns(store: Store, relative: str, columns: list[str]) -> pa.Table:
     with store.open_file(relative) as handle:
         return pq.read_table(handle, columns=columns)
+
+
+def is_part_of(path: str, table_path: str) -> bool:
+    """Whether ``path`` (from a manifest or a plan) is a data file inside the
+    table's folder: a safe relative key under ``<namespace>/<table>/`` ending in
+    ``.parquet``. Only such files are ever read or deleted for a table."""
+    return (
+        is_safe_key(path)
+        and safe_key(path).startswith(table_path + "/")
+        and path.endswith(PART_SUFFIX)
+    )
 
 
 def part_files(store: Store) -> list[str]:

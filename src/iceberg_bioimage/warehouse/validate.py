@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from iceberg_bioimage.compat.results import ValidationReport010
 from iceberg_bioimage.io import Store
+from iceberg_bioimage.io.paths import printable
 from iceberg_bioimage.warehouse import spec
 from iceberg_bioimage.warehouse.identifiers import profile_identifiers, repeated_identities
 from iceberg_bioimage.warehouse.manifest import (
@@ -25,6 +26,7 @@ from iceberg_bioimage.warehouse.manifest import (
     parse_manifest_json,
 )
 from iceberg_bioimage.warehouse.root import (
+    is_part_of,
     open_root,
     part_files,
     read_columns,
@@ -244,10 +246,14 @@ def _data_rules(storage: Store, entry: TableEntry) -> Iterator[Finding]:
     readable = []  # the parts that are there and are Parquet
     rows = 0
     for relative in entry.files:
-        if not relative.startswith(prefix):
+        if not is_part_of(relative, entry.path):  # never opened
             yield Finding(
-                "Namespaces and Tables 3", "MUST", f"file {relative} is outside {prefix}", name
+                "Namespaces and Tables 3",
+                "MUST",
+                f"file {printable(relative)} is not a Parquet part inside {prefix}",
+                name,
             )
+            continue
         if storage.size(relative) is None:
             yield Finding(
                 "Independent and External Writes 3",

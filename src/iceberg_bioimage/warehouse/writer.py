@@ -46,7 +46,13 @@ from iceberg_bioimage.warehouse.manifest import (
     now,
     parse_manifest_json,
 )
-from iceberg_bioimage.warehouse.root import open_root, read_columns, read_footer, root_location
+from iceberg_bioimage.warehouse.root import (
+    is_part_of,
+    open_root,
+    read_columns,
+    read_footer,
+    root_location,
+)
 from iceberg_bioimage.warehouse.spec import (
     MANIFEST_FILE,
     PART_SUFFIX,
@@ -204,7 +210,8 @@ class _Transaction:
             removed: list[str] = []
         else:
             files = list(new_parts)
-            removed = list(before.files) if before is not None else []
+            # only the table's own parts: a manifest may list anything
+            removed = [f for f in before.files if is_part_of(f, before.path)] if before else []
         if not files:  # a table without rows is omitted
             tables = tuple(t for t in manifest.tables if t.table_name != write.table_name)
             return Manifest(
@@ -370,11 +377,11 @@ def recover(root: Path) -> list[str]:
         plan = _plan(staging) or {}
         committed = current is not None and plan.get("manifest") == _digest(current)
         if committed:
-            deletes = [p for p in plan.get("deletes", []) if p not in referenced]
+            deletes = [p for p in _parts(plan, "deletes") if p not in referenced]
             _finish(store, staging, deletes)
             done.append(f"finished {staging.name}")
         else:
-            for part in plan.get("moves", []):
+            for part in _parts(plan, "moves"):
                 if part not in referenced:
                     store.delete(part)
             shutil.rmtree(staging, ignore_errors=True)
@@ -388,6 +395,20 @@ def _plan(staging: Path) -> dict[str, Any] | None:
         return json.loads((staging / _PLAN_FILE).read_text())
     except (OSError, ValueError):
         return None
+
+
+def _parts(plan: dict[str, Any], key: str) -> list[str]:
+    """A plan's part paths that are table parts inside the root (a plan file
+    is as untrusted as a manifest: nothing else is ever deleted)."""
+    listed = plan.get(key)
+    if not isinstance(listed, list):
+        return []
+    return [p for p in listed if isinstance(p, str) and p.count("/") >= 2 and _is_table_part(p)]
+
+
+def _is_table_part(path: str) -> bool:
+    namespace, table = path.split("/")[:2]
+    return is_part_of(path, f"{namespace}/{table}")
 
 
 def _digest(document: bytes) -> str:
