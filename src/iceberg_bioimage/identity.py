@@ -29,6 +29,28 @@ _WELL_PATTERN = re.compile(r"^\s*([A-Za-z]+)\s*[/_\-\s]?\s*0*(\d+)\s*$")
 _ROOT_IMAGE_ID = "0"
 
 
+def checked_dataset_id(text: str) -> str:
+    """A dataset id given by a user: non-empty, no surrounding spaces, no path
+    separators or control characters, not ``.`` or ``..`` (ids name folders and
+    partitions downstream)."""
+    from iceberg_bioimage.errors import InputError
+    from iceberg_bioimage.io.paths import printable
+
+    bad = (
+        not text
+        or text != text.strip()
+        or text in (".", "..")
+        or any(c in text for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in text)
+    )
+    if bad:
+        raise InputError(
+            f"dataset id {printable(repr(text))} is not usable: give a non-empty name "
+            "without slashes, control characters or surrounding spaces"
+        )
+    return text
+
+
 def dataset_id_from_name(name: str) -> str:
     """The store's name without its format suffix (case-insensitive)."""
     lowered = name.lower()

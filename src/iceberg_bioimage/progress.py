@@ -20,6 +20,8 @@ class Listener(Protocol):
 
     def stop(self, handle: object) -> None: ...
 
+    def notice(self, message: str) -> None: ...
+
 
 _listener: Listener | None = None
 _lock = threading.Lock()
@@ -53,6 +55,13 @@ def task(name: str, total: int | None = None) -> Iterator[Callable[[int], None]]
         yield advance
     finally:
         listener.stop(handle)
+
+
+def notice(message: str) -> None:
+    """Tell the user what the work is waiting for (the CLI: one line on stderr)."""
+    listener = _listener
+    if listener is not None:
+        listener.notice(message)
 
 
 def _ignore(amount: int = 1) -> None:

@@ -28,6 +28,7 @@ from iceberg_bioimage.io.uri import resolved_file_uri
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.io import TableLike, named_table
 from iceberg_bioimage.scan import scan_paths, scan_store, scan_stores_for
+from iceberg_bioimage.warehouse.identifiers import inferred_profile_level, profile_table_problem
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -162,13 +163,25 @@ def register_profile_table(
     sqlite_table: str | None = None,
 ) -> RegisterResult:
     """Write a profile table (Arrow, or a Parquet / CSV / SQLite file) to
-    ``profiles.<table>``; the name defaults to the file's (or SQLite table's)."""
+    ``profiles.<table>``; the name defaults to the file's (or SQLite table's).
+    A table a Cytomining warehouse would refuse is registered with a warning
+    saying why (an export from the catalog then leaves it out)."""
     data, table_name = named_table(table, table_name, sqlite_table=sqlite_table)
     with cat.opened_catalog(catalog, "publishing to", create=True) as resolved:
         report = cat.publish_profile_table(
             resolved.catalog, data, table_name=table_name, namespace=namespace
         )
-    return register_result(resolved, namespace, report)
+    result = register_result(resolved, namespace, report)
+    problem = profile_table_problem(
+        f"{namespace}.{table_name}",
+        data.column_names,
+        inferred_profile_level(data.column_names),
+        (),
+        data.select,
+    )
+    if problem and namespace == "profiles":
+        result.warnings.append(f"cannot be exported to a Cytomining warehouse: {problem}")
+    return result
 
 
 def list_catalog_tables(catalog: cat.CatalogLike = None, namespace: str | None = None) -> list[str]:

@@ -18,7 +18,7 @@ from iceberg_bioimage.scan import scan_store, scan_stores_for
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
 from iceberg_bioimage.warehouse.exports import ExportResult
-from iceberg_bioimage.warehouse.identifiers import inferred_profile_level
+from iceberg_bioimage.warehouse.identifiers import inferred_profile_level, profile_table_problem
 from iceberg_bioimage.warehouse.writer import TableWrite
 
 PathLike = str | os.PathLike[str]
@@ -119,6 +119,8 @@ def export_catalog_to_cytomining_warehouse(
                 write = _catalog_table_write(resolved.catalog, name, mode, resolved.description)
                 if write is None:
                     skipped.append(f"{name} not exported: not in a canonical namespace")
+                elif (problem := _profile_problem(write)) is not None:
+                    skipped.append(f"{name} not exported: {problem}")
                 else:
                     extra.append(write)
         if image_table not in names and not extra:
@@ -163,6 +165,20 @@ def _catalog_table_write(catalog: Any, name: str, mode: str, description: str) -
         profile_level=(
             inferred_profile_level(data.column_names) if role in spec.PROFILE_ROLES else None
         ),
+    )
+
+
+def _profile_problem(write: TableWrite) -> str | None:
+    """Why a profile table from a catalog cannot go into a warehouse root."""
+    if write.role not in spec.PROFILE_ROLES or not isinstance(write.data, pa.Table):
+        return None
+    data = write.data
+    return profile_table_problem(
+        write.table_name,
+        data.column_names,
+        write.profile_level,
+        tuple(write.join_keys),
+        data.select,
     )
 
 

@@ -78,6 +78,30 @@ def publish_image_assets(
     return report
 
 
+def image_assets_snapshot(catalog: Catalog, namespace: str) -> int | None:
+    """The current snapshot of ``<namespace>.image_assets`` (None: no table or rows)."""
+    table = load_existing(catalog, identifier(namespace, IMAGE_ASSETS))
+    snapshot = table.current_snapshot() if table is not None else None
+    return snapshot.snapshot_id if snapshot is not None else None
+
+
+def restore_image_assets(
+    catalog: Catalog, namespace: str, results: Sequence[ScanResult], snapshot_id: int | None
+) -> None:
+    """Give the datasets of ``results`` back the ``image_assets`` rows they had
+    at ``snapshot_id`` (none if None), in one commit; other datasets, and
+    other writers' commits since, are untouched."""
+    from pyiceberg.expressions import In
+
+    ids = _dataset_ids(results)
+    ident = identifier(namespace, IMAGE_ASSETS)
+    rows = None
+    if snapshot_id is not None:
+        table = catalog.load_table(ident)
+        rows = table.scan(row_filter=In("dataset_id", ids), snapshot_id=snapshot_id).to_arrow()
+    commit_rows(catalog, ident, IMAGE_ASSETS_SCHEMA, ids, rows=rows)
+
+
 def publish_chunk_index(
     catalog: Catalog,
     results: Sequence[ScanResult],

@@ -10,8 +10,10 @@ from typing import Any
 from iceberg_bioimage.catalog.config import CatalogLike, ResolvedCatalog, opened_catalog
 from iceberg_bioimage.catalog.publish import (
     PublishReport,
+    image_assets_snapshot,
     publish_chunk_index,
     publish_image_assets,
+    restore_image_assets,
 )
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
 from iceberg_bioimage.compat.results import RegisterResult010
@@ -61,18 +63,24 @@ def ingest_scan_results_to_catalog(
     whatever their number; a dataset published again has its rows replaced."""
     report = PublishReport()
     with opened_catalog(catalog, "publishing to", create=True) as resolved:
+        before = image_assets_snapshot(resolved.catalog, namespace) if publish_chunks else None
         publish_image_assets(
             resolved.catalog, results, namespace=namespace, replace=replace, report=report
         )
         if publish_chunks:
-            publish_chunk_index(
-                resolved.catalog,
-                results,
-                namespace=namespace,
-                stat=stat,
-                byte_ranges=byte_ranges,
-                report=report,
-            )
+            try:
+                publish_chunk_index(
+                    resolved.catalog,
+                    results,
+                    namespace=namespace,
+                    stat=stat,
+                    byte_ranges=byte_ranges,
+                    report=report,
+                )
+            except BaseException:
+                # Both tables or neither: the image rows go back to what they were.
+                restore_image_assets(resolved.catalog, namespace, results, before)
+                raise
     return register_result(resolved, namespace, report, warnings, results)
 
 

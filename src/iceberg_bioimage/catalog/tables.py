@@ -9,7 +9,6 @@ copy of the table.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
@@ -65,10 +64,17 @@ def dotted(ident: Sequence[str]) -> str:
 
 
 def ensure_namespace(catalog: Catalog, namespace: Sequence[str]) -> None:
+    """Create the namespace unless it exists (another writer may create it at
+    the same moment: then its creation is ours too)."""
     from pyiceberg.exceptions import NamespaceAlreadyExistsError
 
-    with contextlib.suppress(NamespaceAlreadyExistsError):
+    try:
         catalog.create_namespace(tuple(namespace))
+    except NamespaceAlreadyExistsError:
+        pass
+    except Exception:
+        if not catalog.namespace_exists(tuple(namespace)):
+            raise
 
 
 def table_properties(schema: pa.Schema) -> dict[str, str]:
@@ -224,9 +230,11 @@ def with_retry(load: Callable[[], Any], attempt: Callable[[Any], T]) -> T:
 
 
 def _retryable(error: Exception) -> bool:
-    from pyiceberg.exceptions import CommitFailedException
+    """Conflicts another writer caused: a lost commit race, or (for row-level
+    replaces) files it added that our delete must see; retried on a fresh table."""
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
 
-    if isinstance(error, CommitFailedException):
+    if isinstance(error, (CommitFailedException, ValidationException)):
         return True
     text = str(error).lower()
     return "database is locked" in text or "database table is locked" in text

@@ -28,6 +28,7 @@ from iceberg_bioimage.cli.output import (
     LazyProgress,
     err,
     line,
+    safe_text,
     state,
 )
 from iceberg_bioimage.errors import IcebergBioimageError
@@ -151,7 +152,7 @@ def _first_line(error: BaseException) -> str:
 def _fail(message: str) -> None:
     if state.verbose:
         traceback.print_exc()
-    err.print(f"error: {message}", markup=False)
+    err.print(f"error: {safe_text(message)}", markup=False)
 
 
 def run() -> None:

@@ -44,7 +44,16 @@ def note(message: str) -> None:
 
 
 def warn(message: object) -> None:
-    err.print(f"warning: {message}", markup=False)
+    err.print(f"warning: {safe_text(str(message))}", markup=False)
+
+
+def safe_text(message: str) -> str:
+    """A message for the terminal: bytes that came from input files (NUL,
+    escape sequences, other control characters) are shown escaped."""
+    return "".join(
+        c if c == "\n" or (ord(c) >= 32 and ord(c) != 127) else c.encode("unicode_escape").decode()
+        for c in message
+    )
 
 
 def finish(warnings: Sequence[object], strict: bool, *, failed: bool = False) -> None:
@@ -133,3 +142,6 @@ class LazyProgress:
     def stop(self, handle: object) -> None:
         if self._bars is not None and handle is not None:
             self._bars.stop(handle)
+
+    def notice(self, message: str) -> None:
+        note(message)

@@ -11,6 +11,7 @@ tests can see what a scan cost.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import io
 import re
@@ -48,10 +49,19 @@ class _Loop:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        thread = threading.Thread(
+        self.thread = threading.Thread(
             target=self.loop.run_forever, name="iceberg-bioimage-io", daemon=True
         )
-        thread.start()
+        self.thread.start()
+        # Stop the loop while the interpreter is whole: a loop (and obstore's
+        # callbacks into it) still running during finalisation can abort the
+        # process after its work is done.
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
 
     @classmethod
     def get(cls) -> _Loop:

@@ -42,6 +42,8 @@ def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) ->
     Raises :class:`~iceberg_bioimage.errors.InputError` when the path is missing,
     unsupported or empty; problems inside the store become warnings.
     """
+    if dataset_id is not None:
+        identity.checked_dataset_id(dataset_id)
     store = open_store(uri)
     text = os.fspath(uri)
     dataset_id = dataset_id or identity.dataset_id_from_name(store_name(store.uri))

@@ -204,7 +204,7 @@ def parse_plate(ome: dict[str, Any], version: str | None) -> Plate:
     for well in wells_field:
         if not isinstance(well, dict) or not isinstance(well.get("path"), str):
             raise NgffError(f"plate well {well!r} has no 'path'")
-        path = well["path"].strip("/")
+        path = well["path"].rstrip("/")
         row_index, column_index = well.get("rowIndex"), well.get("columnIndex")
         row, column = _well_position(path, rows, columns, row_index, column_index)
         wells.append(
@@ -250,7 +250,7 @@ def parse_well(ome: dict[str, Any]) -> tuple[WellImage, ...]:
         acquisition = image.get("acquisition")
         parsed.append(
             WellImage(
-                image["path"].strip("/"),
+                image["path"].rstrip("/"),
                 None if acquisition is None else str(acquisition),
             )
         )

@@ -6,6 +6,7 @@ committed, and the validator, which also checks that identities are unique.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -58,6 +59,35 @@ def _object_columns(columns: list[str]) -> tuple[str, ...]:
     return tuple(
         c for c in columns if c in _OBJECT_ID_COLUMNS or c.endswith("_Number_Object_Number")
     )
+
+
+def profile_table_problem(
+    table_name: str,
+    columns: list[str],
+    profile_level: str | None,
+    join_keys: tuple[str, ...],
+    read: Callable[[list[str]], pa.Table],
+) -> str | None:
+    """Why a profile table would break Profile Tables 4 (no image identifiers,
+    or object rows repeating an identity), or None. ``read(columns)`` gives the
+    table's rows for those columns. Writers refuse such a table; exports from
+    a catalog skip it with this reason; registering one warns."""
+    found = profile_identifiers(columns, profile_level, join_keys)
+    if found.problem:
+        return (
+            f"{table_name}: {found.problem}; a profile table needs image_id, "
+            "plate/well/site or file-name columns (Profile Tables 4)"
+        )
+    if not found.object:
+        return None
+    identity = list(found.identity)
+    repeated = repeated_identities(read(identity), identity)
+    if repeated:
+        return (
+            f"{table_name}: {repeated} rows would repeat an (image, object) identifier "
+            f"({', '.join(identity)}) (Profile Tables 4)"
+        )
+    return None
 
 
 def repeated_identities(data: pa.Table, identity: list[str]) -> int:

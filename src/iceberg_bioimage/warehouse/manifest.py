@@ -73,23 +73,24 @@ class TableEntry:
     def from_dict(cls, data: dict[str, Any]) -> TableEntry:
         columns = tuple(
             Column(str(c.get("name")), str(c.get("type")))
-            for c in data.get("columns") or []
+            for c in _list(data.get("columns"))
             if isinstance(c, dict)
         )
+        row_count = data.get("row_count")
         return cls(
             table_name=str(data.get("table_name", "")),
             role=str(data.get("role", "")),
             format=str(data.get("format", "")),
-            join_keys=tuple(str(k) for k in data.get("join_keys") or []),
+            join_keys=tuple(str(k) for k in _list(data.get("join_keys"))),
             columns=columns,
-            row_count=int(data["row_count"]) if data.get("row_count") is not None else None,
-            files=tuple(str(f) for f in data.get("files") or []),
+            row_count=row_count if _is_count(row_count) else None,
+            files=tuple(f for f in _list(data.get("files")) if isinstance(f, str)),
             profile_level=data.get("profile_level"),
             compartment=data.get("compartment"),
             role_description=data.get("role_description"),
             source_type=data.get("source_type"),
             source_ref=data.get("source_ref"),
-            producer=dict(data.get("producer") or {}),
+            producer=dict(data["producer"]) if isinstance(data.get("producer"), dict) else {},
             created_at=data.get("created_at"),
             updated_at=data.get("updated_at"),
         )
@@ -122,6 +123,49 @@ class Manifest(Result010):
             "updated_at": self.updated_at,
             "tables": [t.to_dict() for t in self.tables],
         }
+
+
+# What each manifest field must be: a wrong type is a finding for the
+# validator and is read as absent by everyone else, never a crash.
+FIELD_TYPES: dict[str, tuple[str, Any]] = {
+    "table_name": ("a string", lambda v: isinstance(v, str)),
+    "role": ("a string", lambda v: isinstance(v, str)),
+    "format": ("a string", lambda v: isinstance(v, str)),
+    "join_keys": ("a list of strings", lambda v: _strings(v)),
+    "columns": ("a list of {name, type} objects", lambda v: _columns_ok(v)),
+    "row_count": ("a non-negative integer", lambda v: _is_count(v)),
+    "files": ("a list of strings", lambda v: _strings(v)),
+    "source_type": ("a string", lambda v: v is None or isinstance(v, str)),
+    "source_ref": ("a string", lambda v: v is None or isinstance(v, str)),
+    "profile_level": ("a string", lambda v: v is None or isinstance(v, str)),
+}
+
+
+def wrongly_typed(raw: dict[str, Any]) -> list[str]:
+    """``field (must be ...)`` for each present field of the wrong type."""
+    return [
+        f"{name} (must be {what})"
+        for name, (what, valid) in FIELD_TYPES.items()
+        if name in raw and not valid(raw[name])
+    ]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _columns_ok(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) for c in value
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def now() -> str:

@@ -22,6 +22,8 @@ from iceberg_bioimage.warehouse.spec import PART_SUFFIX
 def root_location(root: str | os.PathLike[str]) -> str:
     """How a root is reported: an absolute folder, or the URI without a trailing slash."""
     text = os.fspath(root)
+    if not text.strip():
+        raise InputError("the warehouse root is empty: name a folder or an object-store URI")
     return text.rstrip("/") if is_remote(text) else str(Path(text).expanduser().resolve())
 
 

@@ -24,6 +24,7 @@ from iceberg_bioimage.warehouse.manifest import (
     TableEntry,
     entry_with_files,
     parse_manifest_json,
+    wrongly_typed,
 )
 from iceberg_bioimage.warehouse.root import (
     is_part_of,
@@ -150,6 +151,9 @@ def _entry_rules(raw: dict[str, Any], entry: TableEntry) -> Iterator[Finding]:
     missing = [f for f in REQUIRED_FIELDS if f not in raw]
     if missing:
         yield Finding("Manifest 3", "MUST", f"missing required fields: {', '.join(missing)}", name)
+    wrong = wrongly_typed(raw)
+    if wrong:
+        yield Finding("Manifest 3", "MUST", f"wrongly typed fields: {', '.join(wrong)}", name)
     parts = entry.table_name.split(".")
     if len(parts) != 2 or not all(spec.valid_identifier_part(p) for p in parts):
         yield Finding(

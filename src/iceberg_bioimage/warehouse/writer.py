@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from iceberg_bioimage import progress
 from iceberg_bioimage.errors import ConcurrentWriteError, WarehouseWriteError
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.io.local import LocalStore
-from iceberg_bioimage.warehouse.identifiers import profile_identifiers, repeated_identities
+from iceberg_bioimage.warehouse.identifiers import profile_table_problem
 from iceberg_bioimage.warehouse.manifest import (
     Column,
     Manifest,
@@ -134,14 +135,38 @@ def _run(transaction: _Transaction, writes: list[TableWrite]) -> dict[str, int]:
     return written
 
 
+# How long a writer waits for another writer of the same local root
+# (seconds; ICEBERG_BIOIMAGE_LOCK_TIMEOUT overrides).
+LOCK_TIMEOUT = 600.0
+
+
 @contextlib.contextmanager
 def _locked(root: Path) -> Iterator[None]:
+    """The root's writer lock; a wait is announced and gives up after the timeout."""
+    timeout = float(os.environ.get("ICEBERG_BIOIMAGE_LOCK_TIMEOUT", LOCK_TIMEOUT))
     with open(root / _LOCK_FILE, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _try_lock(lock):
+            progress.notice(f"waiting for another writer of {root} (up to {timeout:g} s)")
+            deadline = time.monotonic() + timeout
+            while not _try_lock(lock):
+                if time.monotonic() >= deadline:
+                    raise WarehouseWriteError(
+                        f"{root}: another writer held the warehouse lock ({root / _LOCK_FILE}) "
+                        f"for more than {timeout:g} s; nothing was written"
+                    )
+                time.sleep(0.05)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _try_lock(lock: Any) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class _Transaction:
@@ -285,22 +310,15 @@ def _require_profile_identifiers(
     Tables 4: no image identifiers, or object rows that repeat an identity."""
     if entry.role not in PROFILE_ROLES:
         return
-    columns = [c.name for c in entry.columns]
-    found = profile_identifiers(columns, entry.profile_level, entry.join_keys)
-    if found.problem:
-        raise WarehouseWriteError(
-            f"{entry.table_name}: {found.problem}; a profile table needs image_id, "
-            "plate/well/site or file-name columns (Profile Tables 4)"
-        )
-    if not found.object:
-        return
-    identity = list(found.identity)
-    repeated = repeated_identities(read(entry.files, identity), identity)
-    if repeated:
-        raise WarehouseWriteError(
-            f"{entry.table_name}: {repeated} rows would repeat an (image, object) identifier "
-            f"({', '.join(identity)}); nothing was written (Profile Tables 4)"
-        )
+    problem = profile_table_problem(
+        entry.table_name,
+        [c.name for c in entry.columns],
+        entry.profile_level,
+        entry.join_keys,
+        lambda columns: read(entry.files, columns),
+    )
+    if problem:
+        raise WarehouseWriteError(f"{problem}; nothing was written")
 
 
 def _check_same_semantics(before: TableEntry, write: TableWrite) -> None:

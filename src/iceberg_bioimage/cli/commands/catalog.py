@@ -202,7 +202,7 @@ def catalog_show(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="ISO time: the table as it was then.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rows to print (0: all).")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Rows to print (0: all).")] = 20,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the selected rows to Parquet.")
     ] = None,
