@@ -88,7 +88,7 @@ def test_append_adds_parts_and_describes_the_whole_table(tmp_path: Path) -> None
     assert ib.validate_warehouse(root).valid
 
 
-def test_overwrite_replaces_one_table_only(plate: Path, tmp_path: Path) -> None:
+def test_overwrite_replaces_one_table_only(plate: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     root = tmp_path / "wh"
     ib.export_store_to_cytomining_warehouse(plate, root)
     extra = pa.table({"dataset_id": ["x"], "image_id": ["y"], "flag": [True]})
@@ -102,7 +102,14 @@ def test_overwrite_replaces_one_table_only(plate: Path, tmp_path: Path) -> None:
     assert after["images.chunk_index"] == before["images.chunk_index"]
     assert after["images.image_assets"] != before["images.image_assets"]
     old = root / before["images.image_assets"][0]
-    assert not old.exists()  # replaced parts are removed once the manifest moved on
+    assert old.exists()  # retired: a reader of the old manifest may still open it
+    report = ib.validate_warehouse(root)
+    assert report.valid and "await removal" in str(report.warnings)
+    monkeypatch.setenv("ICEBERG_BIOIMAGE_RETIRE_SECONDS", "0")
+    ib.export_table_to_cytomining_warehouse(
+        extra, root, table_name="qc_flags", role="quality_control"
+    )
+    assert not old.exists()  # the next write after the grace period removes it
     assert ib.validate_warehouse(root).valid
 
 
@@ -168,7 +175,7 @@ def test_crash_before_the_manifest_rename_is_rolled_back(
         )
     monkeypatch.undo()
     assert manifest(root) == before
-    assert not ib.validate_warehouse(root).valid  # the moved part is an orphan until recovery
+    assert ib.validate_warehouse(root).valid  # the placed part is pending in the plan
     assert recover(root) and not (root / ".staging").exists()
     assert ib.validate_warehouse(root).valid
     assert manifest(root) == before

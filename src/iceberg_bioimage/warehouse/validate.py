@@ -17,7 +17,7 @@ import pyarrow as pa
 from iceberg_bioimage.compat.results import ValidationReport010
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.io.paths import printable
-from iceberg_bioimage.warehouse import spec
+from iceberg_bioimage.warehouse import journal, spec
 from iceberg_bioimage.warehouse.identifiers import profile_identifiers, repeated_identities
 from iceberg_bioimage.warehouse.manifest import (
     ManifestError,
@@ -347,6 +347,7 @@ def _profile_identifiers(
 
 def _layout_rules(storage: Store, entries: list[TableEntry], parts: list[str]) -> Iterator[Finding]:
     listed = {f for e in entries for f in e.files}
+    pending = journal.pending_parts(storage)  # an interrupted or overwritten write's parts
     folders = {e.path for e in entries if "." in e.table_name}
     by_folder: dict[str, list[str]] = {}
     for part in parts:
@@ -354,6 +355,18 @@ def _layout_rules(storage: Store, entries: list[TableEntry], parts: list[str]) -
         by_folder.setdefault(f"{namespace}/{table}", []).append(part)
     for relative, in_folder in sorted(by_folder.items()):
         identifier = relative.replace("/", ".")
+        waiting = [p for p in in_folder if p not in listed and p in pending]
+        if waiting:
+            yield Finding(
+                "Independent and External Writes 4",
+                "SHOULD",
+                f"{len(waiting)} data file(s) of an overwritten or interrupted write await "
+                "removal by a later write",
+                identifier,
+            )
+        in_folder = [p for p in in_folder if p not in waiting]
+        if not in_folder:
+            continue
         if relative not in folders:
             yield Finding(
                 "Independent and External Writes 3",

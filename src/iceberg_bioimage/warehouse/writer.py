@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -37,6 +36,7 @@ from iceberg_bioimage import progress
 from iceberg_bioimage.errors import ConcurrentWriteError, WarehouseWriteError
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.io.local import LocalStore
+from iceberg_bioimage.warehouse import journal
 from iceberg_bioimage.warehouse.identifiers import profile_table_problem
 from iceberg_bioimage.warehouse.manifest import (
     Column,
@@ -63,7 +63,6 @@ from iceberg_bioimage.warehouse.spec import (
 )
 
 _LOCK_FILE = ".warehouse.lock"
-_PLAN_FILE = "plan.json"
 
 
 @dataclass(frozen=True)
@@ -97,16 +96,18 @@ def write_tables(root: str | os.PathLike[str], writes: list[TableWrite]) -> dict
         created = not base.exists()
         base.mkdir(parents=True, exist_ok=True)
         with _locked(base):
-            recover(base)
-            staging = base / STAGING_DIR / uuid.uuid4().hex
+            _recover(store, locked=True)
+            transaction = uuid.uuid4().hex
+            staging = base / STAGING_DIR / transaction
             try:
-                return _run(_Transaction(store, location, staging), writes)
+                return _run(_Transaction(store, location, staging, transaction), writes)
             except BaseException:
                 if created:
                     _remove_unused_root(base)
                 raise
+    _recover(store, locked=False)
     staging = Path(tempfile.mkdtemp(prefix="ib-warehouse-"))
-    return _run(_Transaction(store, location, staging), writes)
+    return _run(_Transaction(store, location, staging, uuid.uuid4().hex), writes)
 
 
 def _remove_unused_root(root: Path) -> None:
@@ -170,10 +171,12 @@ def _try_lock(lock: Any) -> bool:
 
 
 class _Transaction:
-    def __init__(self, store: Store, root: str, staging: Path) -> None:
+    def __init__(self, store: Store, root: str, staging: Path, transaction: str) -> None:
         self.store = store
         self.root = root  # as reported to the user
-        self.journal = isinstance(store, LocalStore)  # object stores have no rename window
+        self.local = isinstance(store, LocalStore)  # staging inside the root
+        self.transaction = transaction
+        self.planned = False
         self.staging = staging
         self.staging.mkdir(parents=True, exist_ok=True)
         self.staged: dict[str, list[str]] = {}  # table -> part names in staging
@@ -207,9 +210,8 @@ class _Transaction:
             deletes += removed
         moves = [part for parts in self.staged.values() for part in parts]
         document = (json.dumps(manifest.to_dict(), indent=2) + "\n").encode()
-        if self.journal:
-            plan = {"moves": moves, "deletes": deletes, "manifest": _digest(document)}
-            (self.staging / _PLAN_FILE).write_text(json.dumps(plan | {"created_at": now()}))
+        journal.write_plan(self.store, self.transaction, moves, deletes, document)
+        self.planned = True
         for part in moves:
             self.store.put_file(part, self.staging / part)
             self.uploaded.append(part)
@@ -221,10 +223,16 @@ class _Transaction:
                 "nothing was changed, run the write again"
             ) from None
         self.uploaded = []
-        _finish(self.store, self.staging, deletes)
-        if self.journal:
-            _remove_empty(self.staging.parent)
+        journal.retire(self.store, deletes)  # readers of the old manifest may still need them
+        self._close()
         return manifest
+
+    def _close(self) -> None:
+        if self.planned:
+            self.store.delete(journal.plan_key(self.transaction))
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.local:
+            _remove_empty(self.staging.parent)
 
     def _apply(self, manifest: Manifest, write: TableWrite) -> tuple[Manifest, list[str]]:
         before = manifest.entry(write.table_name)
@@ -298,9 +306,7 @@ class _Transaction:
     def abort(self) -> None:
         for part in self.uploaded:  # never referenced by a manifest
             self.store.delete(part)
-        shutil.rmtree(self.staging, ignore_errors=True)
-        if self.journal:
-            _remove_empty(self.staging.parent)
+        self._close()
 
 
 def _require_profile_identifiers(
@@ -375,69 +381,25 @@ def _split(table_name: str) -> tuple[str, str]:
 
 
 def recover(root: Path) -> list[str]:
-    """Roll back or finish transactions a crash interrupted; returns what it did.
+    """Settle the transactions a crash interrupted in a local root (the caller
+    holds its lock); returns what was done (see :mod:`.journal`)."""
+    return _recover(LocalStore(root), locked=True)
 
-    A transaction committed if the manifest in place is the one its plan
-    names: then its deletes are finished; otherwise the parts it had already
-    moved into place are removed (those the manifest does not reference)."""
-    done: list[str] = []
-    staging_root = root / STAGING_DIR
-    if not staging_root.is_dir():
-        return done
-    store = LocalStore(root)
+
+def _recover(store: Store, *, locked: bool) -> list[str]:
     current, _ = store.get_versioned(MANIFEST_FILE)
     referenced: set[str] = set()
     if current is not None:
-        with contextlib.suppress(Exception):
-            manifest = manifest_from_json(parse_manifest_json(current, root), root)
+        with contextlib.suppress(Exception):  # a broken manifest references nothing
+            manifest = manifest_from_json(parse_manifest_json(current, "root"), "root")
             referenced = {f for t in manifest.tables for f in t.files}
-    for staging in staging_root.iterdir():
-        plan = _plan(staging) or {}
-        committed = current is not None and plan.get("manifest") == _digest(current)
-        if committed:
-            deletes = [p for p in _parts(plan, "deletes") if p not in referenced]
-            _finish(store, staging, deletes)
-            done.append(f"finished {staging.name}")
-        else:
-            for part in _parts(plan, "moves"):
-                if part not in referenced:
-                    store.delete(part)
-            shutil.rmtree(staging, ignore_errors=True)
-            done.append(f"rolled back {staging.name}")
-    _remove_empty(staging_root)
+    done = journal.recover(store, current, referenced, locked=locked)
+    if isinstance(store, LocalStore) and locked:
+        staging_root = store.path / STAGING_DIR
+        for leftover in staging_root.glob("*/"):  # parts staged by a writer that died
+            shutil.rmtree(leftover, ignore_errors=True)
+        _remove_empty(staging_root)
     return done
-
-
-def _plan(staging: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((staging / _PLAN_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _parts(plan: dict[str, Any], key: str) -> list[str]:
-    """A plan's part paths that are table parts inside the root (a plan file
-    is as untrusted as a manifest: nothing else is ever deleted)."""
-    listed = plan.get(key)
-    if not isinstance(listed, list):
-        return []
-    return [p for p in listed if isinstance(p, str) and p.count("/") >= 2 and _is_table_part(p)]
-
-
-def _is_table_part(path: str) -> bool:
-    namespace, table = path.split("/")[:2]
-    return is_part_of(path, f"{namespace}/{table}")
-
-
-def _digest(document: bytes) -> str:
-    return hashlib.sha256(document).hexdigest()
-
-
-def _finish(store: Store, staging: Path, deletes: list[str]) -> None:
-    """After the commit: remove the parts the new manifest no longer lists."""
-    for part in deletes:
-        store.delete(part)
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _remove_empty(folder: Path) -> None:
