@@ -466,3 +466,21 @@ def test_a_hundred_http_scans_all_exit_cleanly(http_root) -> None:  # type: igno
     with ThreadPoolExecutor(4) as pool:
         codes = list(pool.map(scan, range(100)))
     assert codes == [0] * 100
+
+
+def test_ome_xml_sizes_the_file_does_not_hold_are_not_reported(tmp_path: Path) -> None:
+    import numpy as np
+    import tifffile
+
+    path = tiff_writers.write_ome_tiff(tmp_path / "small.ome.tif", np.zeros((8, 8), "uint8"), "YX")
+    with tifffile.TiffFile(path) as tif:
+        xml = tif.pages.first.description
+    claimed = xml.replace('SizeX="8"', 'SizeX="1000000000"').replace(
+        'SizeY="8"', 'SizeY="1000000000"'
+    )
+    assert claimed != xml
+    tifffile.tiffcomment(path, claimed.encode())
+    result = ib.scan_store(path)
+    (asset,) = result.image_assets
+    assert asset.shape[-2:] == (8, 8)
+    assert any("OME-XML says 1000000000x1000000000" in str(w) for w in result.warnings)

@@ -8,6 +8,7 @@ TIFF is read through tifffile's series (ImageJ hyperstacks give their axes).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -174,8 +175,28 @@ def _add_ome_images(
             )
         covered.update(files)
         container = _first_page(tif if files[0] == here else None, image, files, missing)
+        if container is not None:
+            image = _sizes_from_file(image, container, scan, _rel(path, context))
         scan.assets.append(_ome_asset(image, container, path, files, context, document))
     scan.covers = frozenset(covered)
+
+
+def _sizes_from_file(
+    image: OmeImage, container: _Container, scan: TiffFileScan, where: str
+) -> OmeImage:
+    """The plane size the file holds wins over what the OME-XML claims (an
+    untrusted number): a disagreement is a warning and the file's size is used."""
+    y, x = container.level_yx[0][:2]
+    if (image.size_y, image.size_x) == (y, x):
+        return image
+    scan.warnings.append(
+        ScanWarning(
+            where,
+            f"{image.id}: OME-XML says {image.size_x}x{image.size_y} pixels but the file's "
+            f"planes are {x}x{y}; the file's size is used",
+        )
+    )
+    return dataclasses.replace(image, size_y=y, size_x=x)
 
 
 def _image_files(image: OmeImage, document: OmeDocument, here: str) -> list[str]:
