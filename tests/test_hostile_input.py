@@ -484,3 +484,24 @@ def test_ome_xml_sizes_the_file_does_not_hold_are_not_reported(tmp_path: Path) -
     (asset,) = result.image_assets
     assert asset.shape[-2:] == (8, 8)
     assert any("OME-XML says 1000000000x1000000000" in str(w) for w in result.warnings)
+
+
+def test_object_store_paths_stay_under_the_store_prefix(s3: str, tmp_path: Path) -> None:
+    from fixtures.stores import upload_s3
+    from iceberg_bioimage.io import open_store
+
+    _plate(tmp_path / "other" / "outside.ome.zarr")
+    plate = _plate(tmp_path / "mine" / "plate.ome.zarr")
+    _edit_json(
+        plate / "zarr.json",
+        lambda d: d["attributes"]["ome"]["plate"]["wells"].append(
+            {"path": "../outside.ome.zarr/A/1", "rowIndex": 0, "columnIndex": 0}
+        ),
+    )
+    uri = upload_s3(s3, plate, "screens")
+    upload_s3(s3, tmp_path / "other" / "outside.ome.zarr", "screens")
+    result = ib.scan_store(uri)
+    assert len([a for a in result.image_assets if a.image_kind == "image"]) == 1
+    assert any("path refused" in str(w) for w in result.warnings)
+    with pytest.raises(ib.UnsafePathError):
+        open_store(uri).get_many(["../outside.ome.zarr/zarr.json"])

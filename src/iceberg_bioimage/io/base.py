@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from iceberg_bioimage.io.paths import safe_key
+from iceberg_bioimage.io.paths import is_plain_key, safe_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +95,7 @@ class Store(Protocol):
 def join_key(*parts: str) -> str:
     """Join key parts with ``/``, ignoring empty parts; every part must be a
     safe relative key (:func:`~.paths.safe_key`), or :class:`UnsafePathError`."""
+    joined = "/".join(part for part in parts if part)
+    if is_plain_key(joined):
+        return joined
     return "/".join(key for key in map(safe_key, parts) if key)

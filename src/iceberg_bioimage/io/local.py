@@ -37,13 +37,16 @@ class LocalStore:
         self.refused: list[str] = []
 
     def _full(self, key: str) -> str:
-        if not key:
-            return self._root
-        key = safe_key(key)
-        folder = key.rpartition("/")[0]
+        """The path of a key (its text checked); reads check links on the
+        opened file, writes check the key's folders (:meth:`_for_write`)."""
+        return self._prefix + safe_key(key) if key else self._root
+
+    def _for_write(self, key: str) -> str:
+        full = self._full(key)
+        folder = safe_key(key).rpartition("/")[0]
         if folder and folder not in self._inside:
             self._check_folders(key, folder)
-        return self._prefix + key
+        return full
 
     def _check_folders(self, key: str, folder: str) -> None:
         """lstat each folder of ``key`` once; a symbolic link must stay inside."""
@@ -67,30 +70,34 @@ class LocalStore:
         return real
 
     def _open(self, key: str) -> int | None:
-        """A descriptor for reading ``key``'s file (None: absent or a directory)."""
+        """A descriptor for reading ``key``'s file (None: absent or a directory),
+        refused when the file really lies outside the root (a link anywhere on
+        its path): one look at where the opened descriptor points."""
         path = self._full(key)
         try:
-            return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as error:
             if error.errno != errno.ELOOP:
                 raise
-        real = self._require_inside(key, path)  # the file itself is a link
-        try:
-            return os.open(real, os.O_RDONLY)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
+            try:  # the file itself is a link
+                fd = os.open(self._require_inside(key, path), os.O_RDONLY)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                return None
+        if not within(self._real_root, _opened_path(fd, path)):
+            os.close(fd)
+            raise UnsafePathError(f"{printable(key)}: a symbolic link out of the store")
+        return fd
 
     def _stat(self, key: str) -> os.stat_result | None:
-        path = self._full(key)
-        try:
-            info = os.lstat(path)
-            if stat.S_ISLNK(info.st_mode):
-                info = os.stat(self._require_inside(key, path))
-        except (FileNotFoundError, NotADirectoryError):
+        fd = self._open(key)
+        if fd is None:
             return None
-        return info
+        try:
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         found: list[bytes | None] = []
@@ -169,10 +176,10 @@ class LocalStore:
 
     # -- writes ----------------------------------------------------------------
     def put(self, key: str, data: bytes) -> None:
-        write_atomically(self._full(key), lambda staging: Path(staging).write_bytes(data))
+        write_atomically(self._for_write(key), lambda staging: Path(staging).write_bytes(data))
 
     def put_file(self, key: str, local: Path) -> None:
-        target = Path(self._full(key))
+        target = Path(self._for_write(key))
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.replace(local, target)
@@ -185,7 +192,7 @@ class LocalStore:
     def put_if(self, key: str, data: bytes, version: Any) -> None:
         """Compare and replace under an exclusive lock on the key's folder, so
         two writers of this store cannot both pass the comparison."""
-        path = self._full(key)
+        path = self._for_write(key)
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
         with _exclusive(folder):
@@ -195,7 +202,7 @@ class LocalStore:
             self.put(key, data)
 
     def delete(self, key: str) -> None:
-        path = Path(self._full(key))
+        path = Path(self._for_write(key))
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only when empty
@@ -205,6 +212,20 @@ class LocalStore:
 
     def is_dir(self) -> bool:
         return self.path.is_dir()
+
+
+_PROC_FD = "/proc/self/fd/"
+_HAS_PROC = os.path.isdir(_PROC_FD)
+
+
+def _opened_path(fd: int, path: str) -> str:
+    """Where an open descriptor's file really is (Linux: asked of /proc)."""
+    if _HAS_PROC:
+        try:
+            return os.readlink(f"{_PROC_FD}{fd}")
+        except OSError:
+            pass
+    return os.path.realpath(path)
 
 
 def _read_all(fd: int | None) -> bytes | None:

@@ -20,11 +20,17 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
+# Anything that needs a closer look: a leading or doubled slash, a trailing
+# slash, "." or ".." segments, a drive, a scheme, a backslash or a control
+# character. Plain keys (nearly all of them) pass with this one search.
+_SUSPECT = re.compile(r"^/|//|/$|(?:^|/)\.\.?(?:/|$)|^[A-Za-z]:|://|[\x00-\x1f\x7f\\]")
+
+
 def safe_key(path: str) -> str:
     """``path`` as a normalised key inside its root; :class:`UnsafePathError` if
     it would leave the root or is not a plain relative path."""
-    if not path:
-        return ""
+    if not path or _SUSPECT.search(path) is None:
+        return path
     if path.startswith("/") or _DRIVE.match(path) or _SCHEME.match(path):
         raise UnsafePathError(f"{printable(path)}: an absolute path, not one inside the root")
     if _CONTROL.search(path):
@@ -33,6 +39,11 @@ def safe_key(path: str) -> str:
     if ".." in parts:
         raise UnsafePathError(f"{printable(path)}: a path that climbs out of its root ('..')")
     return "/".join(parts)
+
+
+def is_plain_key(path: str) -> bool:
+    """A key that is already normalised and safe (the common case, one search)."""
+    return _SUSPECT.search(path) is None
 
 
 def is_safe_key(path: str) -> bool:

@@ -28,8 +28,10 @@ from iceberg_bioimage.errors import (
     MissingDependencyError,
     RemoteStoreError,
     StoreNotFoundError,
+    UnsafePathError,
 )
 from iceberg_bioimage.io.base import DirListing
+from iceberg_bioimage.io.paths import safe_key
 from iceberg_bioimage.io.settings import (
     RemoteOptions,
     obstore_settings,
@@ -204,6 +206,9 @@ class ObjectStoreStore:
         return _translate(error, self.uri, key, self.options.timeout_seconds)
 
     def _key(self, key: str) -> str:
+        """The object key (HTTP: the path under the URL) of a store key, which
+        must stay under the store's prefix (:func:`~.paths.safe_key`)."""
+        key = safe_key(key)
         if self.scheme in ("http", "https"):
             return key
         return f"{self.prefix}/{key}".strip("/") if key else self.prefix
@@ -374,6 +379,8 @@ _FORBIDDEN = re.compile(r"status(?: code)?:? 403\b|\b403 forbidden")
 
 
 def _translate(error: Exception, uri: str, key: str, timeout: float) -> Exception:
+    if isinstance(error, UnsafePathError):  # refused before any request
+        return error
     text = _first_line(error)
     lowered = str(error).lower()  # markers may sit below the first line
     where = f"{uri}/{key}" if key else uri
