@@ -6,9 +6,7 @@ environment ``.ci/run`` builds and names in ``COSMICQC_PYTHON``)."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pandas as pd
 import pytest
 
 from fixtures.profiles import write_cellprofiler_folder
+from fixtures.side_envs import run_in_side_env
 from iceberg_bioimage.cli import main
 from iceberg_bioimage.samples import write_sample_plate, write_sample_profiles
 
@@ -105,13 +104,7 @@ def test_cosmicqc_find_outliers_returns_linked_rows(joined_plate: Path) -> None:
         "    feature_thresholds={'Cells_AreaShape_Area': 1})\n"
         "print(json.dumps(pandas.DataFrame(found).to_dict('records')))\n"
     )
-    done = subprocess.run(
-        [os.environ["COSMICQC_PYTHON"], "-c", code, str(joined_plate)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    outliers = json.loads(done.stdout.strip().splitlines()[-1])
+    outliers = run_in_side_env("COSMICQC_PYTHON", code, str(joined_plate))
     profiles = pd.read_parquet(joined_plate)
     area = profiles["Cells_AreaShape_Area"]
     z = (area - area.mean()) / area.std(ddof=0)
@@ -158,11 +151,5 @@ def test_real_nf1_join_feeds_pycytominer_cytodataframe_and_cosmicqc(
         "print(json.dumps(pandas.DataFrame(found)[['Metadata_image_id']].assign(\n"
         "    n=len(found.columns)).to_dict('records')))\n"
     )
-    done = subprocess.run(
-        [os.environ["COSMICQC_PYTHON"], "-c", code, str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    labelled = json.loads(done.stdout.strip().splitlines()[-1])
+    labelled = run_in_side_env("COSMICQC_PYTHON", code, str(out))
     assert [row["Metadata_image_id"] for row in labelled] == profiles["Metadata_image_id"].tolist()

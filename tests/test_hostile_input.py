@@ -37,12 +37,21 @@ def _errors(capsys) -> list[str]:  # type: ignore[no-untyped-def]
     return [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
 
 
-# -- 1. writers never delete outside the root ------------------------------------
-def test_overwrite_never_deletes_files_a_manifest_points_outside(tmp_path: Path) -> None:
+@pytest.fixture
+def exported(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A warehouse root written from a plate, and the command that wrote it."""
     plate = _plate(tmp_path / "plate.ome.zarr")
     root = tmp_path / "wh"
     export = ["export-cytomining", "-w", str(root), "--no-chunks", str(plate), "-q"]
     assert main(export) == 0
+    return root, export
+
+
+# -- 1. writers never delete outside the root ------------------------------------
+def test_overwrite_never_deletes_files_a_manifest_points_outside(
+    tmp_path: Path, exported: tuple[Path, list[str]]
+) -> None:
+    root, export = exported
     victim = tmp_path / "important.txt"
     victim.write_text("keep me")
     (tmp_path / "x.parquet").write_text("keep me too")
@@ -56,11 +65,10 @@ def test_overwrite_never_deletes_files_a_manifest_points_outside(tmp_path: Path)
     assert main(["validate-warehouse", str(root)]) == 0  # the new manifest lists its parts only
 
 
-def test_an_interrupted_plan_cannot_delete_outside_the_root(tmp_path: Path) -> None:
-    plate = _plate(tmp_path / "plate.ome.zarr")
-    root = tmp_path / "wh"
-    export = ["export-cytomining", "-w", str(root), "--no-chunks", str(plate), "-q"]
-    assert main(export) == 0
+def test_an_interrupted_plan_cannot_delete_outside_the_root(
+    tmp_path: Path, exported: tuple[Path, list[str]]
+) -> None:
+    root, export = exported
     victim = tmp_path / "victim.parquet"
     victim.write_text("keep")
     current = (root / "warehouse_manifest.json").read_bytes()

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import iceberg_bioimage as ib
+from fixtures.side_envs import run_in_side_env
 from fixtures.writers import write_plate
 from iceberg_bioimage.cli import main
 
@@ -88,13 +88,7 @@ def test_cytotable_reads_what_we_ingest(warehouse: Path, tmp_path: Path) -> None
         "seen = {'names': names, 'assets': sorted(assets['image_id']), 'chunks': len(chunks)}\n"
         "print(json.dumps(seen))\n"
     )
-    done = subprocess.run(
-        [os.environ["CYTOTABLE_PYTHON"], "-c", code, str(warehouse)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = run_in_side_env("CYTOTABLE_PYTHON", code, str(warehouse))
     assert {"images.image_assets", "images.chunk_index"} <= set(seen["names"])
     assert seen["assets"] == sorted(
         ib.catalog_table_to_arrow(warehouse, "images.image_assets").column("image_id").to_pylist()

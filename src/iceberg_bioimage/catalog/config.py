@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from iceberg_bioimage.errors import CatalogError, IcebergBioimageError
+from iceberg_bioimage.io.local import exclusive
 from iceberg_bioimage.io.uri import file_uri, has_scheme
 
 if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
@@ -197,26 +198,13 @@ def embedded_catalog(home: str | os.PathLike[str], *, create: bool = True) -> Re
     config = embedded_catalog_config(home)
     try:
         (home / "warehouse").mkdir(parents=True, exist_ok=True)
-        with _creating(home):  # first writers race on creating the catalog's tables
+        with exclusive(home):  # first writers race on creating the catalog's tables
             catalog = SqlCatalog(EMBEDDED_NAME, uri=config["uri"], warehouse=config["warehouse"])
     except Exception as error:
         raise CatalogError(
             f"cannot open the embedded catalog at {home}: {_first_line(error)}"
         ) from None
     return ResolvedCatalog(catalog, f"embedded catalog at {home}", created)
-
-
-@contextlib.contextmanager
-def _creating(home: Path) -> Iterator[None]:
-    """An exclusive lock on the catalog folder while a SqlCatalog sets up its tables."""
-    import fcntl
-
-    fd = os.open(home, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _first_line(error: BaseException) -> str:

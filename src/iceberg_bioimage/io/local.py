@@ -195,7 +195,7 @@ class LocalStore:
         path = self._for_write(key)
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
-        with _exclusive(folder):
+        with exclusive(folder):
             current = _version(path) if os.path.exists(path) else None
             if current != version:
                 raise ConcurrentWriteError(f"{path}: changed by another writer")
@@ -252,7 +252,7 @@ def _version(path: str) -> tuple[int, int, int]:
 
 
 @contextlib.contextmanager
-def _exclusive(folder: str) -> Iterator[None]:
+def exclusive(folder: str | os.PathLike[str]) -> Iterator[None]:
     """An exclusive advisory lock on a folder (no lock file left behind)."""
     fd = os.open(folder, os.O_RDONLY)
     try:
