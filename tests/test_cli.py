@@ -187,7 +187,7 @@ def test_an_internal_error_is_a_bug_with_its_own_exit_code(
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("invariant broken\nsecond line")
 
-    monkeypatch.setattr(api, "summarize_store", broken)
+    monkeypatch.setattr(api, "scan_paths", broken)
     assert main(["summarize", str(tmp_path)]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: internal error, a bug in iceberg-bioimage")

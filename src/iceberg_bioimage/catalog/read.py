@@ -85,7 +85,8 @@ def catalog_table_to_arrow(
     if where:
         options["row_filter"] = _parse_filter(where)
     try:
-        return table.scan(**options).to_arrow()
+        rows = table.scan(**options).to_arrow()
+        return rows.select(list(columns)) if columns else rows  # in the order asked
     except (ValueError, TypeError) as error:
         if where:
             raise InputError(f"cannot apply filter {where!r}: {error}") from None

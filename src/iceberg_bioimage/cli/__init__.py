@@ -30,6 +30,7 @@ from iceberg_bioimage.cli.output import (
     line,
     safe_text,
     state,
+    strict_json,
 )
 from iceberg_bioimage.errors import IcebergBioimageError
 
@@ -86,6 +87,7 @@ for _commands in (scan, catalog, profiles, warehouse, demo):
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning errors into one line and an exit code."""
     args = _global_flags_first(sys.argv[1:] if argv is None else argv)
+    state.json_errors = "--json" in args
     try:
         # Without standalone mode click returns the code of a typer.Exit.
         with progress.listening(LazyProgress()):
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as done:
         return done.exit_code
     except IcebergBioimageError as error:
-        _fail(str(error))
+        _fail(str(error), error.exit_code)
         return error.exit_code
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
@@ -131,7 +133,10 @@ def _handle_other(error: Exception) -> int:
     # Typer ships its own copy of click, so usage errors are recognised by
     # their interface (``show`` and ``exit_code``) rather than by class.
     if callable(getattr(error, "show", None)) and hasattr(error, "exit_code"):
-        error.show(file=sys.stderr)  # type: ignore[attr-defined]
+        if state.json_errors:
+            _fail(str(getattr(error, "format_message", lambda: error)()), EXIT_INPUT)
+        else:
+            error.show(file=sys.stderr)  # type: ignore[attr-defined]
         return EXIT_INPUT
     if type(error).__name__ == "Abort":
         err.print("aborted", markup=False)
@@ -139,7 +144,8 @@ def _handle_other(error: Exception) -> int:
     _fail(
         f"internal error, a bug in iceberg-bioimage {__version__} "
         f"({type(error).__name__}: {_first_line(error)}); please report it with the "
-        "output of --verbose"
+        "output of --verbose",
+        EXIT_BUG,
     )
     return EXIT_BUG
 
@@ -149,10 +155,14 @@ def _first_line(error: BaseException) -> str:
     return lines[0][:200] if lines else "no message"
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int) -> None:
+    """One line on stderr; under ``--json`` a JSON object with the same facts."""
     if state.verbose:
         traceback.print_exc()
-    err.print(f"error: {safe_text(message)}", markup=False)
+    if state.json_errors:
+        err.print(strict_json({"error": message, "exit_code": code}, indent=None), markup=False)
+    else:
+        err.print(f"error: {safe_text(message)}", markup=False)
 
 
 def run() -> None:

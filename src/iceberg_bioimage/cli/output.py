@@ -8,6 +8,7 @@ error, 3 internal error (a bug).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ _SHOWN_WARNINGS = 20
 class _State:
     quiet = False
     verbose = False
+    json_errors = False  # --json: errors as a JSON object on stderr
 
 
 state = _State()
@@ -29,7 +31,23 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
-    out.print(json.dumps(data, indent=2, default=str), markup=False)
+    """Strict JSON on stdout: NaN and infinities become null (strict parsers
+    reject the bare words Python's encoder writes)."""
+    out.print(strict_json(data), markup=False)
+
+
+def strict_json(data: Any, indent: int | None = 2) -> str:
+    return json.dumps(_finite(data), indent=indent, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def line(text: str) -> None:

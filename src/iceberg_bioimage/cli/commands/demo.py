@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,7 +43,21 @@ def demo(
         raise typer.Exit(EXIT_INVALID)
 
 
+def _command() -> str:
+    """How to run this CLI again: its bare name when that is on PATH, else the
+    path of the script that was started (a virtual environment that is not
+    activated), else the interpreter with ``-m``."""
+    started = sys.argv[0] if sys.argv else ""
+    if not os.path.basename(started).startswith("iceberg-bioimage"):
+        return f"{sys.executable} -m iceberg_bioimage"
+    found = shutil.which("iceberg-bioimage")
+    if found and os.path.realpath(found) == os.path.realpath(started):
+        return "iceberg-bioimage"
+    return os.path.abspath(started)
+
+
 def _lines(report: dict[str, Any]) -> list[str]:
+    command = _command()
     join = report["join"] or {}
     rows = report["catalog_rows"]
     return [
@@ -57,10 +74,10 @@ def _lines(report: dict[str, Any]) -> list[str]:
         f"{join.get('profile_rows')} rows matched",
         f"  validate-warehouse: {'conforms' if report['valid'] else 'does NOT conform'}",
         "Next:",
-        f"  iceberg-bioimage summarize {report['images']['demo-plate']}",
+        f"  {command} summarize {report['images']['demo-plate']}",
         f"  ICEBERG_BIOIMAGE_HOME={report['workdir']}/catalog "
-        "iceberg-bioimage catalog show images.image_assets",
-        f"  iceberg-bioimage validate-warehouse {report['warehouse_root']}",
-        f"  iceberg-bioimage join-profiles {report['images']['demo-plate']} {report['profiles']} "
+        f"{command} catalog show images.image_assets",
+        f"  {command} validate-warehouse {report['warehouse_root']}",
+        f"  {command} join-profiles {report['images']['demo-plate']} {report['profiles']} "
         "-o joined.parquet",
     ]

@@ -54,21 +54,32 @@ def scan(
 
 
 def summarize(
-    uri: Annotated[str, typer.Argument(help="A store path or URI.")],
+    uris: StoresArgument,
     dataset_id: DatasetIdOption = None,
     as_json: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
-    """Summarise a store: variants, versions, plates/wells/fields, dtypes, shapes, axes.
+    """Summarise stores (what scan takes): variants, versions, plates/wells/fields,
+    dtypes, shapes, axes.
 
     Example: iceberg-bioimage summarize plate.ome.zarr --json
     """
-    summary = api.summarize_store(uri, dataset_id=dataset_id)
+    scanned = api.scan_paths(uris, dataset_id=dataset_id)
+    summaries = [api.summarize_scan_result(result) for result in scanned.results]
     if as_json:
-        out.print(summary.to_json(), markup=False)
+        if len(summaries) == 1 and not scanned.errors:
+            print_json(summaries[0].to_dict())
+        else:
+            print_json(
+                {
+                    "summaries": [s.to_dict() for s in summaries],
+                    "errors": [str(e) for e in scanned.errors],
+                }
+            )
     else:
-        _render_summary(summary)
-    finish(summary.warnings, strict)
+        for summary in summaries:
+            _render_summary(summary)
+    finish(scanned.warnings, strict, failed=not scanned.results)
 
 
 def chunk_index(
