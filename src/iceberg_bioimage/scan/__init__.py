@@ -16,6 +16,7 @@ from iceberg_bioimage.io import open_store, store_name
 from iceberg_bioimage.io.resolve import is_remote, require_local_folder
 from iceberg_bioimage.io.uri import has_scheme
 from iceberg_bioimage.models import DirectoryScan, ScanResult, ScanWarning
+from iceberg_bioimage.scan.collection import scan_collection_document
 from iceberg_bioimage.scan.discover import find_stores, is_zarr_dir
 from iceberg_bioimage.scan.tiff import is_tiff_name
 from iceberg_bioimage.scan.tiff_dataset import (
@@ -44,6 +45,8 @@ def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) ->
     """
     if dataset_id is not None:
         identity.checked_dataset_id(dataset_id)
+    if os.fspath(uri).lower().endswith(".json"):  # a standalone collection document
+        return _scan_collection_file(os.fspath(uri), dataset_id)
     store = open_store(uri)
     text = os.fspath(uri)
     dataset_id = dataset_id or identity.dataset_id_from_name(store_name(store.uri))
@@ -65,6 +68,16 @@ def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) ->
     if local is not None and not is_zarr_dir(str(local)) and tiff_files_in(str(local)):
         return scan_tiff_folder(str(local), dataset_id)
     return scan_zarr_store(store, dataset_id)
+
+
+def _scan_collection_file(text: str, dataset_id: str | None) -> ScanResult:
+    folder, _, name = text.rstrip("/").rpartition("/")
+    if not has_scheme(text):
+        if not os.path.isfile(text):
+            raise StoreNotFoundError(f"{text}: no such file")
+        folder, name = os.path.dirname(os.path.abspath(text)), os.path.basename(text)
+    dataset = dataset_id or identity.dataset_id_from_name(name.removesuffix(".json"))
+    return scan_collection_document(open_store(folder), name, dataset)
 
 
 def scan_directory(

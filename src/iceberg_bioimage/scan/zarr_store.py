@@ -24,7 +24,7 @@ from iceberg_bioimage.models import (
     ScanResult,
     ScanWarning,
 )
-from iceberg_bioimage.scan import ngff
+from iceberg_bioimage.scan import collection, ngff
 from iceberg_bioimage.scan.zarr_meta import ArrayMeta, Node, ZarrReader
 
 _MAX_PLAIN_DEPTH = 16
@@ -41,6 +41,15 @@ class _ImageRequest:
     label_name: str | None = None
     hcs: dict[str, Any] | None = None
     version: str | None = None
+    placement: dict[str, Any] | None = None  # where a collection puts the image
+
+
+_Parsed = tuple[_ImageRequest, ngff.Multiscale, dict[str, Any]]
+
+
+def _metadata(ome: dict[str, Any], request: _ImageRequest) -> dict[str, Any]:
+    """An asset's metadata: its OME attributes, and its place in a collection."""
+    return {"ome": ome} | ({"collection": request.placement} if request.placement else {})
 
 
 class _ZarrScan:
@@ -97,7 +106,10 @@ class _ZarrScan:
             self.add_plain_arrays({"": root})
             return
         ome, version = ngff.ome_attributes(root.attributes)
-        if "plate" in ome:
+        if collection.is_collection(ome):
+            self.is_ome = True
+            collection.walk(self, "zarr.json", ome)
+        elif "plate" in ome:
             self.visit_plate(ome, version)
         elif "multiscales" in ome:
             self.visit_images(
@@ -199,11 +211,18 @@ class _ZarrScan:
         known = known or {}
         unread = [r.path for r in requests if r.path not in known]
         nodes = known | (self.reader.read(unread) if unread else {})
-        parsed: list[tuple[_ImageRequest, ngff.Multiscale, dict[str, Any]]] = []
+        parsed: list[_Parsed] = []
         for request in requests:
             found = self.multiscale_of(request, nodes[request.path])
             if found is not None:
                 parsed.append((request, *found))
+        self.build_parsed(parsed)
+
+    def build_parsed(self, parsed: list[_Parsed]) -> None:
+        """Assets of images whose multiscale is known: one array read per level
+        of the hierarchy, then their labels."""
+        if not parsed:
+            return
         array_paths = [join_key(r.path, d.path) for r, ms, _ in parsed for d in ms.datasets]
         arrays = self.reader.read(array_paths, expect="array")
         label_groups = [join_key(r.path, "labels") for r, _, _ in parsed if r.kind == "image"]
@@ -319,7 +338,7 @@ class _ZarrScan:
             codecs=first.codecs,
             compressor=first.compressor,
             fill_value=first.fill_value,
-            metadata={"ome": ome},
+            metadata=_metadata(ome, request),
             **(request.hcs or {}),
         )
 

@@ -1,0 +1,395 @@
+"""OME-Zarr collections (RFC-8): a tree of nodes across documents, walked
+breadth-first into image assets.
+
+Every node has a ``type`` (``collection``, ``multiscale``, ``singlescale`` or a
+prefixed extension type, which is counted and skipped), a ``name`` and
+optionally an ``id`` and ``attributes``. A collection or multiscale holds its
+children inline (``nodes``) or refers to another document (``path``:
+``{"type": "zarr" | "json", "path": ...}``). Each level of the tree is one
+batch of document reads through the store; every document is read once, and
+a reference back to a document on its own ancestry is a cycle (a warning).
+
+Paths stay inside the collection's root: relative paths are resolved against
+the referring document's folder, and ``..`` past the root, absolute paths,
+``file://`` elsewhere and other hosts are refused with a warning before
+anything is read. Image identity is the node's ``id`` when it has one, else
+the chain of names from the root, the same whether a branch is inline or
+referenced. HCS attributes (``plate``, ``well``, ``acquisition``) are
+inherited from the nearest ancestor that declares them; a multiscale with a
+``labels`` attribute is a label image of its ``source``.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from iceberg_bioimage import identity
+from iceberg_bioimage.errors import UnsafePathError
+from iceberg_bioimage.io.paths import printable, safe_key
+from iceberg_bioimage.models import Axis
+from iceberg_bioimage.scan import ngff
+
+if TYPE_CHECKING:
+    from iceberg_bioimage.scan.zarr_store import _ZarrScan
+
+RFC_VERSIONS = ("0.x", "0.6", "0.6.dev0")  # versions the RFC's drafts use
+_KNOWN = ("collection", "multiscale", "singlescale")
+
+
+def is_collection(ome: dict[str, Any]) -> bool:
+    """Whether an ``ome`` object is the root node of a collection (drafts too)."""
+    return ome.get("type", ome.get("node_type")) == "collection"
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A node where the tree puts it."""
+
+    node: dict[str, Any]
+    folder: str  # key of the folder its document is in ("" = the root)
+    names: tuple[str, ...]  # from the root, the root's own name excluded
+    parent_id: str | None
+    hcs: dict[str, Any] = field(default_factory=dict)
+    documents: tuple[str, ...] = ()  # the documents above it: a repeat is a cycle
+
+
+def walk(scan: _ZarrScan, root_key: str, root: dict[str, Any]) -> None:
+    """Every image of the collection whose root node is ``root`` (read from
+    ``root_key``) becomes an asset of ``scan``."""
+    _check_version(scan, root)
+    walker = _Walk(scan)
+    walker.run(_Place(root, posixpath.dirname(root_key), (), None, {}, (root_key,)))
+
+
+class _Walk:
+    def __init__(self, scan: _ZarrScan) -> None:
+        self.scan = scan
+        self.documents: dict[str, Any] = {}
+        self.skipped: Counter[str] = Counter()
+        self.images: list[tuple[_Place, str]] = []  # (place, image id)
+        self.ids: dict[str, str] = {}  # node id -> image id
+
+    def run(self, root: _Place) -> None:
+        level = [root]
+        while level:
+            references: list[tuple[_Place, str, str]] = []
+            following: list[_Place] = []
+            for place in level:
+                following += self.visit(place, references)
+            following += self.resolve(references)
+            level = following
+        for kind, count in sorted(self.skipped.items()):
+            self.scan.warn("", f"{count} node(s) of type {printable(kind)!r} skipped")
+        self.build_images()
+
+    # -- one node -----------------------------------------------------------
+    def visit(self, place: _Place, references: list[tuple[_Place, str, str]]) -> list[_Place]:
+        node = place.node
+        kind = node.get("type", node.get("node_type"))
+        where = "/".join(place.names)
+        if "node_type" in node and "type" not in node:
+            self.scan.warn(where, "draft node shape ('node_type'); read as 'type'")
+        if kind not in ("collection", "multiscale"):
+            self.skipped[str(kind)] += 1
+            return []
+        hcs = _inherit(place.hcs, node, self.scan, where)
+        place = replace(place, hcs=hcs)
+        if "nodes" in node and isinstance(node["nodes"], list):
+            if kind == "multiscale":
+                self.images.append((place, self.image_id(place)))
+                return []
+            return self.children(place)
+        target = self.reference(place, node.get("path"), where)
+        if target is None:
+            return []
+        key, path_type = target
+        if kind == "multiscale" and path_type == "zarr":
+            self.images.append((replace(place, folder=key, node={**node, "ref": key}),
+                                self.image_id(place)))  # fmt: skip
+            return []
+        if key in place.documents:
+            self.scan.warn(where, f"reference to {key} makes a cycle; not followed")
+            return []
+        references.append((place, key, path_type))
+        return []
+
+    def children(self, place: _Place) -> list[_Place]:
+        node = place.node
+        found, seen = [], set()
+        for child in node["nodes"]:
+            if not isinstance(child, dict):
+                continue
+            name = child.get("name")
+            if not isinstance(name, str) or not name or name in seen:
+                where = "/".join(place.names)
+                self.scan.warn(where, f"child node without a unique name: {printable(str(name))}")
+                continue
+            seen.add(name)
+            found.append(
+                _Place(
+                    child,
+                    place.folder,
+                    (*place.names, name),
+                    node.get("id") if isinstance(node.get("id"), str) else place.parent_id,
+                    place.hcs,
+                    place.documents,
+                )
+            )
+        return found
+
+    def image_id(self, place: _Place) -> str:
+        node_id = place.node.get("id")
+        image_id = node_id if isinstance(node_id, str) and node_id else "/".join(place.names)
+        if isinstance(node_id, str):
+            self.ids[node_id] = image_id or "0"
+        return image_id or "0"
+
+    # -- references ---------------------------------------------------------
+    def reference(self, place: _Place, path: Any, where: str) -> tuple[str, str] | None:
+        """The key a ``path`` object names inside the root, or None (warned)."""
+        if isinstance(path, str):  # an older draft: a bare string
+            self.scan.warn(where, "draft path shape (a bare string); read as a zarr path")
+            path = {"type": "zarr", "path": path}
+        if not isinstance(path, dict) or not isinstance(path.get("path"), str):
+            self.scan.warn(where, "node has neither 'nodes' nor a valid 'path'")
+            return None
+        kind = path.get("type")
+        if kind not in ("zarr", "json"):
+            self.skipped[f"path type {kind}"] += 1
+            return None
+        try:
+            return self.inside_root(place.folder, path["path"]), kind
+        except UnsafePathError as error:
+            self.scan.warn(where, f"path refused: {error}")
+            return None
+
+    def inside_root(self, folder: str, text: str) -> str:
+        """Resolve ``text`` against ``folder``; refuse what leaves the root."""
+        store_uri = self.scan.store.uri.rstrip("/")
+        parsed = urlparse(text)
+        if parsed.scheme:
+            if not text.startswith(store_uri + "/"):
+                raise UnsafePathError(f"{printable(text)}: outside the collection's root")
+            text = text[len(store_uri) + 1 :]
+            folder = ""
+        relative = unquote(text)
+        joined = posixpath.normpath(posixpath.join(folder, relative)) if relative else folder
+        if joined.startswith("/") or joined == ".." or joined.startswith("../"):
+            raise UnsafePathError(f"{printable(text)}: outside the collection's root")
+        return safe_key("" if joined == "." else joined)
+
+    def resolve(self, references: list[tuple[_Place, str, str]]) -> list[_Place]:
+        """Read the referenced documents of one level in one batch."""
+        keys = {
+            (key if kind == "json" else f"{key}/zarr.json".lstrip("/"))
+            for _, key, kind in references
+        }
+        wanted = sorted(k for k in keys if k not in self.documents)
+        found = self.scan.store.get_many(wanted) if wanted else []
+        for key, raw in zip(wanted, found, strict=True):
+            self.documents[key] = _document(raw)
+        following = []
+        for place, key, kind in references:
+            document_key = key if kind == "json" else f"{key}/zarr.json".lstrip("/")
+            document = self.documents.get(document_key)
+            root = _root_node(document, kind)
+            where = "/".join(place.names)
+            if root is None:
+                self.scan.warn(where, f"{key}: no collection node there")
+                continue
+            folder = posixpath.dirname(key) if kind == "json" else key
+            merged = {**root, "name": place.node.get("name", root.get("name"))}
+            if isinstance(place.node.get("id"), str):
+                merged["id"] = place.node["id"]
+            following.append(replace(place, node=merged, folder=folder,
+                                     documents=(*place.documents, key)))  # fmt: skip
+        return following
+
+    # -- images -------------------------------------------------------------
+    def build_images(self) -> None:
+        from iceberg_bioimage.scan.zarr_store import _ImageRequest
+
+        by_reference, inline = [], []
+        sites: Counter[tuple[Any, ...]] = Counter()
+        for place, image_id in self.images:
+            attributes = place.node.get("attributes") or {}
+            labels = attributes.get("labels") if isinstance(attributes, dict) else None
+            kind = "label" if isinstance(labels, dict) else "image"
+            hcs = dict(place.hcs.get("fields") or {})
+            if hcs.get("well_id") is not None:
+                key = (hcs.get("plate_id"), hcs.get("well_id"), kind)
+                hcs["site_id"] = sites[key]
+                sites[key] += 1
+            parent = _source(labels, self.ids) if kind == "label" else None
+            placement = {
+                "node_id": place.node.get("id"),
+                "node_path": "/".join(place.names),
+                "parent_id": place.parent_id,
+                "depth": len(place.names),
+            }
+            request = _ImageRequest(
+                path=place.node.get("ref", place.folder),
+                image_id=image_id,
+                kind=kind,
+                parent_image_id=parent,
+                label_name=place.names[-1] if kind == "label" and place.names else None,
+                hcs=hcs or None,
+                placement=placement,
+            )
+            if "ref" in place.node:
+                by_reference.append(request)
+            else:
+                inline.append((request, place))
+        self.scan.visit_images(by_reference)
+        self.scan.build_parsed([p for p in (self.inline(r, pl) for r, pl in inline) if p])
+
+    def inline(self, request: Any, place: _Place) -> tuple[Any, ngff.Multiscale, dict] | None:  # type: ignore[type-arg]
+        """An inline multiscale: its singlescale nodes are the levels."""
+        node = place.node
+        datasets = []
+        for level in node["nodes"]:
+            if not isinstance(level, dict) or level.get("type") != "singlescale":
+                continue
+            target = self.reference(place, level.get("path"), request.image_id)
+            if target is None:
+                continue
+            key = target[0]
+            relative = key[len(place.folder) + 1 :] if place.folder else key
+            datasets.append(ngff.Dataset(relative, _scale(level, "scale"), None))
+        if not datasets:
+            self.scan.warn(request.image_id, "multiscale has no readable singlescale node")
+            return None
+        axes = _axes(node)
+        multiscale = ngff.Multiscale(None, node.get("name"), axes, tuple(datasets))
+        return request, multiscale, {"collection_node": {"name": node.get("name")}}
+
+
+def scan_collection_document(store: Any, key: str, dataset_id: str) -> Any:
+    """A standalone collection document (``*.json``) as a :class:`ScanResult`."""
+    from iceberg_bioimage.errors import EmptyStoreError, UnsupportedStoreError
+    from iceberg_bioimage.models import ScanResult
+    from iceberg_bioimage.scan.zarr_store import _ZarrScan
+
+    document = _document(store.get_many([key])[0])
+    root = _root_node(document, "json")
+    if root is None or not is_collection(root):
+        raise UnsupportedStoreError(f"{store.uri}/{key}: not an OME-Zarr collection document")
+    scan = _ZarrScan(store, dataset_id)
+    scan.reader.root_format = 3  # collections reference Zarr v3 nodes (zarr.json)
+    scan.is_ome = True
+    walk(scan, key, root)
+    if not scan.assets:
+        raise EmptyStoreError(f"{store.uri}/{key}: the collection holds no readable image")
+    return ScanResult(dataset_id, f"{store.uri}/{key}", "ome-zarr", tuple(scan.assets),
+                      tuple(scan.warnings))  # fmt: skip
+
+
+# -- helpers ----------------------------------------------------------------------
+def _document(raw: bytes | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _root_node(document: Any, kind: str) -> dict[str, Any] | None:
+    if not isinstance(document, dict):
+        return None
+    if kind == "zarr":
+        document = document.get("attributes")
+        if not isinstance(document, dict):
+            return None
+    ome = document.get("ome")
+    return ome if isinstance(ome, dict) else None
+
+
+def _check_version(scan: _ZarrScan, root: dict[str, Any]) -> None:
+    version = root.get("version")
+    if version is not None and str(version) not in RFC_VERSIONS:
+        scan.warn("", f"collection version {printable(str(version))} is not RFC-8's; read anyway")
+
+
+def _inherit(hcs: dict[str, Any], node: dict[str, Any], scan: Any, where: str) -> dict[str, Any]:
+    """The HCS context below ``node``: its plate, well and acquisition, else its parent's."""
+    attributes = node.get("attributes")
+    if not isinstance(attributes, dict):
+        return hcs
+    context = dict(hcs)
+    fields = dict(hcs.get("fields") or {})
+    plate = attributes.get("plate")
+    if isinstance(plate, dict):
+        context["rows"] = _named(plate.get("rows"))
+        context["columns"] = _named(plate.get("columns"))
+        context["acquisitions"] = _named(plate.get("acquisitions"))
+        fields["plate_id"] = node.get("name")
+    well = attributes.get("well")
+    if isinstance(well, dict):
+        row = context.get("rows", {}).get(_ref(well.get("row")))
+        column = context.get("columns", {}).get(_ref(well.get("column")))
+        if row is None or column is None:
+            scan.warn(where, "well refers to a row or column the plate does not list")
+        else:
+            fields.update(well_row=row, well_column=column, well_id=identity.well_id(row, column))
+    acquisition = _ref(attributes.get("acquisition"))
+    if acquisition is not None:
+        fields["acquisition_id"] = acquisition
+        fields["acquisition_name"] = context.get("acquisitions", {}).get(acquisition)
+    context["fields"] = fields
+    return context
+
+
+def _named(items: Any) -> dict[str, str]:
+    if not isinstance(items, list):
+        return {}
+    return {
+        str(i.get("id")): str(i.get("name", i.get("id")))
+        for i in items
+        if isinstance(i, dict) and i.get("id") is not None
+    }
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, dict) and value.get("id") is not None:
+        return str(value["id"])
+    return str(value) if isinstance(value, str) else None
+
+
+def _source(labels: dict[str, Any], ids: dict[str, str]) -> str | None:
+    sources = labels.get("source")
+    if isinstance(sources, list) and sources:
+        return ids.get(_ref(sources[0]) or "")
+    return None
+
+
+def _scale(level: dict[str, Any], kind: str) -> tuple[float, ...] | None:
+    attributes = level.get("attributes") or {}
+    for transform in attributes.get("coordinateTransformations") or []:
+        if isinstance(transform, dict) and transform.get("type") == kind:
+            values = transform.get(kind)
+            if isinstance(values, list) and all(isinstance(v, (int, float)) for v in values):
+                return tuple(float(v) for v in values)
+    return None
+
+
+def _axes(node: dict[str, Any]) -> tuple[Axis, ...] | None:
+    attributes = node.get("attributes") or {}
+    systems = attributes.get("coordinateSystems") if isinstance(attributes, dict) else None
+    if not isinstance(systems, list) or not systems or not isinstance(systems[0], dict):
+        return None
+    axes = systems[0].get("axes")
+    if not isinstance(axes, list):
+        return None
+    parsed = []
+    for axis in axes:
+        if isinstance(axis, dict) and isinstance(axis.get("name"), str):
+            parsed.append(Axis(axis["name"], axis.get("type"), axis.get("unit")))
+        elif isinstance(axis, str):
+            parsed.append(Axis(axis))
+    return tuple(parsed) or None

@@ -1,0 +1,206 @@
+"""OME-Zarr collections (RFC-8): a plate collection across documents, written in
+the suite with real OME-Zarr images (ome-zarr-py), scanned into image rows
+that keep their place in the tree; references that leave the root, cycles and
+extension node types are warnings, and nothing outside the root is read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import iceberg_bioimage as ib
+from fixtures import writers
+from iceberg_bioimage.cli import main
+from iceberg_bioimage.io.local import LocalStore
+
+
+def _zarr_group(path: Path, ome: dict) -> None:  # type: ignore[type-arg]
+    path.mkdir(parents=True, exist_ok=True)
+    document = {"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}}
+    (path / "zarr.json").write_text(json.dumps(document))
+
+
+def _image(name: str, path: str, **extra) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {"type": "multiscale", "name": name, "path": {"type": "zarr", "path": path}, **extra}
+
+
+@pytest.fixture
+def plate_collection(tmp_path: Path) -> Path:
+    """A wide RFC-8 plate: well A01 inline, well B02 in its own JSON document."""
+    root = tmp_path / "screen"
+    for image in ("A/01/001.img", "A/01/002.img", "B/02/001.img"):
+        writers.write_single_image(root / image, version="0.5", label=None)
+    writers.write_single_image(root / "A/01/001_nuclei.img", version="0.5", channel_names=("n",),
+                               shape=(1, 32, 32))  # fmt: skip
+    writers.write_single_image(tmp_path / "outside.img", version="0.5")
+    well_b02 = {
+        "ome": {
+            "version": "0.x",
+            "type": "collection",
+            "name": "B02 document",
+            "nodes": [_image("B02_0", "../B/02/001.img", attributes={"acquisition": {"id": "a0"}})],
+        }
+    }
+    (root / "wells").mkdir()
+    (root / "wells" / "B02.json").write_text(json.dumps(well_b02))
+    (root / "wells" / "loop.json").write_text(
+        json.dumps(
+            {
+                "ome": {
+                    "version": "0.x",
+                    "type": "collection",
+                    "name": "loop",
+                    "nodes": [
+                        {
+                            "type": "collection",
+                            "name": "again",
+                            "path": {"type": "json", "path": "./loop.json"},
+                        }
+                    ],
+                }
+            }
+        )
+    )
+    _zarr_group(
+        root,
+        {
+            "version": "0.x",
+            "type": "collection",
+            "name": "plate-7",
+            "attributes": {
+                "plate": {
+                    "rows": [{"id": "A", "name": "A"}, {"id": "B", "name": "B"}],
+                    "columns": [{"id": "1", "name": "1"}, {"id": "2", "name": "2"}],
+                    "acquisitions": [{"id": "a0", "name": "round 1"}],
+                }
+            },
+            "nodes": [
+                {
+                    "type": "collection",
+                    "name": "well A01",
+                    "attributes": {"well": {"row": {"id": "A"}, "column": {"id": "1"}}},
+                    "nodes": [
+                        _image("A01_0", "./A/01/001.img", id="A01_0"),
+                        _image("A01_1", "./A/01/002.img"),
+                        _image(
+                            "A01_0_nuclei",
+                            "./A/01/001_nuclei.img",
+                            attributes={"labels": {"source": [{"id": "A01_0"}]}},
+                        ),
+                        {"type": "mobie:table", "name": "features"},
+                        _image("escape", "../outside.img"),
+                        _image("absolute", "/etc"),
+                        _image("encoded", "%2e%2e/outside.img"),
+                    ],
+                },
+                {
+                    "type": "collection",
+                    "name": "well B02",
+                    "attributes": {"well": {"row": {"id": "B"}, "column": {"id": "2"}}},
+                    "path": {"type": "json", "path": "./wells/B02.json"},
+                },
+                {
+                    "type": "collection",
+                    "name": "loop",
+                    "path": {"type": "json", "path": "./wells/loop.json"},
+                },
+            ],
+        },
+    )
+    return root
+
+
+def test_a_plate_collection_gives_one_row_per_image_with_its_place(plate_collection: Path) -> None:
+    result = ib.scan_store(plate_collection)
+    rows = {a.image_id: a for a in result.image_assets}
+    assert sorted(rows) == [
+        "A01_0",
+        "well A01/A01_0_nuclei",
+        "well A01/A01_1",
+        "well B02/B02_0",
+    ]
+    first = rows["A01_0"]
+    assert (first.plate_id, first.well_id, first.site_id) == ("plate-7", "A01", 0)
+    assert rows["well A01/A01_1"].site_id == 1
+    assert (rows["well B02/B02_0"].well_id, rows["well B02/B02_0"].acquisition_name) == (
+        "B02",
+        "round 1",
+    )
+    label = rows["well A01/A01_0_nuclei"]
+    assert (label.image_kind, label.parent_image_id) == ("label", "A01_0")
+    assert first.image_path == "A/01/001.img" and first.shape == (2, 32, 32)
+    assert first.metadata["collection"] == {
+        "node_id": "A01_0",
+        "node_path": "well A01/A01_0",
+        "parent_id": None,
+        "depth": 2,
+    }
+    warnings = " | ".join(str(w) for w in result.warnings)
+    assert warnings.count("path refused") == 3
+    assert "makes a cycle" in warnings
+    assert "1 node(s) of type 'mobie:table' skipped" in warnings
+
+
+def test_nothing_outside_the_root_is_read(plate_collection: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    opened: list[str] = []
+    real = LocalStore._open
+
+    def recording(self, key):  # type: ignore[no-untyped-def]
+        opened.append(self._full(key))
+        return real(self, key)
+
+    monkeypatch.setattr(LocalStore, "_open", recording)
+    ib.scan_store(plate_collection)
+    root = str(plate_collection.resolve())
+    assert opened and all(path.startswith(root + "/") for path in opened)
+    assert not any("outside.img" in path for path in opened)
+
+
+def test_inline_and_referenced_forms_give_the_same_ids(plate_collection: Path) -> None:
+    referenced = {a.image_id for a in ib.scan_store(plate_collection).image_assets}
+    document = json.loads((plate_collection / "zarr.json").read_text())
+    ome = document["attributes"]["ome"]
+    inline = json.loads((plate_collection / "wells" / "B02.json").read_text())["ome"]["nodes"]
+    inline[0]["path"]["path"] = "./B/02/001.img"  # now relative to the root document
+    ome["nodes"][1].pop("path")
+    ome["nodes"][1]["nodes"] = inline
+    (plate_collection / "zarr.json").write_text(json.dumps(document))
+    assert {a.image_id for a in ib.scan_store(plate_collection).image_assets} == referenced
+
+
+def test_a_standalone_collection_document_through_the_cli(
+    plate_collection: Path, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    standalone = plate_collection / "gallery.json"
+    standalone.write_text(
+        json.dumps(
+            {
+                "ome": {
+                    "version": "0.x",
+                    "type": "collection",
+                    "name": "gallery",
+                    "nodes": [_image("one", "./A/01/001.img"), _image("two", "./B/02/001.img")],
+                }
+            }
+        )
+    )
+    assert main(["scan", str(standalone), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assets = report["results"][0]["image_assets"]
+    assert [a["image_id"] for a in assets] == ["one", "two"]
+    root = tmp_path / "wh"
+    assert main(["export-cytomining", "-w", str(root), "--no-chunks", str(standalone), "-q"]) == 0
+    assert main(["validate-warehouse", str(root), "-q"]) == 0
+
+
+def test_a_collection_over_s3_equals_the_local_one(plate_collection: Path, s3: str) -> None:
+    from fixtures.stores import upload_s3
+
+    uri = upload_s3(s3, plate_collection, "collections")
+    local = ib.scan_store(plate_collection)
+    remote = ib.scan_store(uri)
+    assert [(a.image_id, a.well_id, a.shape) for a in remote.image_assets] == [
+        (a.image_id, a.well_id, a.shape) for a in local.image_assets
+    ]
