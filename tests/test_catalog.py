@@ -55,7 +55,7 @@ def test_register_is_idempotent_and_one_commit_per_table(home: Path, plate: Path
     table = ib.load_catalog_table(None, "images.image_assets")
     assert [f.name for f in table.spec().fields] == ["dataset_id"]
     assert table.properties["iceberg_bioimage.producer"] == "iceberg-bioimage"
-    assert table.properties["iceberg_bioimage.schema_version"] == "1"
+    assert table.properties["iceberg_bioimage.schema_version"] == "2"
     assert table.schema().find_field("dataset_id").required
     assert not table.schema().find_field("plate_id").required
 

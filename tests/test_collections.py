@@ -204,3 +204,22 @@ def test_a_collection_over_s3_equals_the_local_one(plate_collection: Path, s3: s
     assert [(a.image_id, a.well_id, a.shape) for a in remote.image_assets] == [
         (a.image_id, a.well_id, a.shape) for a in local.image_assets
     ]
+
+
+def test_collection_columns_through_register_and_the_catalog(
+    plate_collection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ICEBERG_BIOIMAGE_HOME", str(tmp_path / "home"))
+    assert main(["register", str(plate_collection), "--publish-chunks", "-q"]) == 0
+    rows = ib.catalog_table_to_arrow(None, "images.image_assets").to_pylist()
+    placed = {r["image_id"]: r for r in rows}
+    first = placed["A01_0"]
+    assert first["collection_uri"] == plate_collection.resolve().as_uri()
+    assert (first["collection_node_id"], first["collection_node_path"]) == (
+        "A01_0",
+        "well A01/A01_0",
+    )
+    assert (first["collection_parent_id"], first["collection_depth"]) == (None, 2)
+    assert placed["well B02/B02_0"]["collection_node_path"] == "well B02/B02_0"
+    chunks = ib.catalog_table_to_arrow(None, "images.chunk_index")
+    assert set(chunks.column("image_id").to_pylist()) == set(placed)

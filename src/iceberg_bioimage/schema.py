@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: collection columns
 SCHEMA_VERSION_KEY = b"iceberg_bioimage.schema_version"
 TABLE_KEY = b"iceberg_bioimage.table"
 
@@ -105,6 +105,11 @@ IMAGE_ASSETS_SCHEMA = pa.schema(
         _optional("shape_json", pa.string(), "shape as JSON (compatibility view)"),
         _optional("chunk_shape_json", pa.string(), "chunk shape as JSON (compatibility view)"),
         _optional("metadata_json", pa.string(), "format metadata as JSON"),
+        _optional("collection_uri", pa.string(), "OME-Zarr collection (RFC-8) the image is in"),
+        _optional("collection_node_id", pa.string(), "the image node's id in the collection"),
+        _optional("collection_node_path", pa.string(), "node names from the collection root"),
+        _optional("collection_parent_id", pa.string(), "id of the nearest ancestor with one"),
+        _optional("collection_depth", pa.int32(), "depth of the node below the root"),
     ],
     metadata={
         SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode(),

@@ -26,7 +26,7 @@ def image_assets_table(assets: Iterable[ImageAsset], dataset_uri: str | None = N
 
 
 def _table(rows: list[dict[str, Any]]) -> pa.Table:
-    columns = {name: [row[name] for row in rows] for name in IMAGE_ASSETS_SCHEMA.names}
+    columns = {name: [row.get(name) for row in rows] for name in IMAGE_ASSETS_SCHEMA.names}
     return pa.table(columns, schema=IMAGE_ASSETS_SCHEMA)
 
 
@@ -71,6 +71,15 @@ def _asset_row(asset: ImageAsset, dataset_uri: str) -> dict[str, Any]:
         "chunk_shape_json": json.dumps(list(asset.chunk_shape)) if asset.chunk_shape else None,
         "metadata_json": json.dumps(asset.metadata, default=str) if asset.metadata else None,
     }
+    placement = asset.metadata.get("collection") if asset.metadata else None
+    if isinstance(placement, dict):
+        row |= {
+            "collection_uri": dataset_uri,
+            "collection_node_id": placement.get("node_id"),
+            "collection_node_path": placement.get("node_path"),
+            "collection_parent_id": placement.get("parent_id"),
+            "collection_depth": placement.get("depth"),
+        }
     for axis in ("x", "y", "z"):
         size = asset.physical_size(axis)
         row[f"physical_size_{axis}"] = size.size if size else None
