@@ -21,16 +21,16 @@ inherited from the nearest ancestor that declares them; a multiscale with a
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections import Counter
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
+
+import orjson
 
 from iceberg_bioimage import identity
 from iceberg_bioimage.errors import UnsafePathError
-from iceberg_bioimage.io.paths import printable, safe_key
+from iceberg_bioimage.io.paths import is_plain_key, printable, safe_key
 from iceberg_bioimage.models import Axis
 from iceberg_bioimage.scan import ngff
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from iceberg_bioimage.scan.zarr_store import _ZarrScan
 
 RFC_VERSIONS = ("0.x", "0.6", "0.6.dev0")  # versions the RFC's drafts use
+_HCS_KEYS = frozenset({"plate", "well", "acquisition"})
 _KNOWN = ("collection", "multiscale", "singlescale")
 
 
@@ -46,16 +47,28 @@ def is_collection(ome: dict[str, Any]) -> bool:
     return ome.get("type", ome.get("node_type")) == "collection"
 
 
-@dataclass(frozen=True)
 class _Place:
-    """A node where the tree puts it."""
+    """A node where the tree puts it (a plain slotted class: a million of
+    them are made per walk)."""
 
-    node: dict[str, Any]
-    folder: str  # key of the folder its document is in ("" = the root)
-    names: tuple[str, ...]  # from the root, the root's own name excluded
-    parent_id: str | None
-    hcs: dict[str, Any] = field(default_factory=dict)
-    documents: tuple[str, ...] = ()  # the documents above it: a repeat is a cycle
+    __slots__ = ("documents", "folder", "hcs", "names", "node", "parent_id", "ref")
+
+    def __init__(
+        self,
+        node: dict[str, Any],
+        folder: str,  # key of the folder its document is in ("" = the root)
+        names: tuple[str, ...],  # from the root, the root's own name excluded
+        parent_id: str | None,
+        hcs: dict[str, Any],
+        documents: tuple[str, ...],  # the documents above it: a repeat is a cycle
+    ) -> None:
+        self.node = node
+        self.folder = folder
+        self.names = names
+        self.parent_id = parent_id
+        self.hcs = hcs
+        self.documents = documents
+        self.ref: str | None = None  # the image group a multiscale refers to
 
 
 def walk(scan: _ZarrScan, root_key: str, root: dict[str, Any]) -> None:
@@ -75,6 +88,11 @@ class _Walk:
         self.ids: dict[str, str] = {}  # node id -> image id
 
     def run(self, root: _Place) -> None:
+        self.walk_tree(root)
+        self.build_images()
+
+    def walk_tree(self, root: _Place) -> None:
+        """Every node, level by level; image nodes are kept in ``images``."""
         level = [root]
         while level:
             references: list[tuple[_Place, str, str]] = []
@@ -85,61 +103,63 @@ class _Walk:
             level = following
         for kind, count in sorted(self.skipped.items()):
             self.scan.warn("", f"{count} node(s) of type {printable(kind)!r} skipped")
-        self.build_images()
 
     # -- one node -----------------------------------------------------------
     def visit(self, place: _Place, references: list[tuple[_Place, str, str]]) -> list[_Place]:
         node = place.node
-        kind = node.get("type", node.get("node_type"))
-        where = "/".join(place.names)
-        if "node_type" in node and "type" not in node:
-            self.scan.warn(where, "draft node shape ('node_type'); read as 'type'")
-        if kind not in ("collection", "multiscale"):
+        kind = node.get("type")
+        if kind is None and "node_type" in node:
+            kind = node["node_type"]
+            self.scan.warn("/".join(place.names), "draft node shape ('node_type'); read as 'type'")
+        if kind != "collection" and kind != "multiscale":
             self.skipped[str(kind)] += 1
             return []
-        hcs = _inherit(place.hcs, node, self.scan, where)
-        place = replace(place, hcs=hcs)
-        if "nodes" in node and isinstance(node["nodes"], list):
+        attributes = node.get("attributes")
+        if attributes and _HCS_KEYS & attributes.keys():
+            place.hcs = _inherit(place.hcs, node, self.scan, "/".join(place.names))
+        nodes = node.get("nodes")
+        if isinstance(nodes, list):
             if kind == "multiscale":
                 self.images.append((place, self.image_id(place)))
                 return []
-            return self.children(place)
-        target = self.reference(place, node.get("path"), where)
+            return self.children(place, nodes)
+        target = self.reference(place, node.get("path"))
         if target is None:
             return []
         key, path_type = target
         if kind == "multiscale" and path_type == "zarr":
-            self.images.append((replace(place, folder=key, node={**node, "ref": key}),
-                                self.image_id(place)))  # fmt: skip
+            place.ref = key
+            self.images.append((place, self.image_id(place)))
             return []
         if key in place.documents:
+            where = "/".join(place.names)
             self.scan.warn(where, f"reference to {key} makes a cycle; not followed")
             return []
         references.append((place, key, path_type))
         return []
 
-    def children(self, place: _Place) -> list[_Place]:
+    def children(self, place: _Place, nodes: list[Any]) -> list[_Place]:
         node = place.node
-        found, seen = [], set()
-        for child in node["nodes"]:
-            if not isinstance(child, dict):
+        node_id = node.get("id")
+        parent_id = node_id if isinstance(node_id, str) else place.parent_id
+        folder, names, hcs, documents = place.folder, place.names, place.hcs, place.documents
+        found: list[_Place] = []
+        seen: set[str] = set()
+        others: list[Any] = []  # kinds of leaves we do not read: counted, never placed
+        for child in nodes:
+            kind = child.get("type") if isinstance(child, dict) else None
+            if kind != "collection" and kind != "multiscale" and not _draft(child, kind):
+                others.append(kind)
                 continue
             name = child.get("name")
-            if not isinstance(name, str) or not name or name in seen:
-                where = "/".join(place.names)
+            if name.__class__ is not str or not name or name in seen:
+                where = "/".join(names)
                 self.scan.warn(where, f"child node without a unique name: {printable(str(name))}")
                 continue
             seen.add(name)
-            found.append(
-                _Place(
-                    child,
-                    place.folder,
-                    (*place.names, name),
-                    node.get("id") if isinstance(node.get("id"), str) else place.parent_id,
-                    place.hcs,
-                    place.documents,
-                )
-            )
+            found.append(_Place(child, folder, (*names, name), parent_id, hcs, documents))
+        if others:
+            self.skipped.update(map(str, others))
         return found
 
     def image_id(self, place: _Place) -> str:
@@ -150,33 +170,33 @@ class _Walk:
         return image_id or "0"
 
     # -- references ---------------------------------------------------------
-    def reference(self, place: _Place, path: Any, where: str) -> tuple[str, str] | None:
+    def reference(self, place: _Place, path: Any) -> tuple[str, str] | None:
         """The key a ``path`` object names inside the root, or None (warned)."""
         if isinstance(path, str):  # an older draft: a bare string
-            self.scan.warn(where, "draft path shape (a bare string); read as a zarr path")
+            self.scan.warn("/".join(place.names), "draft path shape (a bare string)")
             path = {"type": "zarr", "path": path}
         if not isinstance(path, dict) or not isinstance(path.get("path"), str):
-            self.scan.warn(where, "node has neither 'nodes' nor a valid 'path'")
+            self.scan.warn("/".join(place.names), "node has neither 'nodes' nor a valid 'path'")
             return None
         kind = path.get("type")
-        if kind not in ("zarr", "json"):
+        if kind != "zarr" and kind != "json":
             self.skipped[f"path type {kind}"] += 1
             return None
         try:
             return self.inside_root(place.folder, path["path"]), kind
         except UnsafePathError as error:
-            self.scan.warn(where, f"path refused: {error}")
+            self.scan.warn("/".join(place.names), f"path refused: {error}")
             return None
 
     def inside_root(self, folder: str, text: str) -> str:
         """Resolve ``text`` against ``folder``; refuse what leaves the root."""
-        store_uri = self.scan.store.uri.rstrip("/")
-        parsed = urlparse(text)
-        if parsed.scheme:
+        if text.startswith("./") and is_plain_key(text[2:]) and "%" not in text:
+            return f"{folder}/{text[2:]}" if folder else text[2:]  # the common case
+        if "://" in text:
+            store_uri = self.scan.store.uri.rstrip("/")
             if not text.startswith(store_uri + "/"):
                 raise UnsafePathError(f"{printable(text)}: outside the collection's root")
-            text = text[len(store_uri) + 1 :]
-            folder = ""
+            text, folder = text[len(store_uri) + 1 :], ""
         relative = unquote(text)
         joined = posixpath.normpath(posixpath.join(folder, relative)) if relative else folder
         if joined.startswith("/") or joined == ".." or joined.startswith("../"):
@@ -206,8 +226,9 @@ class _Walk:
             merged = {**root, "name": place.node.get("name", root.get("name"))}
             if isinstance(place.node.get("id"), str):
                 merged["id"] = place.node["id"]
-            following.append(replace(place, node=merged, folder=folder,
-                                     documents=(*place.documents, key)))  # fmt: skip
+            documents = (*place.documents, key)
+            following.append(_Place(merged, folder, place.names, place.parent_id, place.hcs,
+                                    documents))  # fmt: skip
         return following
 
     # -- images -------------------------------------------------------------
@@ -233,7 +254,7 @@ class _Walk:
                 "depth": len(place.names),
             }
             request = _ImageRequest(
-                path=place.node.get("ref", place.folder),
+                path=place.ref if place.ref is not None else place.folder,
                 image_id=image_id,
                 kind=kind,
                 parent_image_id=parent,
@@ -241,7 +262,7 @@ class _Walk:
                 hcs=hcs or None,
                 placement=placement,
             )
-            if "ref" in place.node:
+            if place.ref is not None:
                 by_reference.append(request)
             else:
                 inline.append((request, place))
@@ -255,7 +276,7 @@ class _Walk:
         for level in node["nodes"]:
             if not isinstance(level, dict) or level.get("type") != "singlescale":
                 continue
-            target = self.reference(place, level.get("path"), request.image_id)
+            target = self.reference(place, level.get("path"))
             if target is None:
                 continue
             key = target[0]
@@ -267,6 +288,22 @@ class _Walk:
         axes = _axes(node)
         multiscale = ngff.Multiscale(None, node.get("name"), axes, tuple(datasets))
         return request, multiscale, {"collection_node": {"name": node.get("name")}}
+
+
+def image_nodes(location: str) -> list[tuple[_Place, str]]:
+    """The image nodes of a collection document and their image ids, without
+    reading the arrays they reference (for timing the walk alone)."""
+    from iceberg_bioimage.io import open_store
+    from iceberg_bioimage.scan.zarr_store import _ZarrScan
+
+    folder, _, key = location.rstrip("/").rpartition("/")
+    store = open_store(folder)
+    root = _root_node(_document(store.get_many([key])[0]), "json")
+    if root is None:
+        raise ValueError(f"{location}: not a collection document")
+    walker = _Walk(_ZarrScan(store, "collection"))
+    walker.walk_tree(_Place(root, "", (), None, {}, (key,)))
+    return walker.images
 
 
 def scan_collection_document(store: Any, key: str, dataset_id: str) -> Any:
@@ -290,11 +327,16 @@ def scan_collection_document(store: Any, key: str, dataset_id: str) -> Any:
 
 
 # -- helpers ----------------------------------------------------------------------
+def _draft(child: Any, kind: Any) -> bool:
+    """A node in an older draft's shape (``node_type`` instead of ``type``)."""
+    return kind is None and isinstance(child, dict) and "node_type" in child
+
+
 def _document(raw: bytes | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return orjson.loads(raw)
     except (ValueError, RecursionError):
         return None
 

@@ -1,0 +1,151 @@
+"""Issue 17: walk an OME-Zarr collection (RFC-8) of about a million nodes.
+
+Builds the ngio-collections benchmark shape: 20 plates x 240 wells x N scenes,
+each scene with 3 images, 5 labels and 10 tables (``ngio:table``, skipped),
+1,008,021 nodes at N = 11; the arrays it references do not exist, so what is
+measured is reading the document and walking the tree to the image nodes
+(their rows without array metadata). Compared in the same run with a bare
+``orjson.loads`` of the same file, the garbage collector paused for both.
+Then the same tree split into one document per scene: time per document.
+
+Goal: one document within 2x of orjson.loads, peak memory < 2 GB; split
+collection <= 0.15 ms per document.
+
+Run: python benchmarks/bench_collection.py [--scenes 11] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+
+from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, workdir
+
+PLATES, WELLS = 20, 240
+
+
+def scene_nodes(plate: int, well: int, scene: int) -> list[dict]:  # type: ignore[type-arg]
+    prefix = f"p{plate}_w{well}_s{scene}"
+
+    def image(kind: str, index: int, labels: bool = False) -> dict:  # type: ignore[type-arg]
+        node = {
+            "type": "multiscale",
+            "name": f"{kind}{index}",
+            "id": f"{prefix}_{kind}{index}",
+            "path": {"type": "zarr", "path": f"./data/{prefix}/{kind}{index}"},
+            "attributes": {"role": kind},
+        }
+        if labels:
+            node["attributes"]["labels"] = {"source": [{"id": f"{prefix}_image0"}]}
+        return node
+
+    return [
+        *(image("image", i) for i in range(3)),
+        *(image("label", i, labels=True) for i in range(5)),
+        *({"type": "ngio:table", "name": f"table{i}", "attributes": {"role": "table"}}
+          for i in range(10)),
+    ]  # fmt: skip
+
+
+def scene(plate: int, well: int, index: int) -> dict:  # type: ignore[type-arg]
+    return {"type": "collection", "name": f"scene{index}",
+            "nodes": scene_nodes(plate, well, index)}  # fmt: skip
+
+
+def well(plate: int, index: int, scenes: list) -> dict:  # type: ignore[type-arg]
+    row, column = divmod(index, 24)
+    return {
+        "type": "collection",
+        "name": f"well{index}",
+        "attributes": {"well": {"row": {"id": str(row)}, "column": {"id": str(column)}}},
+        "nodes": scenes,
+    }
+
+
+def plate_attributes() -> dict:  # type: ignore[type-arg]
+    return {"plate": {"rows": [{"id": str(r), "name": "ABCDEFGHIJKLMNOP"[r]} for r in range(10)],
+                      "columns": [{"id": str(c), "name": str(c + 1)} for c in range(24)]}}  # fmt: skip
+
+
+def build(folder: Path, scenes: int) -> tuple[Path, Path, int]:
+    """The one-document collection and the one-document-per-scene one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    single, split = folder / f"single-{scenes}.json", folder / f"split-{scenes}" / "root.json"
+    if single.exists() and split.exists():
+        return single, split, json.loads((folder / f"count-{scenes}.json").read_text())
+    plates, split_plates, documents = [], [], 0
+    for p in range(PLATES):
+        wells, split_wells = [], []
+        for w in range(WELLS):
+            wells.append(well(p, w, [scene(p, w, s) for s in range(scenes)]))
+            references = []
+            for s in range(scenes):
+                path = split.parent / f"p{p}" / f"w{w}" / f"s{s}.json"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                body = {"ome": {"version": "0.x", **scene(p, w, s)}}
+                path.write_text(json.dumps(body))
+                documents += 1
+                references.append({"type": "collection", "name": f"scene{s}",
+                                   "path": {"type": "json", "path": f"./p{p}/w{w}/s{s}.json"}})  # fmt: skip
+            split_wells.append(well(p, w, references))
+        plates.append({"type": "collection", "name": f"plate{p}", "attributes": plate_attributes(),
+                       "nodes": wells})  # fmt: skip
+        split_plates.append({**plates[-1], "nodes": split_wells})
+    root = {"ome": {"version": "0.x", "type": "collection", "name": "screen", "nodes": plates}}
+    single.write_text(json.dumps(root))
+    split.write_text(json.dumps({"ome": {**root["ome"], "nodes": split_plates}}))
+    nodes = 1 + PLATES + PLATES * WELLS + PLATES * WELLS * scenes * 19
+    (folder / f"count-{scenes}.json").write_text(json.dumps([nodes, documents]))
+    return single, split, [nodes, documents]  # type: ignore[return-value]
+
+
+def with_gc_paused(fn):  # type: ignore[no-untyped-def]
+    def run():  # type: ignore[no-untyped-def]
+        gc.disable()
+        try:
+            return fn()
+        finally:
+            gc.enable()
+
+    return run
+
+
+WALK = (
+    """
+import sys
+from iceberg_bioimage.scan.collection import image_nodes
+image_nodes(sys.argv[1])
+"""
+    + PRINT_PEAK_KB
+)
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--scenes", type=int, default=11)
+    args = parser.parse_args()
+    import orjson
+
+    from iceberg_bioimage.scan.collection import image_nodes
+
+    folder = workdir(args, "ib-bench-collection-")
+    single, split, (nodes, documents) = build(folder, args.scenes)
+    raw = single.read_bytes()
+    bound, _ = best_of(with_gc_paused(lambda: orjson.loads(raw)))
+    ours, images = best_of(with_gc_paused(lambda: image_nodes(str(single))))
+    split_time, split_images = best_of(lambda: image_nodes(str(split)), repeats=1)
+    peak = peak_mb(WALK, str(single))
+    print(f"collection: {nodes:,} nodes, {len(images):,} image nodes, {len(raw) >> 20} MiB")
+    print(f"{'workload':34} {'ours s':>8} {'bound s':>8} {'ratio':>6} {'goal':>6}")
+    print(
+        f"{'one document vs orjson.loads':34} {ours:8.2f} {bound:8.2f} {ours / bound:6.2f} {'<= 2':>6}"
+    )
+    per_document = split_time / documents * 1000
+    print(f"{'split, ms per document':34} {per_document:8.3f} {'':>8} {'':>6} {'<= .15':>6}")
+    print(f"peak memory of the one-document walk: {peak:.0f} MB (goal < 2048)")
+    assert len(split_images) == len(images)
+
+
+if __name__ == "__main__":
+    main()
