@@ -120,7 +120,8 @@ def test_seed_export_with_examplehuman_profiles_through_the_cli(
         "min(Image_PathName_DNA) "
         f"from read_parquet('{root}/profiles/joined_profiles/*.parquet')"
     ).fetchall()
-    assert rows == [(289, 1, "ExampleHuman", str(images.resolve()))]
+    assert rows[0][:3] == (289, 1, "ExampleHuman")
+    assert os.path.realpath(rows[0][3]) == os.path.realpath(images)  # ../shared may be a link
 
     # Profiles of another dataset match no image: nothing is committed, exit 1.
     again = tmp_path / "again"
