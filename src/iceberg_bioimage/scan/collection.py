@@ -21,8 +21,11 @@ inherited from the nearest ancestor that declares them; a multiscale with a
 
 from __future__ import annotations
 
+import gc
 import posixpath
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -92,7 +95,15 @@ class _Walk:
         self.build_images()
 
     def walk_tree(self, root: _Place) -> None:
-        """Every node, level by level; image nodes are kept in ``images``."""
+        """Every node, level by level; image nodes are kept in ``images``.
+
+        The walk makes a million small acyclic objects; the cyclic garbage
+        collector would traverse them all again and again for nothing, so it
+        is paused while the walk runs."""
+        with _collector_paused():
+            self._walk_levels(root)
+
+    def _walk_levels(self, root: _Place) -> None:
         level = [root]
         while level:
             references: list[tuple[_Place, str, str]] = []
@@ -327,6 +338,17 @@ def scan_collection_document(store: Any, key: str, dataset_id: str) -> Any:
 
 
 # -- helpers ----------------------------------------------------------------------
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _draft(child: Any, kind: Any) -> bool:
     """A node in an older draft's shape (``node_type`` instead of ``type``)."""
     return kind is None and isinstance(child, dict) and "node_type" in child
