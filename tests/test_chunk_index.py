@@ -213,7 +213,7 @@ def test_cli_chunk_index(tmp_path: Path, capsys) -> None:  # type: ignore[no-unt
     assert report["rows"] == table.num_rows > 0
     assert table.column("exists").null_count == table.num_rows
     assert table.schema.field("dataset_id").type == pa.string()
-    assert pq.read_metadata(out).metadata[b"iceberg_bioimage.schema_version"] == b"1"
+    assert pq.read_metadata(out).metadata[b"iceberg_bioimage.schema_version"] == b"2"
     assert main(["chunk-index", str(tmp_path / "missing.zarr"), "-o", str(out)]) == 2
 
 

@@ -23,7 +23,7 @@ def test_scan_folder_of_stores_to_parquet(tmp_path: Path, capsys) -> None:  # ty
     assert main(["scan", str(tmp_path / "data"), "--output", str(out), "--quiet"]) == 0
     table = pq.read_table(out)
     assert table.schema.equals(IMAGE_ASSETS_SCHEMA, check_metadata=False)
-    assert table.schema.metadata[b"iceberg_bioimage.schema_version"] == b"1"
+    assert table.schema.metadata[b"iceberg_bioimage.schema_version"] == b"2"
     assert table.num_rows == 13 + 1
     assert sorted(set(table.column("dataset_id").to_pylist())) == ["img", "p1"]
     assert not list(out.parent.glob(".*staging"))
