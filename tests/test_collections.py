@@ -223,3 +223,62 @@ def test_collection_columns_through_register_and_the_catalog(
     assert placed["well B02/B02_0"]["collection_node_path"] == "well B02/B02_0"
     chunks = ib.catalog_table_to_arrow(None, "images.chunk_index")
     assert set(chunks.column("image_id").to_pylist()) == set(placed)
+
+
+def test_rfc8_multiscale_nodes_inline_and_in_their_own_group(tmp_path: Path) -> None:
+    import numpy as np
+    import zarr
+
+    root = tmp_path / "em"
+    image = zarr.open_group(root / "raw", mode="w", zarr_format=3)
+    for level, size in (("s0", 64), ("s1", 32)):
+        array = image.create_array(level, shape=(4, size, size), chunks=(1, 16, 16), dtype="uint8")
+        array[:] = np.ones((4, size, size), "uint8")
+
+    def singlescale(name: str, path: str, factor: float) -> dict:  # type: ignore[type-arg]
+        scale = {"type": "scale", "scale": [1.0, factor, factor],
+                 "input": {"id": name}, "output": {"id": "physical"}}  # fmt: skip
+        return {"type": "singlescale", "name": name, "id": name,
+                "path": {"type": "zarr", "path": path},
+                "attributes": {"coordinateTransformations": [scale]}}  # fmt: skip
+
+    axes = [{"name": a, "type": "space", "unit": "micrometer"} for a in "zyx"]
+    systems = {"coordinateSystems": [{"id": "physical", "axes": axes}]}
+    raw = {"version": "0.x", "type": "multiscale", "name": "raw", "id": "raw",
+           "nodes": [singlescale("s0", "./s0", 0.5), singlescale("s1", "./s1", 1.0)],
+           "attributes": systems}  # fmt: skip
+    _edit = json.loads((root / "raw" / "zarr.json").read_text())
+    _edit["attributes"] = {"ome": raw}
+    (root / "raw" / "zarr.json").write_text(json.dumps(_edit))
+    inline = {"type": "multiscale", "name": "inline",
+              "nodes": [singlescale("i0", "./raw/s1", 1.0)], "attributes": systems}  # fmt: skip
+    _zarr_group(root, {"version": "0.x", "type": "collection", "name": "em",
+                       "nodes": [_image("raw", "./raw"), inline]})  # fmt: skip
+    result = ib.scan_store(root)
+    rows = {a.image_id: a for a in result.image_assets}
+    assert sorted(rows) == ["inline", "raw"]
+    assert (rows["raw"].shape, len(rows["raw"].levels)) == ((4, 64, 64), 2)
+    assert [a.name for a in rows["raw"].axes] == ["z", "y", "x"]
+    assert rows["raw"].physical_size("x").size == 0.5
+    assert rows["raw"].array_path == "raw/s0"
+    assert (rows["inline"].shape, rows["inline"].array_path) == ((4, 32, 32), "raw/s1")
+
+
+def test_a_remote_collection_reads_documents_and_metadata_only(
+    plate_collection: Path, s3: str
+) -> None:
+    from fixtures.stores import upload_s3
+    from iceberg_bioimage.io import open_store
+    from iceberg_bioimage.scan.zarr_store import scan_zarr_store
+
+    uri = upload_s3(s3, plate_collection, "counted")
+    store = open_store(uri)
+    result = scan_zarr_store(store, "screen")
+    images = list(result.image_assets)
+    documents = 2  # wells/B02.json and wells/loop.json, once each
+    groups = len(images)  # each image group's zarr.json
+    arrays = sum(len(a.levels) for a in images)  # each level's zarr.json
+    label_probes = sum(a.image_kind == "image" for a in images)  # <image>/labels/zarr.json
+    assert store.requests["list"] == 0
+    root = 5  # the root's format probe: zarr.json and the four Zarr v2 names, one batch
+    assert store.requests["get"] == root + documents + groups + arrays + label_probes

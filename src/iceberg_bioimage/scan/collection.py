@@ -274,17 +274,39 @@ class _Walk:
                 placement=placement,
             )
             if place.ref is not None:
-                by_reference.append(request)
+                by_reference.append((request, place))
             else:
                 inline.append((request, place))
-        self.scan.visit_images(by_reference)
+        legacy, groups, read = self.referenced_groups(by_reference)
+        inline += groups
+        self.scan.visit_images(legacy, {r.path: read[r.path] for r in legacy})
         self.scan.build_parsed([p for p in (self.inline(r, pl) for r, pl in inline) if p])
+
+    def referenced_groups(
+        self, referenced: list[tuple[Any, _Place]]
+    ) -> tuple[list[Any], list[Any]]:
+        """Referenced image groups, read in one batch: those holding an RFC-8
+        ``multiscale`` node (its singlescale nodes are read like an inline one)
+        and those holding OME-NGFF ``multiscales`` (read as any OME-Zarr image)."""
+        if not referenced:
+            return [], [], {}
+        nodes = self.scan.reader.read([request.path for request, _ in referenced])
+        legacy, groups = [], []
+        for request, place in referenced:
+            ome = (nodes[request.path].attributes or {}).get("ome")
+            if isinstance(ome, dict) and ome.get("type") == "multiscale":
+                group = _Place(ome, request.path, place.names, place.parent_id, place.hcs,
+                               place.documents)  # fmt: skip
+                groups.append((request, group))
+            else:
+                legacy.append(request)
+        return legacy, groups, nodes
 
     def inline(self, request: Any, place: _Place) -> tuple[Any, ngff.Multiscale, dict] | None:  # type: ignore[type-arg]
         """An inline multiscale: its singlescale nodes are the levels."""
         node = place.node
         datasets = []
-        for level in node["nodes"]:
+        for level in node.get("nodes") or []:
             if not isinstance(level, dict) or level.get("type") != "singlescale":
                 continue
             target = self.reference(place, level.get("path"))
