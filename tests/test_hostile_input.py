@@ -468,12 +468,14 @@ def test_a_hundred_http_scans_all_exit_cleanly(http_root) -> None:  # type: igno
         "--json",
     ]
 
-    def scan(_: int) -> int:
-        return subprocess.run(command, capture_output=True).returncode
+    def scan(_: int) -> tuple[int, int]:
+        done = subprocess.run(command, capture_output=True)
+        images = len(json.loads(done.stdout)["results"][0]["image_assets"]) if done.stdout else 0
+        return done.returncode, images  # the whole output arrived
 
     with ThreadPoolExecutor(4) as pool:
-        codes = list(pool.map(scan, range(100)))
-    assert codes == [0] * 100
+        outcomes = list(pool.map(scan, range(100)))
+    assert outcomes == [(0, 2)] * 100
 
 
 def test_ome_xml_sizes_the_file_does_not_hold_are_not_reported(tmp_path: Path) -> None:

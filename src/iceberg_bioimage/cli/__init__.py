@@ -12,6 +12,7 @@ error, 3 internal error (a bug). Errors are one line on stderr; ``--verbose`` ad
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Annotated
@@ -166,8 +167,19 @@ def _fail(message: str, code: int) -> None:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point.
+
+    After object-store requests the process ends without interpreter
+    finalisation (output flushed first): obstore's Rust runtime can abort a
+    finalising interpreter, turning a finished, successful run into a crash."""
+    code = main()
+    from iceberg_bioimage.io.remote import remote_runtime_started
+
+    if remote_runtime_started():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 __all__ = ["app", "main", "run"]

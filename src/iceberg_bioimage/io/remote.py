@@ -76,6 +76,11 @@ class _Loop:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
 
+def remote_runtime_started() -> bool:
+    """Whether this process has made object-store requests (obstore's runtime runs)."""
+    return _Loop._instance is not None
+
+
 class ObjectStoreStore:
     """A prefix of a bucket (or an HTTP folder) as a :class:`Store` (HTTP: reads only)."""
 
