@@ -282,3 +282,11 @@ def test_a_remote_collection_reads_documents_and_metadata_only(
     assert store.requests["list"] == 0
     root = 5  # the root's format probe: zarr.json and the four Zarr v2 names, one batch
     assert store.requests["get"] == root + documents + groups + arrays + label_probes
+
+
+def test_summarize_shows_the_collection_tree(plate_collection: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["summarize", str(plate_collection), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["collection_levels"] == [[2, 3, 1]]  # wells' children: 3 images, 1 label
+    assert main(["summarize", str(plate_collection)]) == 0
+    assert "collection depth 2" in capsys.readouterr().out

@@ -8,6 +8,7 @@ image is decided once, in the reader that understands its format.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -196,6 +197,8 @@ class DatasetSummary(DatasetSummary010):
     axes: tuple[str, ...]
     channel_names: tuple[str, ...]
     warnings: tuple[str, ...]
+    # A collection's tree: (depth, images, labels) for each depth below the root.
+    collection_levels: tuple[tuple[int, int, int], ...] = ()
 
     @classmethod
     def from_scan_result(cls, result: ScanResult) -> DatasetSummary:
@@ -221,12 +224,24 @@ class DatasetSummary(DatasetSummary010):
             axes=_distinct(a.axes_order for a in assets),
             channel_names=tuple(dict.fromkeys(n for a in images for n in a.channel_names)),
             warnings=tuple(str(w) for w in result.warnings),
+            collection_levels=_collection_levels(assets),
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["shapes"] = [list(shape) for shape in self.shapes]
         return self.with_010_keys(data)
+
+
+def _collection_levels(assets: Iterable[ImageAsset]) -> tuple[tuple[int, int, int], ...]:
+    """Images and labels per depth of a collection's tree (empty outside one)."""
+    counts: Counter[tuple[int, str]] = Counter()
+    for asset in assets:
+        placement = (asset.metadata or {}).get("collection")
+        if isinstance(placement, dict) and isinstance(placement.get("depth"), int):
+            counts[(placement["depth"], asset.image_kind)] += 1
+    depths = sorted({depth for depth, _ in counts})
+    return tuple((d, counts[(d, "image")], counts[(d, "label")]) for d in depths)
 
 
 def _distinct(values: Any) -> tuple[Any, ...]:

@@ -172,6 +172,10 @@ def _render_summary(summary: DatasetSummary) -> None:
         ("axes", ", ".join(summary.axes) or "-"),
         ("channels", ", ".join(summary.channel_names) or "-"),
         ("warnings", len(summary.warnings)),
+        *(
+            (f"collection depth {depth}", f"{images} images, {labels} labels")
+            for depth, images, labels in summary.collection_levels
+        ),
     ]
     for name, value in rows:
         table.add_row(name, str(value))
