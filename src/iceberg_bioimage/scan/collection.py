@@ -168,10 +168,35 @@ class _Walk:
                 self.scan.warn(where, f"child node without a unique name: {printable(str(name))}")
                 continue
             seen.add(name)
-            found.append(_Place(child, folder, (*names, name), parent_id, hcs, documents))
+            place = _Place(child, folder, (*names, name), parent_id, hcs, documents)
+            if (kind == "multiscale" and not self.image_leaf(place)) or kind != "multiscale":
+                found.append(place)
         if others:
             self.skipped.update(map(str, others))
         return found
+
+    def image_leaf(self, place: _Place) -> bool:
+        """A multiscale that refers to its image group with a plain relative path
+        and adds no HCS context: placed at once (most nodes of a screen)."""
+        node = place.node
+        path = node.get("path")
+        attributes = node.get("attributes")
+        if (
+            "nodes" in node
+            or path.__class__ is not dict
+            or path.get("type") != "zarr"
+            or (attributes and _HCS_KEYS & attributes.keys())
+        ):
+            return False
+        text = path.get("path")
+        if text.__class__ is not str or not text.startswith("./") or "%" in text:
+            return False
+        relative = text[2:]
+        if not is_plain_key(relative):
+            return False
+        place.ref = f"{place.folder}/{relative}" if place.folder else relative
+        self.images.append((place, self.image_id(place)))
+        return True
 
     def image_id(self, place: _Place) -> str:
         node_id = place.node.get("id")
