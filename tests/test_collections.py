@@ -290,3 +290,45 @@ def test_summarize_shows_the_collection_tree(plate_collection: Path, capsys) -> 
     assert summary["collection_levels"] == [[2, 3, 1]]  # wells' children: 3 images, 1 label
     assert main(["summarize", str(plate_collection)]) == 0
     assert "collection depth 2" in capsys.readouterr().out
+
+
+def test_the_tall_plate_layout_inherits_acquisitions_from_sub_collections(tmp_path: Path) -> None:
+    """RFC-8's "tall" HCS layout: each acquisition is a sub-collection of the
+    well; label sources may be plain id strings."""
+    root = tmp_path / "tall"
+    for image in ("A/01/001.img", "A/01/001_nuclei.img", "A/01/002.img"):
+        writers.write_single_image(root / image, version="0.5")
+
+    def acquisition(name: str, acquisition_id: str, images: list) -> dict:  # type: ignore[type-arg]
+        return {"type": "collection", "name": name,
+                "attributes": {"acquisition": {"id": acquisition_id}}, "nodes": images}  # fmt: skip
+
+    plate = {"rows": [{"id": "A", "name": "A"}], "columns": [{"id": "1", "name": "1"}],
+             "acquisitions": [{"id": "acq_0", "name": "round 1"},
+                              {"id": "acq_1", "name": "round 2"}]}  # fmt: skip
+    well = {
+        "type": "collection",
+        "name": "well A01",
+        "attributes": {"well": {"column": {"id": "1"}, "row": {"id": "A"}}},
+        "nodes": [
+            acquisition("A01_acq0", "acq_0", [
+                _image("A01_0", "./A/01/001.img", id="A01_0"),
+                _image("A01_0_nuclei", "./A/01/001_nuclei.img",
+                       attributes={"labels": {"source": ["A01_0"]}}),
+            ]),
+            acquisition("A01_acq1", "acq_1", [_image("A01_1", "./A/01/002.img", id="A01_1")]),
+        ],
+    }  # fmt: skip
+    _zarr_group(root, {"version": "0.x", "type": "collection", "name": "hcs-plate-001",
+                       "attributes": {"plate": plate}, "nodes": [well]})  # fmt: skip
+    rows = {a.image_id: a for a in ib.scan_store(root).image_assets}
+    assert sorted(rows) == ["A01_0", "A01_1", "well A01/A01_acq0/A01_0_nuclei"]
+    assert [(rows[i].acquisition_id, rows[i].acquisition_name) for i in ("A01_0", "A01_1")] == [
+        ("acq_0", "round 1"),
+        ("acq_1", "round 2"),
+    ]
+    assert {rows[i].well_id for i in rows} == {"A01"}
+    assert (rows["A01_0"].site_id, rows["A01_1"].site_id) == (0, 1)
+    nuclei = rows["well A01/A01_acq0/A01_0_nuclei"]
+    assert (nuclei.image_kind, nuclei.parent_image_id) == ("label", "A01_0")
+    assert rows["A01_0"].metadata["collection"]["depth"] == 3
