@@ -198,6 +198,10 @@ def test_any_pyiceberg_catalog_object_and_custom_namespace(tmp_path: Path, plate
     assert nested.scan().to_arrow().num_rows == 9
     ib.register_store(plate, catalog, namespace="bioimage.cytotable")  # replaces, in place
     assert nested.refresh().scan().to_arrow().num_rows == 9
+    profiles = pa.table({"Metadata_Plate": ["p"], "Metadata_Well": ["A01"], "x": [1.0]})
+    ib.register_profile_table(profiles, catalog, namespace="bioimage.cytotable", table_name="cells")
+    cells = catalog.load_table(("bioimage", "cytotable", "cells"))
+    assert cells.scan().to_arrow().column("x").to_pylist() == [1.0]
 
 
 def test_catalog_by_name_from_environment(
