@@ -70,3 +70,17 @@ def test_the_demos_next_steps_run_as_printed(tmp_path: Path) -> None:
     assert summarize[0] == str(script)  # the venv is not on PATH: the full path
     ran = subprocess.run(summarize, capture_output=True, text=True, env=environment)
     assert ran.returncode == 0 and "demo-plate" in ran.stdout
+
+
+def test_verbose_shows_the_library_log(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    assert main(["scan", str(plate), "-q"]) == 0
+    assert "iceberg_bioimage" not in capsys.readouterr().err
+    assert main(["-v", "scan", str(plate), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert f"iceberg_bioimage.scan: scanned {plate.resolve().as_uri()}: 3 image assets" in err
+    assert main(["scan", str(plate), "-q"]) == 0  # quiet again without -v
+    assert "iceberg_bioimage" not in capsys.readouterr().err
+    assert logging.getLogger("iceberg_bioimage").level == logging.WARNING

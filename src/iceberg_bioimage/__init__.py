@@ -5,6 +5,8 @@ of :mod:`iceberg_bioimage.api`, the result models, the canonical schemas and
 every error a user can meet (:mod:`iceberg_bioimage.errors`).
 """
 
+import logging
+
 from iceberg_bioimage import api, errors
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.api import *  # noqa: F403  (the public functions, listed in api.__all__)
@@ -24,6 +26,10 @@ from iceberg_bioimage.models import (
     ScanWarning,
 )
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA, SCHEMA_VERSION
+
+# Library logging (what was scanned, which catalog, what was committed) goes
+# to "iceberg_bioimage"; the CLI shows it with --verbose.
+logging.getLogger("iceberg_bioimage").addHandler(logging.NullHandler())
 
 _LEGACY = legacy_names()
 globals().update(wrapped_api())

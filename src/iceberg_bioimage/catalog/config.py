@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -272,5 +273,6 @@ def opened_catalog(
     naming what was being done and to which catalog. Only writers
     (``create=True``) may create the embedded catalog."""
     resolved = resolve_catalog(catalog, create=create)
+    logging.getLogger(__name__).info("%s %s", doing, resolved.description)
     with catalog_errors(f"{doing} {resolved.description}"):
         yield resolved

@@ -30,6 +30,7 @@ from iceberg_bioimage.cli.output import (
     err,
     line,
     safe_text,
+    show_library_log,
     state,
     strict_json,
 )
@@ -67,6 +68,7 @@ def _main_options(
     ] = None,
 ) -> None:
     state.quiet, state.verbose = quiet, verbose
+    show_library_log(verbose)
     if anonymous or endpoint_url or timeout:
         from iceberg_bioimage.io.settings import configure_remote
 

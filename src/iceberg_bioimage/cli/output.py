@@ -8,7 +8,9 @@ error, 3 internal error (a bug).
 from __future__ import annotations
 
 import json
+import logging
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,6 +55,22 @@ def _finite(value: Any) -> Any:
 def line(text: str) -> None:
     """A result line on stdout, printed as is (no markup)."""
     out.print(text, markup=False)
+
+
+class _StderrLog(logging.Handler):
+    """Log records as lines on whatever ``sys.stderr`` is when they come."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"{record.name}: {safe_text(record.getMessage())}\n")
+
+
+def show_library_log(verbose: bool) -> None:
+    """The library's log records (``iceberg_bioimage``) on stderr with
+    --verbose; without it, only warnings and errors (none are logged today)."""
+    logger = logging.getLogger("iceberg_bioimage")
+    if not any(isinstance(h, _StderrLog) for h in logger.handlers):
+        logger.addHandler(_StderrLog())
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def note(message: str) -> None:

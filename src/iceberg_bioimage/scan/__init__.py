@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,6 +33,7 @@ from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 __all__ = ["find_stores", "scan_directory", "scan_paths", "scan_store", "scan_stores_for"]
 
 _DEFAULT_WORKERS = 4
+log = logging.getLogger(__name__)
 
 
 def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) -> ScanResult:
@@ -43,6 +46,19 @@ def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) ->
     Raises :class:`~iceberg_bioimage.errors.InputError` when the path is missing,
     unsupported or empty; problems inside the store become warnings.
     """
+    started = time.perf_counter()
+    result = _scan_one(uri, dataset_id)
+    log.info(
+        "scanned %s: %d image assets, %d warnings in %.2f s",
+        result.uri,
+        len(result.image_assets),
+        len(result.warnings),
+        time.perf_counter() - started,
+    )
+    return result
+
+
+def _scan_one(uri: str | os.PathLike[str], dataset_id: str | None) -> ScanResult:
     if dataset_id is not None:
         identity.checked_dataset_id(dataset_id)
     if os.fspath(uri).lower().endswith(".json"):  # a standalone collection document

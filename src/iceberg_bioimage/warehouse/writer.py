@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -63,6 +64,7 @@ from iceberg_bioimage.warehouse.spec import (
 )
 
 _LOCK_FILE = ".warehouse.lock"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,7 @@ class _Transaction:
                 "nothing was changed, run the write again"
             ) from None
         self.uploaded = []
+        log.info("%s: committed %s", self.root, ", ".join(w.table_name for w in writes))
         journal.retire(self.store, deletes)  # readers of the old manifest may still need them
         self._close()
         return manifest
