@@ -84,3 +84,12 @@ def test_verbose_shows_the_library_log(tmp_path: Path, capsys) -> None:  # type:
     assert main(["scan", str(plate), "-q"]) == 0  # quiet again without -v
     assert "iceberg_bioimage" not in capsys.readouterr().err
     assert logging.getLogger("iceberg_bioimage").level == logging.WARNING
+
+
+def test_help_texts_render_intact(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["join-profiles", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "[microscopy.aliases]" in text  # rich markup did not eat it
+    assert "<bool>" not in text  # flags take no value
+    assert main(["--help"]) == 0
+    assert "<bool>" not in capsys.readouterr().out

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Without standalone mode click returns the code of a typer.Exit.
         with progress.listening(LazyProgress()):
-            code = app(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
+            command = _without_flag_metavars(typer.main.get_command(app))
+            code = command.main(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
     except IcebergBioimageError as error:
@@ -106,6 +107,25 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # click usage errors and anything unexpected
         return _handle_other(error)
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _without_flag_metavars(command: Any) -> Any:
+    """Flags take no value: help shows none (typer would print ``<bool>``)."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    make_help = command.get_help_option
+
+    def help_option(context: Any) -> Any:  # --help is made when asked for
+        option = make_help(context)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _without_flag_metavars(sub)
+    return command
 
 
 _GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--anonymous")
