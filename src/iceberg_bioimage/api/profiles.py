@@ -8,9 +8,10 @@ from typing import Any
 
 from iceberg_bioimage import catalog as cat
 from iceberg_bioimage.catalog.tables import DEFAULT_IMAGE_NAMESPACE
+from iceberg_bioimage.chunks import chunk_index_as_table
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.io import Aliases, TableLike, as_table, resolve_aliases
-from iceberg_bioimage.profiles.join import JoinResult
+from iceberg_bioimage.profiles.join import JoinResult, join_profiles_with_chunk_index
 from iceberg_bioimage.profiles.join import join_image_assets_with_profiles as _join
 from iceberg_bioimage.profiles.validate import ContractReport, validate_microscopy_profile_columns
 from iceberg_bioimage.scan import scan_stores_for
@@ -58,8 +59,20 @@ def join_image_assets_with_profiles(
 def join_profiles_with_scan_result(
     result: ScanResult | Iterable[ScanResult], profiles: TableLike, **options: Any
 ) -> JoinResult:
-    """Join a profile table to the images of one scan result, or several."""
-    return join_image_assets_with_profiles(scan_result_as_arrow_table(result), profiles, **options)
+    """Join a profile table to the images of one scan result, or several.
+    ``include_chunks=True`` makes the joined table one row per (profile row,
+    chunk of its image), every level, from the same scan."""
+    include_chunks = options.pop("include_chunks", False)
+    results = [result] if isinstance(result, ScanResult) else list(result)
+    joined = join_image_assets_with_profiles(
+        scan_result_as_arrow_table(results), profiles, **options
+    )
+    if not include_chunks:
+        return joined
+    per_chunk = join_profiles_with_chunk_index(
+        joined.table, chunk_index_as_table(results), level=None
+    )
+    return JoinResult(per_chunk, joined.report)
 
 
 def join_profiles_with_store(

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from iceberg_bioimage.chunks import scan_result_to_chunk_index
+from iceberg_bioimage.chunks import chunk_index_as_table
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan, ScanResult
 from iceberg_bioimage.scan import scan_store, scan_stores_for
-from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
 from iceberg_bioimage.tables import scan_result_as_arrow_table, write_table_parquet
 
 
@@ -52,9 +51,4 @@ def chunk_index_table(
         results: Iterable[ScanResult] = [result]
     else:
         results = scan_stores_for(result, "index").results
-    batches = [
-        batch
-        for one in results
-        for batch in scan_result_to_chunk_index(one, stat=stat, byte_ranges=byte_ranges)
-    ]
-    return pa.Table.from_batches(batches, schema=CHUNK_INDEX_SCHEMA)
+    return chunk_index_as_table(results, stat=stat, byte_ranges=byte_ranges)

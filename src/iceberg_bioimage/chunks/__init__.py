@@ -29,6 +29,7 @@ DEFAULT_BATCH_ROWS = 1 << 18  # ~60 MB of Arrow data per batch at most
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
+    "chunk_index_as_table",
     "scan_result_to_chunk_index",
     "stream_chunk_index_parquet",
     "write_chunk_index_parquet",
@@ -79,6 +80,12 @@ def chunk_index_batches(
 ) -> Iterator[pa.RecordBatch]:
     for result in results:
         yield from scan_result_to_chunk_index(result, **options)  # type: ignore[arg-type]
+
+
+def chunk_index_as_table(results: Iterable[ScanResult], **options: object) -> pa.Table:
+    """The whole chunk index of ``results`` as one table (small stores; large
+    ones should stream :func:`scan_result_to_chunk_index` batches)."""
+    return pa.Table.from_batches(list(chunk_index_batches(results, **options)), CHUNK_INDEX_SCHEMA)
 
 
 def write_chunk_index_parquet(

@@ -26,7 +26,6 @@ from typing import Any
 
 from iceberg_bioimage import api
 from iceberg_bioimage.errors import InputError
-from iceberg_bioimage.models import ScanResult
 
 Args = tuple[Any, ...]
 Kwargs = dict[str, Any]
@@ -192,27 +191,6 @@ def _legacy(translate: Callable[[Args, Kwargs], tuple[Args, Kwargs]]) -> Callabl
     return wrap
 
 
-def _join_with_chunks(join: Callable[..., Any]) -> Callable[..., Any]:
-    """0.1.0's ``include_chunks=True``: one row per (profile row, chunk)."""
-
-    @functools.wraps(join)
-    def accepting_010(source: Any, profiles: Any, **kwargs: Any) -> Any:
-        include_chunks = kwargs.pop("include_chunks", False)
-        joined = join(source, profiles, **kwargs)
-        if not include_chunks:
-            return joined
-        results = [source] if isinstance(source, ScanResult) else None
-        if results is None:
-            sources = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-            results = [api.scan_store(s) for s in sources]
-        import pyarrow as pa
-
-        chunks = pa.concat_tables([api.chunk_index_table(result) for result in results])
-        return api.join_profiles_with_chunk_index(joined.table, chunks, level=None)
-
-    return accepting_010
-
-
 def _duckdb_connection(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def accepting_010(database: Any = None, *, read_only: bool = False) -> Any:
@@ -319,8 +297,6 @@ def wrapped_api() -> dict[str, Any]:
         "validate_microscopy_profile_columns": _legacy(_validate_columns)(
             api.validate_microscopy_profile_columns
         ),
-        "join_profiles_with_store": _join_with_chunks(api.join_profiles_with_store),
-        "join_profiles_with_scan_result": _join_with_chunks(api.join_profiles_with_scan_result),
         "create_duckdb_connection": _duckdb_connection(api.create_duckdb_connection),
         "query_metadata_table": _query(api.query_metadata_table),
         "load_warehouse_manifest": _load_manifest(api.load_warehouse_manifest),

@@ -93,12 +93,10 @@ def join_profiles(
         alias_map=aliases,
         profile_dataset_id=profile_dataset_id,
         sqlite_table=sqlite_table,
+        include_chunks=include_chunks,
     )
     result.report.require_join_key(profiles)
     table = result.table
-    if include_chunks:
-        chunks = api.chunk_index_table(store)
-        table = api.join_profiles_with_chunk_index(table, chunks, level=None)
     path = api.write_table_parquet(table, output)
     report = result.report.to_dict() | {"output": str(path)}
     if as_json:
