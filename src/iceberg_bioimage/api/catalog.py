@@ -28,7 +28,7 @@ from iceberg_bioimage.io.uri import resolved_file_uri
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.io import TableLike, named_table
 from iceberg_bioimage.scan import scan_paths, scan_store, scan_stores_for
-from iceberg_bioimage.warehouse.identifiers import inferred_profile_level, profile_table_problem
+from iceberg_bioimage.warehouse.identifiers import table_problem
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -172,13 +172,7 @@ def register_profile_table(
             resolved.catalog, data, table_name=table_name, namespace=namespace
         )
     result = register_result(resolved, namespace, report)
-    problem = profile_table_problem(
-        f"{namespace}.{table_name}",
-        data.column_names,
-        inferred_profile_level(data.column_names),
-        (),
-        data.select,
-    )
+    problem = table_problem(f"{namespace}.{table_name}", data)
     if problem and namespace == "profiles":
         result.warnings.append(f"cannot be exported to a Cytomining warehouse: {problem}")
     return result

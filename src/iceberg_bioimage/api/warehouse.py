@@ -18,7 +18,7 @@ from iceberg_bioimage.scan import scan_store, scan_stores_for
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.warehouse import exports, spec
 from iceberg_bioimage.warehouse.exports import ExportResult
-from iceberg_bioimage.warehouse.identifiers import inferred_profile_level, profile_table_problem
+from iceberg_bioimage.warehouse.identifiers import inferred_profile_level, table_problem
 from iceberg_bioimage.warehouse.writer import TableWrite
 
 PathLike = str | os.PathLike[str]
@@ -172,14 +172,7 @@ def _profile_problem(write: TableWrite) -> str | None:
     """Why a profile table from a catalog cannot go into a warehouse root."""
     if write.role not in spec.PROFILE_ROLES or not isinstance(write.data, pa.Table):
         return None
-    data = write.data
-    return profile_table_problem(
-        write.table_name,
-        data.column_names,
-        write.profile_level,
-        tuple(write.join_keys),
-        data.select,
-    )
+    return table_problem(write.table_name, write.data, write.profile_level, write.join_keys)
 
 
 def export_profiles_to_cytomining_warehouse(

@@ -123,6 +123,11 @@ def open_catalog(
     return resolved
 
 
+def comma_list(text: str | None) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]`` (an option's comma-separated names)."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 def check_010_table_flags(given: dict[str, str | None], canonical: dict[str, str]) -> None:
     """0.1.0's table-name flags name the tables we write, or are refused."""
     from iceberg_bioimage.compat.forms import require_canonical_names

@@ -90,6 +90,18 @@ def profile_table_problem(
     return None
 
 
+def table_problem(
+    table_name: str,
+    data: pa.Table,
+    profile_level: str | None = None,
+    join_keys: tuple[str, ...] = (),
+) -> str | None:
+    """:func:`profile_table_problem` of a table in memory (level inferred when
+    not given)."""
+    level = profile_level or inferred_profile_level(data.column_names)
+    return profile_table_problem(table_name, data.column_names, level, join_keys, data.select)
+
+
 def repeated_identities(data: pa.Table, identity: list[str]) -> int:
     """How many rows repeat an identity another row already has."""
     return data.num_rows - data.group_by(identity).aggregate([]).num_rows

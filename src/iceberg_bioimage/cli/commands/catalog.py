@@ -20,6 +20,7 @@ from iceberg_bioimage.cli.options import (
     StrictOption,
     TableNameOption010,
     check_010_table_flags,
+    comma_list,
     with_catalog,
     with_catalog_to_read,
     with_ingest_publishing,
@@ -212,7 +213,7 @@ def catalog_show(
 
     Example: iceberg-bioimage catalog show images.image_assets --where "well_id = 'B03'"
     """
-    selected = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    selected = comma_list(columns) or None
     data = api.catalog_table_to_arrow(
         catalog, table, columns=selected, where=where, snapshot_id=snapshot, as_of=as_of
     )

@@ -18,6 +18,7 @@ from iceberg_bioimage.cli.options import (
     SqliteTableOption,
     StoresArgument,
     check_010_table_flags,
+    comma_list,
     option_group,
     with_catalog_to_read,
 )
@@ -219,13 +220,12 @@ def export_cytomining_table(
     Example: iceberg-bioimage export-cytomining-table emb.parquet -w root \
         --table-name embeddings --role embeddings --namespace profiles
     """
-    keys = [k.strip() for k in join_keys.split(",") if k.strip()] if join_keys else []
     result = api.export_table_to_cytomining_warehouse(
         table,
         warehouse_root,
         table_name=table_name,
         role=role,
-        join_keys=keys,
+        join_keys=comma_list(join_keys),
         source_type=source_type,
         source_ref=source_ref or table,
         profile_level=profile_level,
