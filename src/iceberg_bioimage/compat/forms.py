@@ -247,18 +247,21 @@ def _select(name: str, columns: Sequence[str] | None, filters: Any) -> str:
     return f"SELECT {selected} FROM {quoted(name)}{where}"
 
 
+def _manifest_root(path: str | os.PathLike[str]) -> str:
+    """0.1.0 named warehouses by their manifest file; today by their root."""
+    text = os.fspath(path)
+    return (os.path.dirname(text) or ".") if text.endswith(".json") else text
+
+
 def _validate_manifest(path: str | os.PathLike[str]) -> Any:
     """0.1.0: validate a warehouse by its manifest file (or root)."""
-    text = os.fspath(path)
-    root = os.path.dirname(text) if text.endswith(".json") else text
-    return api.validate_warehouse(root or ".")
+    return api.validate_warehouse(_manifest_root(path))
 
 
 def _load_manifest(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def accepting_010(root: Any) -> Any:
-        text = os.fspath(root)
-        return function(os.path.dirname(text) or "." if text.endswith(".json") else text)
+        return function(_manifest_root(root))
 
     return accepting_010
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -58,8 +57,3 @@ def resolve_microscopy_profile_columns(
 def profile_column_aliases() -> Mapping[str, tuple[str, ...]]:
     """The built-in aliases of each contract key."""
     return dict(BUILTIN_ALIASES)
-
-
-def manifest_root(path: str | os.PathLike[str]) -> str:
-    text = os.fspath(path)
-    return (os.path.dirname(text) or ".") if text.endswith(".json") else text

@@ -78,8 +78,11 @@ def walk(scan: _ZarrScan, root_key: str, root: dict[str, Any]) -> None:
     """Every image of the collection whose root node is ``root`` (read from
     ``root_key``) becomes an asset of ``scan``."""
     _check_version(scan, root)
-    walker = _Walk(scan)
-    walker.run(_Place(root, posixpath.dirname(root_key), (), None, {}, (root_key,)))
+    _Walk(scan).run(_root_place(root_key, root))
+
+
+def _root_place(key: str, root: dict[str, Any]) -> _Place:
+    return _Place(root, posixpath.dirname(key), (), None, {}, (key,))
 
 
 class _Walk:
@@ -189,12 +192,10 @@ class _Walk:
         ):
             return False
         text = path.get("path")
-        if text.__class__ is not str or not text.startswith("./") or "%" in text:
+        key = _plain_relative(place.folder, text) if text.__class__ is str else None
+        if key is None:
             return False
-        relative = text[2:]
-        if not is_plain_key(relative):
-            return False
-        place.ref = f"{place.folder}/{relative}" if place.folder else relative
+        place.ref = key
         self.images.append((place, self.image_id(place)))
         return True
 
@@ -226,8 +227,9 @@ class _Walk:
 
     def inside_root(self, folder: str, text: str) -> str:
         """Resolve ``text`` against ``folder``; refuse what leaves the root."""
-        if text.startswith("./") and is_plain_key(text[2:]) and "%" not in text:
-            return f"{folder}/{text[2:]}" if folder else text[2:]  # the common case
+        plain = _plain_relative(folder, text)
+        if plain is not None:
+            return plain
         if "://" in text:
             store_uri = self.scan.store.uri.rstrip("/")
             if not text.startswith(store_uri + "/"):
@@ -352,31 +354,20 @@ def image_nodes(location: str) -> list[tuple[_Place, str]]:
     """The image nodes of a collection document and their image ids, without
     reading the arrays they reference (for timing the walk alone)."""
     from iceberg_bioimage.io import open_store
-    from iceberg_bioimage.scan.zarr_store import _ZarrScan
 
     folder, _, key = location.rstrip("/").rpartition("/")
-    store = open_store(folder)
-    root = _root_node(_document(store.get_many([key])[0]), "json")
-    if root is None:
-        raise ValueError(f"{location}: not a collection document")
-    walker = _Walk(_ZarrScan(store, "collection"))
-    walker.walk_tree(_Place(root, "", (), None, {}, (key,)))
+    scan, root = _document_scan(open_store(folder), key, "collection")
+    walker = _Walk(scan)
+    walker.walk_tree(_root_place(key, root))
     return walker.images
 
 
 def scan_collection_document(store: Any, key: str, dataset_id: str) -> Any:
     """A standalone collection document (``*.json``) as a :class:`ScanResult`."""
-    from iceberg_bioimage.errors import EmptyStoreError, UnsupportedStoreError
+    from iceberg_bioimage.errors import EmptyStoreError
     from iceberg_bioimage.models import ScanResult
-    from iceberg_bioimage.scan.zarr_store import _ZarrScan
 
-    document = _document(store.get_many([key])[0])
-    root = _root_node(document, "json")
-    if root is None or not is_collection(root):
-        raise UnsupportedStoreError(f"{store.uri}/{key}: not an OME-Zarr collection document")
-    scan = _ZarrScan(store, dataset_id)
-    scan.reader.root_format = 3  # collections reference Zarr v3 nodes (zarr.json)
-    scan.is_ome = True
+    scan, root = _document_scan(store, key, dataset_id)
     walk(scan, key, root)
     if not scan.assets:
         raise EmptyStoreError(f"{store.uri}/{key}: the collection holds no readable image")
@@ -384,7 +375,32 @@ def scan_collection_document(store: Any, key: str, dataset_id: str) -> Any:
                       tuple(scan.warnings))  # fmt: skip
 
 
+def _document_scan(store: Any, key: str, dataset_id: str) -> tuple[_ZarrScan, dict[str, Any]]:
+    """A scan of the images a standalone collection document names, and its root node."""
+    from iceberg_bioimage.errors import UnsupportedStoreError
+    from iceberg_bioimage.scan.zarr_store import _ZarrScan
+
+    root = _root_node(_document(store.get_many([key])[0]), "json")
+    if root is None or not is_collection(root):
+        raise UnsupportedStoreError(f"{store.uri}/{key}: not an OME-Zarr collection document")
+    scan = _ZarrScan(store, dataset_id)
+    scan.reader.root_format = 3  # collections reference Zarr v3 nodes (zarr.json)
+    scan.is_ome = True
+    return scan, root
+
+
 # -- helpers ----------------------------------------------------------------------
+def _plain_relative(folder: str, text: str) -> str | None:
+    """The key of ``./<plain key>`` under ``folder`` (most references of a
+    collection), else None: anything else takes the full resolution."""
+    if not text.startswith("./") or "%" in text:
+        return None
+    relative = text[2:]
+    if not is_plain_key(relative):
+        return None
+    return f"{folder}/{relative}" if folder else relative
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     enabled = gc.isenabled()
