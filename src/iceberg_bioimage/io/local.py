@@ -168,8 +168,14 @@ class LocalStore:
         return open(fd, "rb")
 
     def get_versioned(self, key: str) -> tuple[bytes | None, Any]:
-        data = _read_all(self._open(key))
-        return data, (_version(self._full(key)) if data is not None else None)
+        """The bytes and the version of the very file read (one open, no race
+        with a replace between reading and asking for the version)."""
+        fd = self._open(key)
+        if fd is None:
+            return None, None
+        version = _version(os.fstat(fd))
+        data = _read_all(fd)
+        return data, (version if data is not None else None)
 
     def arrow_location(self, key: str) -> tuple[Any, str]:
         return None, self._full(key)
@@ -196,7 +202,7 @@ class LocalStore:
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
         with exclusive(folder):
-            current = _version(path) if os.path.exists(path) else None
+            current = _version(os.stat(path)) if os.path.exists(path) else None
             if current != version:
                 raise ConcurrentWriteError(f"{path}: changed by another writer")
             self.put(key, data)
@@ -245,9 +251,8 @@ def _read_all(fd: int | None) -> bytes | None:
         os.close(fd)
 
 
-def _version(path: str) -> tuple[int, int, int]:
+def _version(info: os.stat_result) -> tuple[int, int, int]:
     """What changes whenever a file is replaced: inode, size and modification time."""
-    info = os.stat(path)
     return info.st_ino, info.st_size, info.st_mtime_ns
 
 
