@@ -80,11 +80,12 @@ def resolve_catalog(
             from iceberg_bioimage.catalog.cytotable import CytoTableCatalog
 
             return ResolvedCatalog(CytoTableCatalog(registry), f"CytoTable warehouse {registry}")
-        return ResolvedCatalog(_load_named(os.fspath(catalog), extra), f"catalog '{catalog}'")
-    name = configured_default_name()
-    if extra or name is not None:
-        name = name or DEFAULT_NAME
-        return ResolvedCatalog(_load_named(name, extra), f"catalog '{name}'")
+        name = os.fspath(catalog)
+        return ResolvedCatalog(_load_named(name, _configured(name), extra), f"catalog '{name}'")
+    default = _configured_default()
+    if extra or default is not None:
+        name, configured = default or (DEFAULT_NAME, _configured(DEFAULT_NAME))
+        return ResolvedCatalog(_load_named(name, configured, extra), f"catalog '{name}'")
     resolved = embedded_catalog(embedded_home(), create=create)
     if catalog is None:
         return resolved
@@ -92,13 +93,16 @@ def resolve_catalog(
     return dataclasses.replace(resolved, notice=notice)
 
 
-def configured_default_name() -> str | None:
+def _configured_default() -> tuple[str, dict[str, str]] | None:
     """The catalog pyiceberg calls default (``default-catalog:`` in
-    ``.pyiceberg.yaml``, else ``default``) when it is configured, else None."""
+    ``.pyiceberg.yaml``, else ``default``) and its properties when it is
+    configured, else None."""
     from pyiceberg.utils.config import Config
 
-    name = Config().get_default_catalog_name()
-    return name if _configured_properties(name) else None
+    config = Config()
+    name = config.get_default_catalog_name()
+    properties = _properties(config, name)
+    return (name, properties) if properties else None
 
 
 def cytotable_registry(text: str) -> Path | None:
@@ -112,11 +116,11 @@ def cytotable_registry(text: str) -> Path | None:
     return None
 
 
-def _load_named(name: str, properties: dict[str, str]) -> Catalog:
+def _load_named(name: str, configured: dict[str, str], properties: dict[str, str]) -> Catalog:
     from pyiceberg.catalog import load_catalog
 
     try:
-        return load_catalog(name, **(_configured_properties(name) | properties))
+        return load_catalog(name, **(configured | properties))
     except (ValueError, KeyError, NotImplementedError) as error:
         raise CatalogError(
             f"cannot load catalog '{name}': {error} (define it in .pyiceberg.yaml, "
@@ -126,12 +130,16 @@ def _load_named(name: str, properties: dict[str, str]) -> Catalog:
         raise CatalogError(f"cannot reach catalog '{name}': {_first_line(error)}") from None
 
 
-def _configured_properties(name: str) -> dict[str, str]:
-    """The catalog's ``.pyiceberg.yaml`` entry and environment variables, read
-    now (pyiceberg reads both only once, when it is imported)."""
+def _configured(name: str) -> dict[str, str]:
+    """The catalog's ``.pyiceberg.yaml`` entry and ``PYICEBERG_CATALOG__*``
+    variables, read now (pyiceberg reads both only once, when it is imported)."""
     from pyiceberg.utils.config import Config
 
-    found = Config().get_catalog_config(name) or {}
+    return _properties(Config(), name)
+
+
+def _properties(config: Any, name: str) -> dict[str, str]:
+    found = config.get_catalog_config(name) or {}
     return {str(k): str(v) for k, v in found.items()} | _environment_properties(name)
 
 
@@ -159,7 +167,7 @@ def embedded_catalog_config(home: str | os.PathLike[str] | None = None) -> dict[
 def catalog_info(catalog: CatalogLike = None) -> dict[str, Any]:
     """Which catalog ``catalog`` means and the pyiceberg name and properties
     that open it elsewhere (secrets left out); never creates the embedded one."""
-    if (catalog is None or catalog == DEFAULT_NAME) and configured_default_name() is None:
+    if (catalog is None or catalog == DEFAULT_NAME) and _configured_default() is None:
         home = embedded_home()
         return {
             "name": EMBEDDED_NAME,
