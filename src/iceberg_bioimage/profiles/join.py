@@ -346,7 +346,7 @@ def _by_file_name(
         per_channel[channel] = np.where(found >= 0, rows[np.maximum(found, 0)], -1).astype(np.int32)
     keys = {"file_name": ", ".join(files.names.values())}
     if dataset is not None:  # a file of another dataset is not this row's image
-        per_channel = {c: _in_dataset(r, dataset[0], images) for c, r in per_channel.items()}
+        per_channel = _in_dataset(per_channel, dataset[0], images)
         keys = {"dataset_id": dataset[1], **keys}
     positions = np.full(profiles.num_rows, -1, np.int32)
     for rows_of_channel in per_channel.values():
@@ -354,12 +354,19 @@ def _by_file_name(
     return _Plan("file_name", positions, images, keys, channels=per_channel)
 
 
-def _in_dataset(rows: np.ndarray, wanted: pa.ChunkedArray, images: pa.Table) -> np.ndarray:
-    """``rows`` with -1 where the image's dataset is not the profile row's."""
-    image_datasets = np.array(images.column("dataset_id").to_pylist(), dtype=object)
-    theirs = np.array([normalize.text(v) for v in wanted.to_pylist()], dtype=object)
-    same = image_datasets[np.maximum(rows, 0)] == theirs
-    return np.where((rows >= 0) & same, rows, -1).astype(np.int32)
+def _in_dataset(
+    per_channel: dict[str, np.ndarray], wanted: pa.ChunkedArray, images: pa.Table
+) -> dict[str, np.ndarray]:
+    """Each channel's image rows, -1 where the image's dataset is not the
+    profile row's (Arrow kernels; the profile side normalised per distinct value)."""
+    theirs = normalize._by_dictionary(wanted, normalize.text, pa.string())
+    image_datasets = images.column("dataset_id")
+    kept = {}
+    for channel, rows in per_channel.items():
+        ours = image_datasets.take(pa.array(np.maximum(rows, 0)))
+        same = pc.fill_null(pc.equal(ours, theirs), False).to_numpy(zero_copy_only=False)
+        kept[channel] = np.where((rows >= 0) & same, rows, -1).astype(np.int32)
+    return kept
 
 
 def _file_lookup(images: pa.Table) -> dict[str, int]:
