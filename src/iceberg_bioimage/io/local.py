@@ -43,7 +43,7 @@ class LocalStore:
 
     def _for_write(self, key: str) -> str:
         full = self._full(key)
-        folder = safe_key(key).rpartition("/")[0]
+        folder = full[len(self._prefix) :].rpartition("/")[0] if key else ""
         if folder and folder not in self._inside:
             self._check_folders(key, folder)
         return full
