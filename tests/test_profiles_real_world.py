@@ -103,3 +103,13 @@ def test_an_in_memory_join_that_matches_nothing_says_so(tmp_path: Path) -> None:
     result = ib.join_profiles_with_store(plate, cells, profile_dataset_id="WRONG")
     assert result.report.matched_rows == 0 and result.table.num_rows == 36
     assert any(w.startswith("NO profile row matched an image") for w in result.report.warnings)
+
+
+def test_a_chunk_join_over_images_without_chunks_is_empty_not_a_crash(
+    experiment, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    images, csv = experiment  # striped TIFFs: no chunk index rows
+    out = tmp_path / "per_chunk.parquet"
+    assert main(["join-profiles", str(images), str(csv), "-o", str(out), "--include-chunks"]) == 0
+    written = pq.read_table(out)
+    assert written.num_rows == 0 and "Metadata_image_id" in written.column_names

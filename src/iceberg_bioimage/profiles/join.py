@@ -444,16 +444,7 @@ def join_profiles_with_chunk_index(
     chunks = chunk_index
     if level is not None:
         chunks = chunks.filter(pc.equal(chunks.column("level"), level))
-    chunk_keys = _image_keys(chunks, ("dataset_id", "image_id"))
-    order = np.argsort(chunk_keys, kind="stable")
-    sorted_keys = chunk_keys[order]
-    distinct, starts, counts = np.unique(sorted_keys, return_index=True, return_counts=True)
-    found = pc.index_in(pa.array(_image_keys(joined_profiles, keys)), value_set=pa.array(distinct))
-    which = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
-    per_row = np.where(which >= 0, counts[np.maximum(which, 0)], 0)
-    profile_rows = np.repeat(np.arange(joined_profiles.num_rows), per_row)
-    offsets = np.arange(per_row.sum()) - np.repeat(np.cumsum(per_row) - per_row, per_row)
-    chunk_rows = order[np.repeat(starts[np.maximum(which, 0)], per_row) + offsets]
+    profile_rows, chunk_rows = _chunk_pairs(joined_profiles, keys, chunks)
     result = joined_profiles.take(pa.array(profile_rows))
     taken = chunks.take(pa.array(chunk_rows))
     for name in taken.column_names:
@@ -461,6 +452,24 @@ def join_profiles_with_chunk_index(
             label = name if name.startswith("chunk_") else f"chunk_{name}"
             result = result.append_column(label, taken.column(name))
     return result
+
+
+def _chunk_pairs(
+    joined: pa.Table, keys: tuple[str, str], chunks: pa.Table
+) -> tuple[np.ndarray, np.ndarray]:
+    """(profile row, chunk row) of every chunk of every row's image, in profile
+    order; none when no image has chunks (striped TIFFs)."""
+    if not chunks.num_rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    chunk_keys = _image_keys(chunks, ("dataset_id", "image_id"))
+    order = np.argsort(chunk_keys, kind="stable")
+    distinct, starts, counts = np.unique(chunk_keys[order], return_index=True, return_counts=True)
+    found = pc.index_in(pa.array(_image_keys(joined, keys)), value_set=pa.array(distinct))
+    which = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    per_row = np.where(which >= 0, counts[np.maximum(which, 0)], 0)
+    profile_rows = np.repeat(np.arange(joined.num_rows), per_row)
+    offsets = np.arange(per_row.sum()) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    return profile_rows, order[np.repeat(starts[np.maximum(which, 0)], per_row) + offsets]
 
 
 def _link_columns(joined: pa.Table) -> tuple[str, str]:
