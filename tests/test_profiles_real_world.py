@@ -113,3 +113,12 @@ def test_a_chunk_join_over_images_without_chunks_is_empty_not_a_crash(
     assert main(["join-profiles", str(images), str(csv), "-o", str(out), "--include-chunks"]) == 0
     written = pq.read_table(out)
     assert written.num_rows == 0 and "Metadata_image_id" in written.column_names
+
+
+def test_a_chunk_join_of_rows_that_matched_no_image_is_empty(tmp_path: Path) -> None:
+    plate = write_sample_plate(tmp_path / "plate.ome.zarr")
+    cells = tmp_path / "other.csv"
+    cells.write_text("Metadata_Plate,Metadata_Well,Metadata_Site,ObjectNumber\nzz,H12,1,1\n")
+    out = tmp_path / "per_chunk.parquet"
+    assert main(["join-profiles", str(plate), str(cells), "-o", str(out), "--include-chunks"]) == 0
+    assert pq.read_table(out).num_rows == 0

@@ -464,7 +464,9 @@ def _chunk_pairs(
     chunk_keys = _image_keys(chunks, ("dataset_id", "image_id"))
     order = np.argsort(chunk_keys, kind="stable")
     distinct, starts, counts = np.unique(chunk_keys[order], return_index=True, return_counts=True)
-    found = pc.index_in(pa.array(_image_keys(joined, keys)), value_set=pa.array(distinct))
+    found = pc.index_in(  # typed: rows that matched no image have null keys
+        pa.array(_image_keys(joined, keys), pa.string()), value_set=pa.array(distinct, pa.string())
+    )
     which = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
     per_row = np.where(which >= 0, counts[np.maximum(which, 0)], 0)
     profile_rows = np.repeat(np.arange(joined.num_rows), per_row)
