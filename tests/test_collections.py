@@ -332,3 +332,18 @@ def test_the_tall_plate_layout_inherits_acquisitions_from_sub_collections(tmp_pa
     nuclei = rows["well A01/A01_acq0/A01_0_nuclei"]
     assert (nuclei.image_kind, nuclei.parent_image_id) == ("label", "A01_0")
     assert rows["A01_0"].metadata["collection"]["depth"] == 3
+
+
+def test_labels_under_a_collection_image_keep_their_place(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    writers.write_single_image(root / "img.zarr", version="0.5", label="cells")
+    _zarr_group(root, {"version": "0.x", "type": "collection", "name": "c",
+                       "nodes": [_image("one", "./img.zarr", id="one")]})  # fmt: skip
+    table = ib.scan_as_arrow_table(root)
+    rows = {r["image_id"]: r for r in table.to_pylist()}
+    label = rows["one/labels/cells"]
+    assert (label["collection_node_path"], label["collection_depth"]) == ("one/labels/cells", 2)
+    assert (label["collection_parent_id"], label["collection_uri"]) == (
+        "one",
+        root.resolve().as_uri(),
+    )

@@ -47,6 +47,19 @@ class _ImageRequest:
 _Parsed = tuple[_ImageRequest, ngff.Multiscale, dict[str, Any]]
 
 
+def _label_placement(parent: ImageAsset, name: str) -> dict[str, Any] | None:
+    """A collection image's label images sit one level below it in the tree."""
+    placed = parent.metadata.get("collection")
+    if not isinstance(placed, dict):
+        return None
+    return {
+        "node_id": None,
+        "node_path": f"{placed['node_path']}/labels/{name}",
+        "parent_id": placed["node_id"] or placed["parent_id"],
+        "depth": placed["depth"] + 1,
+    }
+
+
 def _metadata(ome: dict[str, Any], request: _ImageRequest) -> dict[str, Any]:
     """An asset's metadata: its OME attributes, and its place in a collection."""
     return {"ome": ome} | ({"collection": request.placement} if request.placement else {})
@@ -286,6 +299,7 @@ class _ZarrScan:
                 label_name=name,
                 hcs=parent.hcs_fields() if parent.plate_id else None,
                 version=parent.ome_ngff_version,
+                placement=_label_placement(parent, name),
             )
             for name in names
             if self.safe(node.path, name)
