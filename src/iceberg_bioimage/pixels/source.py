@@ -35,6 +35,14 @@ class ArraySource:
     files: tuple[str, ...] = ()  # TIFF: the files holding the pixels
     ome: bool = False  # TIFF: an OME-TIFF image (axes always tczyx)
     channel_names: tuple[str, ...] = ()
+    chunk_shape: tuple[int, ...] | None = None  # the read unit (inner chunk, tile), if known
+
+    @property
+    def chunk_yx(self) -> tuple[int, int] | None:
+        """The read unit along y and x, when the scan knew it."""
+        if not self.chunk_shape or len(self.chunk_shape) != len(self.axes):
+            return None
+        return (self.chunk_shape[self.axes.index("y")], self.chunk_shape[self.axes.index("x")])
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -64,6 +72,7 @@ def array_source(row: dict[str, Any], level: int = 0) -> ArraySource:
         "dtype": row["dtype"],
         "axes": axes.lower(),
         "channel_names": tuple(row.get("channel_names") or ()),
+        "chunk_shape": _chunk_shape(chosen, row),
     }
     if family in ZARR_FAMILIES:
         base = row.get("image_path") or ""
@@ -86,6 +95,11 @@ def array_source(row: dict[str, Any], level: int = 0) -> ArraySource:
             **common,
         )
     raise InputError(f"{row.get('image_id')}: no pixel reader for format {family!r}")
+
+
+def _chunk_shape(level: dict[str, Any] | None, row: dict[str, Any]) -> tuple[int, ...] | None:
+    chunk = (level or {}).get("chunk_shape") or (row.get("chunk_shape") if not level else None)
+    return tuple(chunk) if chunk else None
 
 
 def _default_axes(ndim: int) -> str:

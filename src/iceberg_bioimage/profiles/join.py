@@ -169,6 +169,35 @@ def join_image_assets_with_profiles(
     return JoinResult(_with_channel_files(joined, channels, images), report)
 
 
+@dataclass(frozen=True)
+class ProfileMatch:
+    """Each profile row's image row (-1: none) and, for a file-name join, its
+    image row per channel file; the strategy and the notes of the choice."""
+
+    strategy: str | None
+    positions: np.ndarray
+    images: pa.Table
+    channels: dict[str, np.ndarray]
+    warnings: list[str]
+
+
+def match_profile_rows(
+    image_assets: pa.Table,
+    profiles: pa.Table,
+    *,
+    alias_map: AliasMap | None = None,
+    profile_dataset_id: str | None = None,
+    strategy: str | None = None,
+) -> ProfileMatch:
+    """The join's lookup alone, for work that needs image rows rather than a
+    joined table (pixel crops)."""
+    plan, notes = _choose(image_assets, profiles, alias_map, profile_dataset_id, strategy)
+    if plan is None:
+        none = np.full(profiles.num_rows, -1, np.int32)
+        return ProfileMatch(None, none, image_assets, {}, notes)
+    return ProfileMatch(plan.strategy, plan.positions, plan.images, plan.channels, notes)
+
+
 def _count_used(positions: list[np.ndarray]) -> int:
     """Distinct image rows any profile row refers to."""
     used = np.concatenate(positions) if positions else np.empty(0, np.int32)
