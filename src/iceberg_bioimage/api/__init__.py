@@ -5,6 +5,7 @@ layers below; ``import iceberg_bioimage as ib`` re-exports exactly ``__all__``.
 - ``catalog``: Apache Iceberg catalogs (register, ingest, publish, read)
 - ``profiles``: the join contract and joins of profile tables to images
 - ``warehouse``: Cytomining warehouse roots (export, open, validate)
+- ``pixels``: crops and source images as OME-Arrow, through pluggable array backends
 - ``demo``: the whole job on generated data
 
 No module here imports another one: what they share lives in the layers below.
@@ -32,6 +33,17 @@ from iceberg_bioimage.api.catalog import (
     resolve_catalog,
 )
 from iceberg_bioimage.api.demo import run_demo
+from iceberg_bioimage.api.pixels import (
+    CropArrays,
+    available_backends,
+    export_crops_to_cytomining_warehouse,
+    export_source_images_to_cytomining_warehouse,
+    image_crops,
+    publish_crops_to_catalog,
+    publish_source_images_to_catalog,
+    read_crops,
+    source_images,
+)
 from iceberg_bioimage.api.profiles import (
     join_catalog_image_assets_with_profiles,
     join_image_assets_with_profiles,
@@ -86,9 +98,11 @@ from iceberg_bioimage.warehouse import (
 from iceberg_bioimage.warehouse.exports import ExportResult
 
 __all__ = [
+    "CropArrays",
     "ExportResult",
     "RegisterResult",
     "attach_warehouse",
+    "available_backends",
     "catalog_info",
     "catalog_table_history",
     "catalog_table_to_arrow",
@@ -97,11 +111,14 @@ __all__ = [
     "create_ome_arrow",
     "deregister_store",
     "export_catalog_to_cytomining_warehouse",
+    "export_crops_to_cytomining_warehouse",
     "export_profiles_to_cytomining_warehouse",
     "export_scan_result_to_cytomining_warehouse",
+    "export_source_images_to_cytomining_warehouse",
     "export_store_to_cytomining_warehouse",
     "export_table_to_cytomining_warehouse",
     "image_assets_table",
+    "image_crops",
     "ingest_scan_results_to_catalog",
     "ingest_scan_results_to_warehouse",
     "ingest_stores_to_catalog",
@@ -120,8 +137,11 @@ __all__ = [
     "ome_arrow_to_numpy",
     "open_warehouse",
     "publish_chunk_index",
+    "publish_crops_to_catalog",
     "publish_image_assets",
+    "publish_source_images_to_catalog",
     "query_metadata_table",
+    "read_crops",
     "read_ome_arrow_dataset",
     "read_profile_table",
     "register_directory",
@@ -136,6 +156,7 @@ __all__ = [
     "scan_result_as_arrow_table",
     "scan_result_to_chunk_index",
     "scan_store",
+    "source_images",
     "summarize_scan_result",
     "summarize_store",
     "validate_microscopy_profile_columns",

@@ -276,6 +276,21 @@ def publish_profile_table(
     return report
 
 
+def publish_dataset_rows(
+    catalog: Catalog, data: pa.Table, *, namespace: str, table_name: str
+) -> PublishReport:
+    """Replace the rows of the datasets in ``data`` (its ``dataset_id`` values)
+    in ``<namespace>.<table_name>``, partitioned by dataset, in one commit."""
+    data = iceberg_compatible(data)
+    ident = identifier(namespace, table_name)
+    ids = sorted({i for i in data.column("dataset_id").to_pylist() if i is not None})
+    commit_rows(catalog, ident, data.schema, ids, rows=data)
+    report = PublishReport()
+    report.datasets = ids
+    report.add(dotted(ident), data.num_rows)
+    return report
+
+
 def iceberg_compatible(data: pa.Table) -> pa.Table:
     """``data`` with columns Iceberg can store: all-null columns become strings,
     dictionaries their values; any other unsupported type is an input error
