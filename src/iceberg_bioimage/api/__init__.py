@@ -35,6 +35,7 @@ from iceberg_bioimage.api.catalog import (
 from iceberg_bioimage.api.demo import run_demo
 from iceberg_bioimage.api.pixels import (
     CropArrays,
+    CropReport,
     available_backends,
     export_crops_to_cytomining_warehouse,
     export_source_images_to_cytomining_warehouse,
@@ -99,6 +100,7 @@ from iceberg_bioimage.warehouse.exports import ExportResult
 
 __all__ = [
     "CropArrays",
+    "CropReport",
     "ExportResult",
     "RegisterResult",
     "attach_warehouse",

@@ -44,6 +44,7 @@ CROP_KEYS = ("dataset_id", "image_id")
 
 __all__ = [
     "CropArrays",
+    "CropReport",
     "available_backends",
     "export_crops_to_cytomining_warehouse",
     "export_source_images_to_cytomining_warehouse",

@@ -21,7 +21,7 @@ import typer
 
 from iceberg_bioimage import progress
 from iceberg_bioimage._version import __version__
-from iceberg_bioimage.cli.commands import catalog, demo, profiles, scan, warehouse
+from iceberg_bioimage.cli.commands import catalog, demo, pixels, profiles, scan, warehouse
 from iceberg_bioimage.cli.output import (
     EXIT_BUG,
     EXIT_INPUT,
@@ -83,7 +83,7 @@ def _main_options(
         raise typer.Exit(EXIT_OK)
 
 
-for _commands in (scan, catalog, profiles, warehouse, demo):
+for _commands in (scan, catalog, profiles, warehouse, pixels, demo):
     _commands.register_commands(app)
 
 

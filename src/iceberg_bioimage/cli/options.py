@@ -191,6 +191,10 @@ _CATALOG_OPTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 with_catalog = option_group("catalog", _CATALOG_OPTIONS, open_catalog)
+# the catalog options, opened only when the command asks (it may write elsewhere)
+with_catalog_on_demand = option_group(
+    "catalog", _CATALOG_OPTIONS, lambda **named: functools.partial(open_catalog, **named)
+)
 with_catalog_to_read = option_group(
     "catalog", _CATALOG_OPTIONS, functools.partial(open_catalog, create=False)
 )

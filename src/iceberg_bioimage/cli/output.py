@@ -12,7 +12,7 @@ import logging
 import math
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -50,6 +50,13 @@ def _finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(item) for item in value]
     return value
+
+
+def refuse(message: str) -> NoReturn:
+    """Bad input given on the command line: one line and the input exit code."""
+    from iceberg_bioimage.errors import InputError
+
+    raise InputError(message)
 
 
 def line(text: str) -> None:
