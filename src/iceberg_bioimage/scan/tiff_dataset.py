@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import sys
 import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -115,11 +116,20 @@ def _read_one(context: Any, path: str) -> TiffFileScan | ScanWarning:
         return ScanWarning(os.path.basename(path), str(error).split(": ", 1)[-1])
 
 
+# Libraries with thread pools of their own: a child forked after they ran can
+# hang on a lock held by a thread that does not exist in the child (measured
+# here with zarrs), so once one is loaded the pool starts its workers fresh.
+_FORK_UNSAFE = ("zarrs", "tensorstore")
+
+
 def _mp_context() -> Any:
-    """fork where it is safe and available (fast start), else the platform default."""
+    """fork where it is safe and available (fast start), else spawn."""
     methods = multiprocessing.get_all_start_methods()
     main_thread = threading.current_thread() is threading.main_thread()
-    return multiprocessing.get_context("fork" if "fork" in methods and main_thread else None)
+    unsafe = any(name in sys.modules for name in _FORK_UNSAFE)
+    return multiprocessing.get_context(
+        "fork" if "fork" in methods and main_thread and not unsafe else "spawn"
+    )
 
 
 def _one_scan_per_fileset(scans: list[TiffFileScan]) -> list[TiffFileScan]:
