@@ -11,6 +11,7 @@ add backends through the ``iceberg_bioimage.pixel_backends`` entry point group
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any, Protocol, runtime_checkable
@@ -75,6 +76,14 @@ def register_backend(backend: Backend) -> None:
 
 def backends() -> dict[str, Backend]:
     """Every known backend by name: built-in, entry points, then registered ones."""
+    found = dict(_discovered())
+    found.update(_REGISTERED)
+    return found
+
+
+@functools.cache
+def _discovered() -> dict[str, Backend]:
+    """Built-in and entry-point backends, looked up once per process."""
     _load_builtins()
     found: dict[str, Backend] = {name: factory() for name, factory in _BUILTIN.items()}
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -86,7 +95,6 @@ def backends() -> dict[str, Backend]:
             logging.getLogger("iceberg_bioimage").warning(
                 "pixel backend %s could not be loaded: %s", entry.name, error
             )
-    found.update(_REGISTERED)
     return found
 
 
