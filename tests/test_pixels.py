@@ -340,3 +340,54 @@ def test_backends_are_listed_preferred_first() -> None:
     names = json.loads(run.stdout)["backends"]
     assert names[-1] == "zarr" and "tifffile" in names
     assert names == ib.available_backends()
+
+
+def test_crops_from_s3_equal_local(plates, s3: str) -> None:  # type: ignore[no-untyped-def]
+    from fixtures.stores import upload_s3
+
+    path, _ = plates["v05_sharded"]
+    uri = upload_s3(s3, path, "pixels")
+    profiles = _profiles(PROFILE_ROWS)
+    local = ib.read_crops(pa.Table.from_batches(list(ib.image_crops(profiles, path, size=24))))
+    for backend in [b for b in BACKENDS if b != "zarrs"]:  # zarrs reads local arrays only
+        remote = pa.Table.from_batches(
+            list(ib.image_crops(profiles, uri, size=24, backend=backend))
+        )
+        got = ib.read_crops(remote)
+        assert remote.column("source_uri").to_pylist()[0].startswith("s3://lab/pixels/")
+        assert len(got) == 4
+        for a, b in zip(got.arrays, local.arrays, strict=True):
+            assert np.array_equal(a, b)
+    with pytest.raises(ib.InputError, match="the zarrs backend does not read"):
+        list(ib.image_crops(profiles, uri, size=24, backend="zarrs"))
+
+
+@pytest.mark.realdata
+def test_real_nf1_profiles_crop_their_three_channel_tiffs(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """coSMicQC's NF1 profiles join their TIFFs by CellProfiler file names; each
+    crop stacks the DAPI, GFP and RFP files of its field of view."""
+    folder = shared_data / "cosmicqc_nf1_shrunken"
+    root = tmp_path / "root"
+    run = _cli(
+        "export-crops", str(folder / "Plate_2_with_image_data_shrunken.parquet"),
+        str(folder / "Plate_2_images"), "-w", str(root), "--size", "40",
+    )  # fmt: skip
+    assert "images.image_crops: 5 rows" in run.stdout
+    crops = ib.read_crops(root)
+    profiles = pq.read_table(folder / "Plate_2_with_image_data_shrunken.parquet").to_pylist()
+    number = "Metadata_Cells_Number_Object_Number"
+    for row, array in zip(crops.table.to_pylist(), crops.arrays, strict=True):
+        assert row["channels"] == ["DAPI", "GFP", "RFP"] and array.shape == (1, 3, 1, 40, 40)
+        source = next(
+            p for p in profiles
+            if p[number] == row[number] and p["Image_FileName_DAPI"] == row["image_id"]
+        )  # fmt: skip
+        for c, channel in enumerate(row["channels"]):
+            pixels = tifffile.imread(
+                folder / "Plate_2_images" / source[f"Image_FileName_{channel}"]
+            )
+            padded = np.pad(pixels, 40)
+            y0, x0 = row["crop_y_min"] + 40, row["crop_x_min"] + 40
+            assert np.array_equal(array[0, c, 0], padded[y0 : y0 + 40, x0 : x0 + 40])

@@ -94,6 +94,8 @@ def kvstore_spec(source: ArraySource) -> dict[str, Any]:
         spec["aws_region"] = settings.region or "us-east-1"
         if settings.anonymous:
             spec["aws_credentials"] = {"type": "anonymous"}
+        elif os.environ.get("AWS_ACCESS_KEY_ID"):
+            spec["aws_credentials"] = {"type": "environment"}
         return spec
     spec = {"driver": "gcs", "bucket": parsed.netloc, "path": path}
     emulator = gcs_emulator()

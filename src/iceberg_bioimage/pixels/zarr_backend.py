@@ -59,7 +59,9 @@ class ZarrPythonBackend:
         return self.pipeline is None or importlib.util.find_spec("zarrs") is not None
 
     def supports(self, source: ArraySource) -> bool:
-        return source.kind == "zarr"
+        # zarrs rebuilds an object store from its settings and loses our client
+        # options (plain-HTTP endpoints, retries): remote arrays stay with zarr-python.
+        return source.kind == "zarr" and (self.pipeline is None or not is_remote(source.uri))
 
     def open(self, source: ArraySource) -> ZarrArray:
         import zarr
