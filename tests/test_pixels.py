@@ -391,3 +391,34 @@ def test_real_nf1_profiles_crop_their_three_channel_tiffs(
             padded = np.pad(pixels, 40)
             y0, x0 = row["crop_y_min"] + 40, row["crop_x_min"] + 40
             assert np.array_equal(array[0, c, 0], padded[y0 : y0 + 40, x0 : x0 + 40])
+
+
+def _remote_matches_local(path: Path, uri: str, backends: list[str]) -> None:
+    profiles = _profiles(PROFILE_ROWS)
+    local = ib.read_crops(pa.Table.from_batches(list(ib.image_crops(profiles, path, size=24))))
+    for backend in backends:
+        batches = ib.image_crops(profiles, uri, size=24, backend=backend)
+        got = ib.read_crops(pa.Table.from_batches(list(batches)))
+        assert len(got) == 4, backend
+        assert all(np.array_equal(a, b) for a, b in zip(got.arrays, local.arrays, strict=True))
+
+
+def test_crops_over_http_equal_local(plates, http_root) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    root, base = http_root
+    path, _ = plates["v04"]
+    shutil.copytree(path, root / path.name)
+    _remote_matches_local(path, f"{base}/{path.name}", [b for b in BACKENDS if b != "zarrs"])
+    pixels = RNG.integers(0, 65535, (2, 100, 90), dtype="uint16")
+    tifffile.imwrite(root / "c.ome.tif", pixels, ome=True, tile=(32, 32), metadata={"axes": "CYX"})
+    batch = next(ib.source_images(f"{base}/c.ome.tif", backend="tifffile"))
+    assert np.array_equal(ib.read_crops(pa.Table.from_batches([batch])).arrays[0][0, :, 0], pixels)
+
+
+def test_crops_from_azure_and_gcs_equal_local(plates, azure: object, gcs: str) -> None:  # type: ignore[no-untyped-def]
+    from fixtures.stores import upload_azure, upload_gcs
+
+    path, _ = plates["v05"]
+    _remote_matches_local(path, upload_azure(azure, path, "pixels"), ["zarr"])
+    _remote_matches_local(path, upload_gcs(path, "pixels"), [b for b in BACKENDS if b != "zarrs"])

@@ -97,11 +97,10 @@ def kvstore_spec(source: ArraySource) -> dict[str, Any]:
         elif os.environ.get("AWS_ACCESS_KEY_ID"):
             spec["aws_credentials"] = {"type": "environment"}
         return spec
-    spec = {"driver": "gcs", "bucket": parsed.netloc, "path": path}
     emulator = gcs_emulator()
-    if emulator:
-        spec["endpoint"] = emulator
-    return spec
+    if emulator:  # TensorStore takes the GCS endpoint from its own variable only
+        os.environ["TENSORSTORE_GCS_HTTP_URL"] = emulator
+    return {"driver": "gcs", "bucket": parsed.netloc, "path": path}
 
 
 @builtin("tensorstore")
