@@ -141,7 +141,10 @@ def export_source_images(
 
 
 def pixel_backends(as_json: JsonOption = False) -> None:
-    """List the installed pixel backends, preferred first (what --backend auto picks)."""
+    """List the installed pixel backends, preferred first (what --backend auto picks).
+
+    Example: iceberg-bioimage pixel-backends --json
+    """
     names = api.available_backends()
     if as_json:
         print_json({"backends": names})
