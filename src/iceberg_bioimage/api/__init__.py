@@ -6,6 +6,7 @@ layers below; ``import iceberg_bioimage as ib`` re-exports exactly ``__all__``.
 - ``profiles``: the join contract and joins of profile tables to images
 - ``warehouse``: Cytomining warehouse roots (export, open, validate)
 - ``pixels``: crops and source images as OME-Arrow, through pluggable array backends
+- ``report``: one self-contained HTML page of a screen
 - ``demo``: the whole job on generated data
 
 No module here imports another one: what they share lives in the layers below.
@@ -52,6 +53,7 @@ from iceberg_bioimage.api.profiles import (
     join_profiles_with_store,
     validate_microscopy_profile_table,
 )
+from iceberg_bioimage.api.report import ReportResult, write_report
 from iceberg_bioimage.api.scan import (
     chunk_index_table,
     scan_as_arrow_table,
@@ -103,6 +105,7 @@ __all__ = [
     "CropReport",
     "ExportResult",
     "RegisterResult",
+    "ReportResult",
     "attach_warehouse",
     "available_backends",
     "catalog_info",
@@ -167,5 +170,6 @@ __all__ = [
     "write_chunk_index_parquet",
     "write_image_assets_parquet",
     "write_ome_arrow_dataset",
+    "write_report",
     "write_table_parquet",
 ]

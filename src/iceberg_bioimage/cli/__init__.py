@@ -21,7 +21,15 @@ import typer
 
 from iceberg_bioimage import progress
 from iceberg_bioimage._version import __version__
-from iceberg_bioimage.cli.commands import catalog, demo, pixels, profiles, scan, warehouse
+from iceberg_bioimage.cli.commands import (
+    catalog,
+    demo,
+    pixels,
+    profiles,
+    report,
+    scan,
+    warehouse,
+)
 from iceberg_bioimage.cli.output import (
     EXIT_BUG,
     EXIT_INPUT,
@@ -83,7 +91,7 @@ def _main_options(
         raise typer.Exit(EXIT_OK)
 
 
-for _commands in (scan, catalog, profiles, warehouse, pixels, demo):
+for _commands in (scan, catalog, profiles, warehouse, pixels, report, demo):
     _commands.register_commands(app)
 
 
