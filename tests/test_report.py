@@ -136,3 +136,26 @@ def test_store_text_is_escaped(tmp_path: Path) -> None:
     page = tmp_path / "x.html"
     ib.write_report(path, page)
     assert "<script>" not in page.read_text() and "&lt;script&gt;" in page.read_text()
+
+
+def test_notebook_displays_are_compact(plate: Path, tmp_path: Path) -> None:
+    result = ib.scan_store(plate)
+    assert "\n" not in repr(result) and "images=10" in repr(result) and len(repr(result)) < 300
+    page = result._repr_html_()
+    assert page.count("class='well present'") == 5 and "Plate S1" in page
+    summary = ib.summarize_scan_result(result)
+    assert repr(summary).startswith("DatasetSummary(dataset_id='screen'") and "wells=5" in repr(
+        summary
+    )
+    profiles = pa.table({"Metadata_Plate": ["S1"], "Metadata_Well": ["B03"], "Metadata_Site": [1]})
+    joined = ib.join_profiles_with_scan_result(result, profiles)
+    assert repr(
+        joined
+    ) == "JoinResult(strategy='plate_well_site', matched=1/1, rows=1, columns=" + (
+        f"{joined.table.num_columns})"
+    )
+    assert "1 of 1" in joined._repr_html_()
+    ib.export_scan_result_to_cytomining_warehouse(result, tmp_path / "root")
+    warehouse = ib.open_warehouse(tmp_path / "root")
+    assert repr(warehouse) == f"Warehouse(root={str(tmp_path / 'root')!r}, tables=2)"
+    assert "<td>images.image_assets</td><td>image_assets</td><td>10</td>" in warehouse._repr_html_()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,3 +30,41 @@ def _text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_text(v) for v in value)
     return str(value)
+
+
+def row_label(row: int) -> str:
+    """A plate row's letters: A..Z, then AA, AB, ... (1536-well plates)."""
+    letters = string.ascii_uppercase
+    return (letters[row // 26 - 1] if row >= 26 else "") + letters[row % 26]
+
+
+def well_name(row: int, column: int) -> str:
+    return f"{row_label(row)}{column + 1:02d}"
+
+
+def plate_grid(
+    rows: int,
+    columns: int,
+    cells: dict[tuple[int, int], str],
+    *,
+    table_class: str = "plate",
+    empty: str | None = None,
+) -> str:
+    """A plate as an HTML grid: ``cells`` maps (row, column) to a ready ``<td>``;
+    other positions get ``empty`` (default: a cell marked missing)."""
+    parts = [f"<table class='{table_class}'><tr><th></th>"]
+    parts += [f"<th>{c + 1}</th>" for c in range(columns)]
+    parts.append("</tr>")
+    for r in range(rows):
+        parts.append(f"<tr><th>{row_label(r)}</th>")
+        for c in range(columns):
+            name = well_name(r, c)
+            parts.append(
+                cells.get((r, c))
+                or empty
+                or f"<td class='well missing' data-well='{name}' title='{name}: no images'>"
+                f"{name}</td>"
+            )
+        parts.append("</tr>")
+    parts.append("</table>")
+    return "".join(parts)

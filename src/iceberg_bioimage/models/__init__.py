@@ -7,12 +7,14 @@ image is decided once, in the reader that understands its format.
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from iceberg_bioimage.compat.results import DatasetSummary010, ScanResult010
+from iceberg_bioimage.display import html_table, plate_grid, well_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,18 @@ class ScanResult(ScanResult010):
     def storage_variants(self) -> tuple[str, ...]:
         return tuple(sorted({a.storage_variant for a in self.image_assets}))
 
+    def __repr__(self) -> str:
+        labels = sum(a.image_kind == "label" for a in self.image_assets)
+        return (
+            f"ScanResult(dataset_id={self.dataset_id!r}, format={self.format_family!r}, "
+            f"images={len(self.image_assets) - labels}, labels={labels}, "
+            f"warnings={len(self.warnings)}, uri={self.uri!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        summary = DatasetSummary.from_scan_result(self)._repr_html_()
+        return summary + "".join(_plate_maps(self.image_assets))
+
     def to_dict(self) -> dict[str, Any]:
         return self.with_010_keys(
             {
@@ -231,6 +245,51 @@ class DatasetSummary(DatasetSummary010):
         data = asdict(self)
         data["shapes"] = [list(shape) for shape in self.shapes]
         return self.with_010_keys(data)
+
+    def __repr__(self) -> str:
+        return (
+            f"DatasetSummary(dataset_id={self.dataset_id!r}, format={self.format_family!r}, "
+            f"images={self.image_count}, labels={self.label_count}, plates={len(self.plate_ids)}, "
+            f"wells={self.well_count}, warnings={len(self.warnings)})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("dataset", self.dataset_id),
+            ("uri", self.uri),
+            ("format", f"{self.format_family} ({', '.join(self.storage_variants)})"),
+            ("OME-NGFF", self.ome_ngff_versions),
+            ("images / labels", f"{self.image_count} / {self.label_count}"),
+            ("plates", self.plate_ids),
+            ("wells / fields", f"{self.well_count} / {self.field_count}"),
+            ("levels", self.level_count),
+            ("dtypes", self.dtypes),
+            ("shapes", [str(s) for s in self.shapes[:5]]),
+            ("axes", self.axes),
+            ("channels", self.channel_names),
+            ("warnings", len(self.warnings)),
+        ]
+        return html_table(rows, caption=f"Dataset {self.dataset_id}")
+
+
+def _plate_maps(assets: Iterable[ImageAsset]) -> list[str]:
+    """A small plate map per plate: the wells present, with their field counts."""
+    fields: dict[str, Counter[tuple[int, int]]] = {}
+    for asset in assets:
+        if asset.image_kind == "image" and asset.plate_id and asset.row_index is not None:
+            position = (asset.row_index, asset.column_index or 0)
+            fields.setdefault(asset.plate_id, Counter())[position] += 1
+    maps = []
+    for plate, counts in sorted(fields.items()):
+        rows = max(r for r, _ in counts) + 1
+        columns = max(c for _, c in counts) + 1
+        cells = {
+            (r, c): f"<td class='well present' title='{well_name(r, c)}'>{n}</td>"
+            for (r, c), n in counts.items()
+        }
+        maps.append(f"<p>Plate {html.escape(plate)}: fields per well</p>")
+        maps.append(plate_grid(rows, columns, cells))
+    return maps
 
 
 def _collection_levels(assets: Iterable[ImageAsset]) -> tuple[tuple[int, int, int], ...]:

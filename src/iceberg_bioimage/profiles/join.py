@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from iceberg_bioimage.compat.results import Table010
+from iceberg_bioimage.display import html_table
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.profiles import normalize
 from iceberg_bioimage.profiles.contract import AliasMap, FileColumns, file_columns, resolve_keys
@@ -88,6 +89,28 @@ class JoinReport:
 class JoinResult(Table010):
     table: pa.Table
     report: JoinReport
+
+    def __repr__(self) -> str:
+        r = self.report
+        return (
+            f"JoinResult(strategy={r.strategy!r}, matched={r.matched_rows}/{r.profile_rows}, "
+            f"rows={self.table.num_rows}, columns={self.table.num_columns})"
+        )
+
+    def _repr_html_(self) -> str:
+        r = self.report
+        facts = [
+            ("strategy", r.strategy),
+            ("keys", [f"{k}: {c}" for k, c in r.keys.items()]),
+            ("profile rows matched", f"{r.matched_rows} of {r.profile_rows}"),
+            ("images used", f"{r.image_rows - r.unmatched_images} of {r.image_rows}"),
+            ("warnings", r.warnings),
+        ]
+        shown = [c for c in self.table.column_names if c.startswith("Metadata_")][:8]
+        head = self.table.select(shown).slice(0, 10).to_pylist()
+        return html_table(facts, caption="Join") + html_table(
+            ([row[c] for c in shown] for row in head), shown, caption="First rows"
+        )
 
 
 @dataclass

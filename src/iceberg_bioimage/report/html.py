@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from iceberg_bioimage.display import html_table
-from iceberg_bioimage.report.plates import Plate, Well, well_name
+from iceberg_bioimage.display import html_table, plate_grid, well_name
+from iceberg_bioimage.report.plates import Plate, Well
 
 MAX_LISTED = 400  # images shown outside plates
 
@@ -104,16 +104,8 @@ def _plate_section(plate: Plate, report: ReportInput) -> str:
         + (f"; acquisitions: {_e(', '.join(plate.acquisitions))}" if plate.acquisitions else "")
         + "</p>"
     )
-    grid = [f"<table class='plate' data-plate='{_e(plate.plate_id)}'><tr><th></th>"]
-    grid += [f"<th>{c + 1}</th>" for c in range(plate.columns)]
-    grid.append("</tr>")
-    for r in range(plate.rows):
-        grid.append(f"<tr><th>{_e(well_name(r, 0)[:-2])}</th>")
-        for c in range(plate.columns):
-            well = plate.wells.get((r, c))
-            grid.append(_well_cell(well, well_name(r, c), report))
-        grid.append("</tr>")
-    grid.append("</table>")
+    cells = {key: _well_cell(well, report) for key, well in plate.wells.items()}
+    grid = plate_grid(plate.rows, plate.columns, cells)
     details = [_well_facts(plate.wells[k]) for k in sorted(plate.wells)]
     heat = _heat_map(plate, report) if report.feature else ""
     facts = (
@@ -121,12 +113,10 @@ def _plate_section(plate: Plate, report: ReportInput) -> str:
         + "".join(details)
         + "</details>"
     )
-    return head + "".join(grid) + heat + facts
+    return head + grid + heat + facts
 
 
-def _well_cell(well: Well | None, name: str, report: ReportInput) -> str:
-    if well is None:
-        return f"<td class='well missing' data-well='{name}' title='{name}: no images'>{name}</td>"
+def _well_cell(well: Well, report: ReportInput) -> str:
     first = well.fields[0]
     uri = report.thumbnails.get((first["dataset_id"], first["image_id"]))
     title = "\n".join([f"{well.name}: {len(well.fields)} field(s)", *_facts_lines(first),
@@ -178,23 +168,19 @@ def _heat_map(plate: Plate, report: ReportInput) -> str:
     if not values:
         return f"<p>No {_e(report.feature or '')} values joined to this plate.</p>"
     low, high = min(values.values()), max(values.values())
-    grid = [f"<p>Mean {_e(report.feature or '')} per well ({low:.4g} to {high:.4g})</p>"]
-    grid.append(f"<table class='plate heatmap' data-feature='{_e(report.feature or '')}'>")
-    for r in range(plate.rows):
-        grid.append(f"<tr><th>{_e(well_name(r, 0)[:-2])}</th>")
-        for c in range(plate.columns):
-            value = values.get((r, c))
-            if value is None:
-                grid.append("<td class='heat missing'></td>")
-                continue
-            share = 0.5 if high == low else (value - low) / (high - low)
-            grid.append(
-                f"<td class='heat' style='background:{_colour(share)}' "
-                f"title='{well_name(r, c)}: {value:.4g}'>{value:.3g}</td>"
-            )
-        grid.append("</tr>")
-    grid.append("</table>")
-    return "".join(grid)
+    cells = {}
+    for (r, c), value in values.items():
+        share = 0.5 if high == low else (value - low) / (high - low)
+        cells[(r, c)] = (
+            f"<td class='heat' style='background:{_colour(share)}' "
+            f"title='{well_name(r, c)}: {value:.4g}'>{value:.3g}</td>"
+        )
+    title = f"<p>Mean {_e(report.feature or '')} per well ({low:.4g} to {high:.4g})</p>"
+    grid = plate_grid(
+        plate.rows, plate.columns, cells, table_class="plate heatmap",
+        empty="<td class='heat missing'></td>",
+    )  # fmt: skip
+    return title + grid
 
 
 def _colour(share: float) -> str:

@@ -9,6 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from iceberg_bioimage.display import well_name
+
 
 @dataclass
 class Well:
@@ -36,12 +38,6 @@ class Plate:
             for c in range(self.columns)
             if (r, c) not in self.wells
         ]
-
-
-def well_name(row: int, column: int) -> str:
-    letters = string.ascii_uppercase
-    prefix = letters[row // 26 - 1] if row >= 26 else ""
-    return f"{prefix}{letters[row % 26]}{column + 1:02d}"
 
 
 def plates_of(images: list[dict[str, Any]], warnings_by_path: dict[str, list[str]]) -> list[Plate]:

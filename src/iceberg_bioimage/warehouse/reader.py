@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from iceberg_bioimage.display import html_table
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.warehouse.manifest import Manifest, TableEntry, load_warehouse_manifest
@@ -25,6 +26,17 @@ class Warehouse:
     root: str
     manifest: Manifest
     storage: Store
+
+    def __repr__(self) -> str:
+        return f"Warehouse(root={self.root!r}, tables={len(self.manifest.tables)})"
+
+    def _repr_html_(self) -> str:
+        rows = [
+            (t.table_name, t.role, t.row_count, len(t.files), ", ".join(t.join_keys))
+            for t in self.manifest.tables
+        ]
+        header = ["table", "role", "rows", "parts", "join keys"]
+        return html_table(rows, header, caption=f"Warehouse {self.root}")
 
     @property
     def table_names(self) -> list[str]:
