@@ -38,6 +38,11 @@ def listening(listener: Listener | None) -> Iterator[None]:
         _listener = previous
 
 
+def listening_now() -> bool:
+    """Whether anyone listens (work may then report in finer steps)."""
+    return _listener is not None
+
+
 @contextmanager
 def task(name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
     """A unit of long work; the yielded function advances it (thread-safe)."""

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from iceberg_bioimage import progress
+from iceberg_bioimage.chunks.grid import chunk_count, grid_shape
 from iceberg_bioimage.chunks.prefetch import prefetch
 from iceberg_bioimage.chunks.rows import ENCODED_SCHEMA, LevelTarget
 from iceberg_bioimage.chunks.tiff_tiles import tiff_level_batches
@@ -82,6 +83,21 @@ def chunk_index_batches(
         yield from scan_result_to_chunk_index(result, **options)  # type: ignore[arg-type]
 
 
+def expected_rows(results: Iterable[ScanResult], *, byte_ranges: bool = False) -> int:
+    """How many chunk-index rows ``results`` give, from the grids alone (a
+    progress total: stored objects, or inner chunks with ``byte_ranges``)."""
+    total = 0
+    for result in results:
+        for asset in result.image_assets:
+            for level in asset.levels:
+                if level.chunk_shape is None:
+                    continue
+                unit = level.chunk_shape if byte_ranges else level.shard_shape or level.chunk_shape
+                if len(unit) == len(level.shape):
+                    total += chunk_count(grid_shape(level.shape, unit))
+    return total
+
+
 def chunk_index_as_table(results: Iterable[ScanResult], **options: object) -> pa.Table:
     """The whole chunk index of ``results`` as one table (small stores; large
     ones should stream :func:`scan_result_to_chunk_index` batches)."""
@@ -123,7 +139,9 @@ def stream_chunk_index_parquet(
     rows = 0
     options["dictionary_encoded"] = True
     writer = pq.ParquetWriter(where, schema, filesystem=filesystem, **_PARQUET_OPTIONS)
-    with writer, progress.task("chunk rows") as advance:
+    results = list(results)
+    total = expected_rows(results, byte_ranges=bool(options.get("byte_ranges")))
+    with writer, progress.task("chunk rows", total=total) as advance:
         for batch in prefetch(chunk_index_batches(results, **options)):
             writer.write_batch(batch)
             rows += batch.num_rows

@@ -14,6 +14,13 @@ import typer
 from iceberg_bioimage.cli.output import note
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="Rows as table, csv, tsv or json (default: table at a terminal, else tsv).",
+    ),
+]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Exit with code 1 when there are warnings.")
 ]

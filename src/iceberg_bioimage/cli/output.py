@@ -117,6 +117,65 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
     return "" if shape is None else "(" + ", ".join(str(n) for n in shape) + ")"
 
 
+FORMATS = ("table", "csv", "tsv", "json")
+_MIN_COLUMN_WIDTH = 10  # narrower than this per column: one record per block instead
+
+
+def choose_format(chosen: str | None, as_json: bool = False) -> str:
+    """The output format: --json wins, then --format; by default a table for a
+    person at a terminal and TSV for a pipe or a file."""
+    if as_json:
+        return "json"
+    if chosen is None:
+        return "table" if out.is_terminal else "tsv"
+    if chosen not in FORMATS:
+        refuse(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
+    return chosen
+
+
+def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:
+    """Rows in the chosen format: a table that fits the terminal (or one block
+    per row when the columns cannot fit), CSV / TSV with a header line, or a
+    JSON list of objects."""
+    if fmt == "json":
+        print_json([dict(zip(columns, row, strict=True)) for row in rows])
+    elif fmt in ("csv", "tsv"):
+        import csv
+
+        writer = csv.writer(
+            sys.stdout, delimiter="," if fmt == "csv" else "\t", lineterminator="\n"
+        )
+        writer.writerow(columns)
+        writer.writerows([[_plain(v) for v in row] for row in rows])
+        sys.stdout.flush()
+    elif out.width // max(len(columns), 1) < _MIN_COLUMN_WIDTH:
+        out.print(title, markup=False, style="bold")
+        for row in rows:
+            for name, value in zip(columns, row, strict=True):
+                out.print(f"  {name}: {_plain(value)}", markup=False)
+            out.print("")
+    else:
+        from rich.table import Table
+
+        view = Table(title=title, title_justify="left")
+        for name in columns:
+            view.add_column(name, overflow="fold")
+        for row in rows:
+            view.add_row(*[cell_text(v) for v in row])
+        out.print(view)
+
+
+def _plain(value: Any) -> str:
+    """A cell as plain text: lists joined by commas, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ",".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return strict_json(value, indent=None)
+    return str(value)
+
+
 def cell_text(value: Any, width: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -132,6 +191,7 @@ class RichProgress:
             Progress,
             TextColumn,
             TimeElapsedColumn,
+            TimeRemainingColumn,
         )
 
         self.bars = Progress(
@@ -139,6 +199,7 @@ class RichProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
             console=err,
             transient=True,
         )

@@ -319,6 +319,14 @@ class DirectoryScan:
     def warnings(self) -> tuple[ScanWarning, ...]:
         return self.errors + tuple(w for r in self.results for w in r.warnings)
 
+    @property
+    def store_warnings(self) -> tuple[str, ...]:
+        """The warnings as text, each naming its store when several were scanned."""
+        several = len(self.results) > 1
+        return tuple(str(e) for e in self.errors) + tuple(
+            f"{r.dataset_id}: {w}" if several else str(w) for r in self.results for w in r.warnings
+        )
+
 
 _LEGACY_RESULTS = ("ContractValidationResult", "RegistrationResult")
 

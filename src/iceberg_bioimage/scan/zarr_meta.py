@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from iceberg_bioimage import progress
 from iceberg_bioimage.errors import MetadataError
 from iceberg_bioimage.io import Store
 from iceberg_bioimage.io.paths import printable
@@ -25,6 +26,7 @@ INT64_MAX = 2**63 - 1
 # document is parsed only up to this size, and nesting deeper than Python's
 # recursion limit is refused rather than followed.
 MAX_METADATA_BYTES = 64 << 20
+_PROGRESS_BATCH = 256  # keys per read when a progress bar counts them
 
 V2_GROUP, V2_ARRAY, V2_ATTRS, V2_CONSOLIDATED = (
     ".zgroup",
@@ -135,9 +137,22 @@ class ZarrReader:
             template.problem,
         )
 
+    def _get_many(self, keys: list[str]) -> list[bytes | None]:
+        """One batch of reads; a large one is read in parts so that a progress
+        bar (when one listens) counts the metadata documents as they arrive."""
+        if len(keys) < _PROGRESS_BATCH or not progress.listening_now():
+            return self.store.get_many(keys)
+        values: list[bytes | None] = []
+        with progress.task("reading metadata documents", total=len(keys)) as advance:
+            for start in range(0, len(keys), _PROGRESS_BATCH):
+                part = keys[start : start + _PROGRESS_BATCH]
+                values += self.store.get_many(part)
+                advance(len(part))
+        return values
+
     def _fetch(self, paths: Sequence[str], names: tuple[str, ...]) -> dict[str, dict[str, bytes]]:
         keys = [f"{path}/{name}" if path else name for path in paths for name in names]
-        values = self.store.get_many(keys)
+        values = self._get_many(keys)
         out: dict[str, dict[str, bytes]] = {path: {} for path in paths}
         count = len(names)
         for index, value in enumerate(values):

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table as RichTable
 
 from iceberg_bioimage import api
 from iceberg_bioimage.cli.options import (
     ByteRangesOption,
     DatasetIdOption,
+    FormatOption,
     JsonOption,
     NamespaceOption,
     NoStatOption,
@@ -26,7 +26,16 @@ from iceberg_bioimage.cli.options import (
     with_ingest_publishing,
     with_publishing,
 )
-from iceberg_bioimage.cli.output import cell_text, err, finish, line, note, out, print_json, state
+from iceberg_bioimage.cli.output import (
+    choose_format,
+    err,
+    finish,
+    line,
+    note,
+    print_json,
+    print_rows,
+    state,
+)
 
 
 def register_commands(app: typer.Typer) -> None:
@@ -208,6 +217,7 @@ def catalog_show(
         Path | None, typer.Option("--output", "-o", help="Write the selected rows to Parquet.")
     ] = None,
     as_json: JsonOption = False,
+    row_format: FormatOption = None,
 ) -> None:
     """Show rows of a catalog table, filtered, at a snapshot or a time.
 
@@ -224,15 +234,10 @@ def catalog_show(
     if as_json:
         print_json({"table": table, "rows": data.num_rows, "data": shown.to_pylist()})
         return
-    view = RichTable(title=f"{table} ({data.num_rows} rows)", title_justify="left")
-    names = shown.column_names[:12]
-    for name in names:
-        view.add_column(name, overflow="fold")
-    for row in shown.select(names).to_pylist():
-        view.add_row(*[cell_text(row[n]) for n in names])
-    out.print(view)
-    if data.num_columns > len(names):
-        note(f"{data.num_columns - len(names)} more columns (use --columns or --json)")
+    names = shown.column_names
+    rows = [[row[n] for n in names] for row in shown.to_pylist()]
+    title = f"{table} ({data.num_rows} rows" + (f", first {shown.num_rows})" if limit else ")")
+    print_rows(title, names, rows, choose_format(row_format))
 
 
 @with_catalog_to_read
@@ -240,6 +245,7 @@ def catalog_history(
     table: Annotated[str, typer.Argument(help="A table as <namespace>.<table>.")],
     catalog: Any,
     as_json: JsonOption = False,
+    row_format: FormatOption = None,
 ) -> None:
     """List a table's snapshots (for --snapshot / --as-of time travel).
 
@@ -249,15 +255,12 @@ def catalog_history(
     if as_json:
         print_json({"table": table, "snapshots": history})
         return
-    view = RichTable(title=f"{table} history", title_justify="left")
-    for name in ("snapshot_id", "timestamp", "operation", "records"):
-        view.add_column(name)
-    for entry in history:
-        records = entry["summary"].get("total-records", "")
-        view.add_row(
-            str(entry["snapshot_id"]), entry["timestamp"], entry["operation"] or "", records
-        )
-    out.print(view)
+    rows = [
+        [e["snapshot_id"], e["timestamp"], e["operation"], e["summary"].get("total-records")]
+        for e in history
+    ]
+    columns = ["snapshot_id", "timestamp", "operation", "records"]
+    print_rows(f"{table} history", columns, rows, choose_format(row_format))
 
 
 def catalog_info(

@@ -9,8 +9,23 @@ import typer
 from rich.table import Table
 
 from iceberg_bioimage import api
-from iceberg_bioimage.cli.options import DatasetIdOption, JsonOption, StoresArgument, StrictOption
-from iceberg_bioimage.cli.output import finish, note, out, print_json, shape_text, state
+from iceberg_bioimage.cli.options import (
+    DatasetIdOption,
+    FormatOption,
+    JsonOption,
+    StoresArgument,
+    StrictOption,
+)
+from iceberg_bioimage.cli.output import (
+    choose_format,
+    finish,
+    note,
+    out,
+    print_json,
+    print_rows,
+    shape_text,
+    state,
+)
 from iceberg_bioimage.models import DatasetSummary, DirectoryScan
 
 _MAX_TABLE_ROWS = 40
@@ -31,6 +46,7 @@ def scan(
     dataset_id: DatasetIdOption = None,
     as_json: JsonOption = False,
     strict: StrictOption = False,
+    row_format: FormatOption = None,
 ) -> None:
     """Scan stores (metadata only) into canonical image_assets rows.
 
@@ -48,9 +64,9 @@ def scan(
             }
         )
     elif not state.quiet:
-        _render_scan(scanned)
+        _render_scan(scanned, choose_format(row_format))
     # A broken store found inside a folder is a warning; nothing scanned is an error.
-    finish(scanned.warnings, strict, failed=not scanned.results)
+    finish(scanned.store_warnings, strict, failed=not scanned.results)
 
 
 def summarize(
@@ -79,7 +95,7 @@ def summarize(
     else:
         for summary in summaries:
             _render_summary(summary)
-    finish(scanned.warnings, strict, failed=not scanned.results)
+    finish(scanned.store_warnings, strict, failed=not scanned.results)
 
 
 def chunk_index(
@@ -116,39 +132,38 @@ def chunk_index(
         note(f"wrote {rows} chunk rows from {len(scanned.results)} store(s) to {path}")
         if rows == 0:
             note("no chunked arrays: the file holds the full schema and no rows")
-    finish(scanned.warnings, strict, failed=not scanned.results)
+    finish(scanned.store_warnings, strict, failed=not scanned.results)
 
 
-def _render_scan(scanned: DirectoryScan) -> None:
+def _render_scan(scanned: DirectoryScan, fmt: str) -> None:
+    """At a terminal a compact table per store (its first rows); for pipes,
+    files and --format every row, one column per fact."""
     for result in scanned.results:
-        table = Table(title=f"{result.dataset_id}  ({result.uri})", title_justify="left")
-        for column in (
-            "image_id",
-            "kind",
-            "plate/well/site",
-            "shape",
-            "dtype",
-            "axes",
-            "chunks",
-            "levels",
-        ):
-            table.add_column(column)
-        for asset in result.image_assets[:_MAX_TABLE_ROWS]:
-            hcs = f"{asset.plate_id}/{asset.well_id}/{asset.site_id}" if asset.well_id else ""
-            table.add_row(
-                asset.image_id,
-                asset.image_kind,
-                hcs,
-                shape_text(asset.shape),
-                asset.dtype,
-                asset.axes_order or "",
-                shape_text(asset.chunk_shape),
-                str(len(asset.levels)),
-            )
-        out.print(table)
-        hidden = len(result.image_assets) - _MAX_TABLE_ROWS
-        if hidden > 0:
-            out.print(f"... and {hidden} more (use --json or --output for all rows)")
+        assets = result.image_assets
+        if fmt == "table":
+            columns = ["image_id", "kind", "plate/well/site", "shape", "dtype", "axes",
+                       "chunks", "levels"]  # fmt: skip
+            rows = [
+                [a.image_id, a.image_kind, _hcs(a), shape_text(a.shape), a.dtype, a.axes_order,
+                 shape_text(a.chunk_shape), len(a.levels)]
+                for a in assets[:_MAX_TABLE_ROWS]
+            ]  # fmt: skip
+        else:
+            columns = ["dataset_id", "image_id", "kind", "plate", "well", "site", "shape",
+                       "dtype", "axes", "chunks", "levels"]  # fmt: skip
+            rows = [
+                [result.dataset_id, a.image_id, a.image_kind, a.plate_id, a.well_id, a.site_id,
+                 shape_text(a.shape), a.dtype, a.axes_order, shape_text(a.chunk_shape),
+                 len(a.levels)]
+                for a in assets
+            ]  # fmt: skip
+        print_rows(f"{result.dataset_id}  ({result.uri})", columns, rows, fmt)
+        if len(assets) > len(rows):
+            note(f"... and {len(assets) - len(rows)} more (use --format tsv, --json or --output)")
+
+
+def _hcs(asset: Any) -> str:
+    return f"{asset.plate_id}/{asset.well_id}/{asset.site_id}" if asset.well_id else ""
 
 
 def _render_summary(summary: DatasetSummary) -> None:
