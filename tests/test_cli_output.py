@@ -93,3 +93,114 @@ def test_help_texts_render_intact(capsys) -> None:  # type: ignore[no-untyped-de
     assert "<bool>" not in text  # flags take no value
     assert main(["--help"]) == 0
     assert "<bool>" not in capsys.readouterr().out
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "iceberg_bioimage", *args],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_rows_as_csv_tsv_and_json_and_tsv_into_a_pipe(tmp_path: Path) -> None:
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",),
+                                fields=1, label_wells=())  # fmt: skip
+    header = "dataset_id,image_id,kind,plate,well,site,shape,dtype,axes,chunks,levels"
+    row = 'p,test-plate/A01/0,image,test-plate,A01,0,"(2, 32, 32)",uint16,cyx,"(1, 16, 16)",2'
+    assert _cli("scan", str(plate), "--format", "csv").stdout == f"{header}\n{row}\n"
+    piped = _cli("scan", str(plate)).stdout  # not a terminal: TSV, every row
+    assert piped.splitlines() == [
+        header.replace(",", "\t"),
+        "p\ttest-plate/A01/0\timage\ttest-plate\tA01\t0\t(2, 32, 32)\tuint16\tcyx\t(1, 16, 16)\t2",
+    ]
+    rows = json.loads(_cli("scan", str(plate), "--format", "json").stdout)
+    assert rows == [
+        {"dataset_id": "p", "image_id": "test-plate/A01/0", "kind": "image",
+         "plate": "test-plate", "well": "A01", "site": 0, "shape": "(2, 32, 32)",
+         "dtype": "uint16", "axes": "cyx", "chunks": "(1, 16, 16)", "levels": 2}
+    ]  # fmt: skip
+    bad = _cli("scan", str(plate), "--format", "xml")
+    assert bad.returncode == 2 and "--format must be one of table, csv, tsv, json" in bad.stderr
+
+
+def test_catalog_rows_in_every_format(tmp_path: Path) -> None:
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    home = {"ICEBERG_BIOIMAGE_HOME": str(tmp_path / "home")}
+    assert _cli("register", str(plate), "-q", env=home).returncode == 0
+    show = ["catalog", "show", "images.image_assets", "--columns", "well_id,site_id,image_kind"]
+    csv_text = _cli(*show, "--format", "csv", env=home).stdout.splitlines()
+    assert csv_text[0] == "well_id,site_id,image_kind" and len(csv_text) == 4  # 2 fields + a label
+    assert _cli(*show, env=home).stdout.splitlines()[1].count("\t") == 2
+    history = _cli("catalog", "history", "images.image_assets", "--format", "json", env=home)
+    assert [h["operation"] for h in json.loads(history.stdout)] == ["append"]
+
+
+def test_every_commands_help_shows_its_option_texts_intact() -> None:
+    import re
+
+    import click
+    import typer.main
+
+    from iceberg_bioimage.cli import app
+
+    def walk(command: click.Command, path: list[str]):  # type: ignore[no-untyped-def]
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path, command
+
+    def flat(text: str) -> str:
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+    for path, command in walk(typer.main.get_command(app), []):
+        shown = flat(_cli(*path, "--help", env={"COLUMNS": "300"}).stdout)
+        for param in command.params:
+            help_text = getattr(param, "help", None)
+            if help_text and not getattr(param, "hidden", False):
+                assert flat(help_text) in shown, (path, help_text)
+
+
+def test_warnings_of_a_multi_store_scan_name_their_store(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        writers.write_plate(tmp_path / f"{name}.ome.zarr", version="0.5", rows="A",
+                            columns=("1", "2"), fields=1)  # fmt: skip
+    (tmp_path / "b.ome.zarr" / "A" / "2" / "zarr.json").write_text("{broken")
+    run = _cli("scan", str(tmp_path))
+    warned = [line for line in run.stderr.splitlines() if line.startswith("warning:")]
+    assert warned == ["warning: b: A/2: well metadata unreadable: zarr.json is not valid JSON "
+                      "(Expecting property name enclosed in double quotes: line 1 column 2 "
+                      "(char 1))"], run.stderr  # fmt: skip
+
+
+def test_progress_counts_chunk_rows_against_their_total_in_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="AB",
+                                columns=("1", "2", "3"))  # fmt: skip
+    import iceberg_bioimage as ib
+    from iceberg_bioimage.chunks import expected_rows
+
+    total = expected_rows([ib.scan_store(plate)])
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [sys.executable, "-m", "iceberg_bioimage", "chunk-index", str(plate), "-o",
+         str(tmp_path / "c.parquet")],
+        stdin=follower, stdout=follower, stderr=follower, timeout=300,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    text = b"".join(chunks).decode(errors="replace")
+    assert done.returncode == 0
+    assert "chunk rows" in text and f"/{total}" in text, text[-500:]
+    assert f"wrote {total} chunk rows" in text
