@@ -53,7 +53,13 @@ def test_register_is_idempotent_and_one_commit_per_table(home: Path, plate: Path
     assert _rows("images.image_assets").num_rows == assets
     assert _rows("images.chunk_index").num_rows == chunks
     table = ib.load_catalog_table(None, "images.image_assets")
-    assert [f.name for f in table.spec().fields] == ["dataset_id"]
+    assert [(f.name, str(f.transform)) for f in table.spec().fields] == [
+        ("dataset_id_bucket", "bucket[16]")
+    ]
+    assert [table.schema().find_column_name(f.source_id) for f in table.sort_order().fields] == [
+        "dataset_id",
+        "image_id",
+    ]
     assert table.properties["iceberg_bioimage.producer"] == "iceberg-bioimage"
     assert table.properties["iceberg_bioimage.schema_version"] == "2"
     assert table.schema().find_field("dataset_id").required

@@ -2,8 +2,8 @@
 
 ``images.image_assets`` rows are appended through pyiceberg's writer;
 ``images.chunk_index`` rows are streamed by the chunk-index Parquet sink
-straight into the table's data folder (one file per dataset) and added to the
-table in the same commit that removes the dataset's previous rows.
+straight into the table's data folder (one file per dataset bucket) and added
+to the table in the same commit that removes the datasets' previous rows.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from iceberg_bioimage.catalog.layout import BUCKET_FIELD, bucket_of
 from iceberg_bioimage.catalog.tables import (
     DEFAULT_IMAGE_NAMESPACE,
+    WrittenFile,
     commit_rows,
     dotted,
     identifier,
@@ -128,8 +129,9 @@ def publish_chunk_index(
 
 
 class _ChunkFiles:
-    """Writes one chunk-index data file per dataset under a table location,
-    through the table's own FileIO (local, S3, GCS, ... as the catalog is set up)."""
+    """Writes one chunk-index data file per dataset bucket under a table
+    location, through the table's own FileIO (local, S3, GCS, ... as the
+    catalog is set up): a commit adds at most ``BUCKETS`` files."""
 
     def __init__(self, results: Sequence[ScanResult], *, stat: bool, byte_ranges: bool) -> None:
         self.results = results
@@ -138,20 +140,21 @@ class _ChunkFiles:
         self.io: Any = None
         self.locations: list[str] = []
 
-    def __call__(self, table_location: str, io: Any, iceberg_schema: Any) -> list[str]:
+    def __call__(self, table_location: str, io: Any, iceberg_schema: Any) -> list[WrittenFile]:
         self.io = io
         schema = with_field_ids(ENCODED_SCHEMA, iceberg_schema)
+        by_bucket: dict[int, list[ScanResult]] = {}
+        for result in sorted(self.results, key=lambda r: r.dataset_id):
+            by_bucket.setdefault(bucket_of(result.dataset_id), []).append(result)
         written = []
-        for result in self.results:
-            folder = (
-                f"{table_location.rstrip('/')}/data/dataset_id={quote(result.dataset_id, safe='')}"
-            )
+        for bucket, results in sorted(by_bucket.items()):
+            folder = f"{table_location.rstrip('/')}/data/{BUCKET_FIELD}={bucket}"
             location = f"{folder}/{uuid.uuid4()}.parquet"
             with io.new_output(location).create(overwrite=True) as sink:
-                count = stream_chunk_index_parquet(sink, [result], schema=schema, **self.options)
+                count = stream_chunk_index_parquet(sink, results, schema=schema, **self.options)
             self.locations.append(location)
             if count:
-                written.append(location)
+                written.append(WrittenFile(location, bucket))
                 self.rows += count
             else:
                 io.delete(location)

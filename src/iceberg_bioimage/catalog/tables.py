@@ -16,12 +16,14 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.catalog.config import CatalogError
+from iceberg_bioimage.catalog.layout import PARTITION_COLUMN, lay_out, needs_layout, sorted_rows
 from iceberg_bioimage.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY
 
 if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
@@ -30,7 +32,6 @@ if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
 
 PRODUCER = "iceberg-bioimage"
 DEFAULT_IMAGE_NAMESPACE = "images"
-PARTITION_COLUMN = "dataset_id"
 _ATTEMPTS = 10
 
 T = TypeVar("T")
@@ -108,6 +109,15 @@ def evolve(table: Table, schema: pa.Schema) -> None:
     table.refresh()
 
 
+@dataclass(frozen=True)
+class WrittenFile:
+    """A data file written for a table before its commit, and its partition
+    (the dataset bucket; None for an unpartitioned table)."""
+
+    path: str
+    bucket: int | None
+
+
 def commit_rows(
     catalog: Catalog,
     ident: tuple[str, ...],
@@ -115,7 +125,7 @@ def commit_rows(
     dataset_ids: Sequence[str],
     *,
     rows: pa.Table | None = None,
-    write_files: Callable[[str, Any, Any], list[str]] | None = None,
+    write_files: Callable[[str, Any, Any], list[WrittenFile]] | None = None,
     partitioned: bool = True,
     replace_all: bool = False,
 ) -> None:
@@ -124,35 +134,39 @@ def commit_rows(
     commit (the schema gives the field ids the files must carry).
 
     ``replace_all`` replaces every row instead (tables without ``dataset_id``).
-    A missing table is created in that same commit (schema, partitioning,
+    A missing table is created in that same commit (schema, layout,
     properties and data together), so a failed write leaves no empty table.
     Files are written once, before the commit; on a lost race or a commit
-    conflict the commit is retried with the same files.
+    conflict the commit is retried with the same files. Tables with a
+    ``dataset_id`` are bucketed by it (:mod:`.layout`); rows are sorted.
     """
     from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
     from pyiceberg.expressions import AlwaysTrue, In
     from pyiceberg.io import load_file_io
 
+    rows = sorted_rows(rows) if rows is not None else None
     table = load_existing(catalog, ident)
-    paths: list[str] = []
+    files: list[WrittenFile] = []
     if table is None:
         ensure_namespace(catalog, ident[:-1])
         creating = create_table_transaction(catalog, ident, schema)
-        if partitioned and PARTITION_COLUMN in schema.names:
-            with creating.update_spec() as spec:
-                spec.add_identity(PARTITION_COLUMN)
+        if partitioned:
+            lay_out(creating, schema)
         location = creating.table_metadata.location
         io = load_file_io(catalog.properties, location)
-        paths = write_files(location, io, creating.table_metadata.schema()) if write_files else []
+        files = write_files(location, io, creating.table_metadata.schema()) if write_files else []
         try:
-            _add(creating, rows, paths)
+            _add(creating, rows, files, io)
             creating.commit_transaction()
             return
         except (TableAlreadyExistsError, CommitFailedException):
             table = catalog.load_table(ident)  # created concurrently: replace below
     else:
         evolve(table, schema)
-        paths = (  # through the table's own IO
+        if partitioned and needs_layout(table):
+            with_retry(lambda: catalog.load_table(ident), lambda fresh: lay_out(fresh, schema))
+            table = catalog.load_table(ident)
+        files = (  # through the table's own IO
             write_files(table.location(), table.io, table.schema()) if write_files else []
         )
 
@@ -164,7 +178,7 @@ def commit_rows(
             with warnings.catch_warnings():  # a first registration deletes nothing
                 warnings.filterwarnings("ignore", "Delete operation did not match")
                 transaction.delete(In(PARTITION_COLUMN, list(dataset_ids)))
-        _add(transaction, rows, paths)
+        _add(transaction, rows, files, fresh.io)
         transaction.set_properties(table_properties(schema))
         return transaction.commit_transaction()
 
@@ -189,12 +203,54 @@ def create_table_transaction(
     return catalog.create_table_transaction(ident, schema=schema, properties=properties)
 
 
-def _add(transaction: Transaction, rows: pa.Table | None, paths: list[str]) -> None:
+def _add(
+    transaction: Transaction, rows: pa.Table | None, files: list[WrittenFile], io: Any
+) -> None:
     if rows is not None and rows.num_rows:
         transaction.append(rows)
-    if paths:
+    if files:
         with _quiet_missing_statistics():
-            transaction.add_files(paths, check_duplicate_files=False)
+            data_files = [data_file(io, transaction.table_metadata, f) for f in files]
+            with transaction._append_snapshot_producer({}) as append:  # pyiceberg's add_files
+                for entry in data_files:
+                    append.append_data_file(entry)
+
+
+def data_file(io: Any, metadata: Any, written: WrittenFile) -> Any:
+    """A written Parquet file as an Iceberg data file of the table's current
+    spec, its partition given (pyiceberg cannot infer a bucket from statistics)."""
+    import pyarrow.parquet as pq
+    from pyiceberg.io.pyarrow import (
+        compute_statistics_plan,
+        data_file_statistics_from_parquet_metadata,
+        parquet_path_to_id_mapping,
+    )
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+    from pyiceberg.typedef import Record
+
+    source = io.new_input(written.path)
+    with source.open() as stream:
+        parquet = pq.read_metadata(stream)
+    schema = metadata.schema()
+    statistics = data_file_statistics_from_parquet_metadata(
+        parquet_metadata=parquet,
+        stats_columns=compute_statistics_plan(schema, metadata.properties),
+        parquet_column_mapping=parquet_path_to_id_mapping(schema),
+    )
+    spec = metadata.spec()
+    partition = Record(written.bucket) if spec.fields and written.bucket is not None else Record()
+    return DataFile.from_args(
+        content=DataFileContent.DATA,
+        file_path=written.path,
+        file_format=FileFormat.PARQUET,
+        partition=partition,
+        file_size_in_bytes=len(source),
+        sort_order_id=None,
+        spec_id=metadata.default_spec_id,
+        equality_ids=None,
+        key_metadata=None,
+        **statistics.to_serialized_dict(),
+    )
 
 
 class _MissingStatistics(logging.Filter):
