@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.engines import ray_cluster
 from fixtures.stores import azure, gcs, http_root, s3
 
-__all__ = ["azure", "gcs", "http_root", "s3"]
+__all__ = ["azure", "gcs", "http_root", "ray_cluster", "s3"]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

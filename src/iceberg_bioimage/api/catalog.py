@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from iceberg_bioimage import catalog as cat
+from iceberg_bioimage.catalog.fanout import ingest_fanned_out
 from iceberg_bioimage.catalog.register import (
     RegisterResult,
     ingest_scan_results_to_catalog,
@@ -27,7 +28,7 @@ from iceberg_bioimage.io import require_local_folder
 from iceberg_bioimage.io.uri import resolved_file_uri
 from iceberg_bioimage.models import ScanResult
 from iceberg_bioimage.profiles.io import TableLike, named_table
-from iceberg_bioimage.scan import scan_paths, scan_store, scan_stores_for
+from iceberg_bioimage.scan import scan_paths, scan_store, store_targets
 from iceberg_bioimage.warehouse.identifiers import table_problem
 
 if TYPE_CHECKING:
@@ -63,11 +64,27 @@ def ingest_stores_to_catalog(
     uris: Iterable[PathLike], catalog: cat.CatalogLike = None, **options: Any
 ) -> RegisterResult:
     """Scan stores (or folders of stores) and publish them in one commit per
-    table; ``options`` are those of :func:`ingest_scan_results_to_catalog`."""
-    scanned = scan_stores_for(uris, "ingest")
-    return ingest_scan_results_to_catalog(
-        scanned.results, catalog, warnings=scanned.warnings, **options
-    )
+    table; ``options`` are those of :func:`ingest_scan_results_to_catalog`
+    (``warnings`` aside), plus ``engine``: ``"threads"`` (default), ``"daft"``
+    or ``"ray"`` to run the scans (and the writing of the data files) there.
+    A store that cannot be scanned is a warning; the others are published."""
+    engine = options.pop("engine", None) or "threads"
+    namespace = options.get("namespace", DEFAULT_IMAGE_NAMESPACE)
+    targets = store_targets([uris] if isinstance(uris, (str, os.PathLike)) else list(uris))
+    with cat.opened_catalog(catalog, "publishing to", create=True) as resolved:
+        outcome = ingest_fanned_out(
+            resolved.catalog,
+            targets,
+            engine=engine,
+            namespace=namespace,
+            publish_chunks=options.get("publish_chunks", False),
+            replace=options.get("replace", False),
+            stat=options.get("stat", True),
+            byte_ranges=options.get("byte_ranges", False),
+        )
+    result = register_result(resolved, namespace, outcome.report)
+    result.warnings, result.uris = outcome.warnings, outcome.uris
+    return result
 
 
 # The names these had when "warehouse" also meant the Iceberg catalog.

@@ -87,14 +87,14 @@ def image_assets_snapshot(catalog: Catalog, namespace: str) -> int | None:
 
 
 def restore_image_assets(
-    catalog: Catalog, namespace: str, results: Sequence[ScanResult], snapshot_id: int | None
+    catalog: Catalog, namespace: str, dataset_ids: Sequence[str], snapshot_id: int | None
 ) -> None:
-    """Give the datasets of ``results`` back the ``image_assets`` rows they had
-    at ``snapshot_id`` (none if None), in one commit; other datasets, and
-    other writers' commits since, are untouched."""
+    """Give ``dataset_ids`` back the ``image_assets`` rows they had at
+    ``snapshot_id`` (none if None), in one commit; other datasets, and other
+    writers' commits since, are untouched."""
     from pyiceberg.expressions import In
 
-    ids = _dataset_ids(results)
+    ids = list(dataset_ids)
     ident = identifier(namespace, IMAGE_ASSETS)
     rows = None
     if snapshot_id is not None:
@@ -221,6 +221,16 @@ def check_dataset_uris(
     catalog: Catalog, namespace: str, results: Sequence[ScanResult], *, replace: bool
 ) -> None:
     """A dataset id already registered from another URI is an error naming both."""
+    _dataset_ids(results)
+    check_dataset_pairs(
+        catalog, namespace, [(r.dataset_id, r.uri) for r in results], replace=replace
+    )
+
+
+def check_dataset_pairs(
+    catalog: Catalog, namespace: str, pairs: Sequence[tuple[str, str]], *, replace: bool
+) -> None:
+    """:func:`check_dataset_uris` for (dataset id, URI) pairs."""
     if replace:
         return
     table = load_existing(catalog, identifier(namespace, IMAGE_ASSETS))
@@ -228,18 +238,18 @@ def check_dataset_uris(
         return
     from pyiceberg.expressions import In
 
-    ids = _dataset_ids(results)
+    ids = sorted({dataset_id for dataset_id, _ in pairs})
     existing = table.scan(
         row_filter=In("dataset_id", ids), selected_fields=("dataset_id", "dataset_uri")
     ).to_arrow()
-    pairs = existing.group_by(["dataset_id", "dataset_uri"]).aggregate([])  # one row per image
-    registered = {row["dataset_id"]: row["dataset_uri"] for row in pairs.to_pylist()}
-    for result in results:
-        old = registered.get(result.dataset_id)
-        if old is not None and old != result.uri:
+    found = existing.group_by(["dataset_id", "dataset_uri"]).aggregate([])  # one row per image
+    registered = {row["dataset_id"]: row["dataset_uri"] for row in found.to_pylist()}
+    for dataset_id, uri in pairs:
+        old = registered.get(dataset_id)
+        if old is not None and old != uri:
             raise DatasetConflictError(
-                f"dataset '{result.dataset_id}' is already registered from {old}; "
-                f"{result.uri} would replace it (use --replace, or --dataset-id to pick another id)"
+                f"dataset '{dataset_id}' is already registered from {old}; "
+                f"{uri} would replace it (use --replace, or --dataset-id to pick another id)"
             )
 
 

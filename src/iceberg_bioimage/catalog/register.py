@@ -79,7 +79,9 @@ def ingest_scan_results_to_catalog(
                 )
             except BaseException:
                 # Both tables or neither: the image rows go back to what they were.
-                restore_image_assets(resolved.catalog, namespace, results, before)
+                restore_image_assets(
+                    resolved.catalog, namespace, [r.dataset_id for r in results], before
+                )
                 raise
     return register_result(resolved, namespace, report, warnings, results)
 

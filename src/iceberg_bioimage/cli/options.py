@@ -14,6 +14,13 @@ import typer
 from iceberg_bioimage.cli.output import note
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the scans run: threads (here), daft or ray (optional extras).",
+    ),
+]
 FormatOption = Annotated[
     str | None,
     typer.Option(

@@ -30,7 +30,15 @@ from iceberg_bioimage.scan.tiff_dataset import (
 )
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 
-__all__ = ["find_stores", "scan_directory", "scan_paths", "scan_store", "scan_stores_for"]
+__all__ = [
+    "find_stores",
+    "scan_directory",
+    "scan_or_warning",
+    "scan_paths",
+    "scan_store",
+    "scan_stores_for",
+    "store_targets",
+]
 
 _DEFAULT_WORKERS = 4
 log = logging.getLogger(__name__)
@@ -121,6 +129,24 @@ def scan_paths(
     for stores. A missing path is an error, not a warning.
     """
     uris = list(uris)
+    named, discovered = _targets(uris)
+    if dataset_id is not None and len(named) + len(discovered) > 1:
+        raise InputError("--dataset-id can only be given when scanning a single store")
+    joined = ",".join(os.fspath(u) for u in uris)
+    if len(named) == 1 and not discovered:  # one store: its error is the command's
+        return DirectoryScan(joined, (scan_store(named[0], dataset_id=dataset_id),), ())
+    # Several stores: one that cannot be scanned is a warning; the others go on.
+    results, errors = _scan_all(named + discovered, max_workers)
+    return DirectoryScan(joined, tuple(results), tuple(errors))
+
+
+def store_targets(uris: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The stores ``uris`` name (folders searched), once each, without scanning."""
+    named, discovered = _targets(list(uris))
+    return list(dict.fromkeys(named + discovered))
+
+
+def _targets(uris: list[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
     named: list[str] = []
     discovered: list[str] = []
     for uri in uris:
@@ -134,17 +160,20 @@ def scan_paths(
                     f"{text}: no Zarr store or TIFF file found in this folder"
                 )
             discovered += found
-    if dataset_id is not None and len(named) + len(discovered) > 1:
-        raise InputError("--dataset-id can only be given when scanning a single store")
     missing = [t for t in named if not has_scheme(t) and not os.path.lexists(t)]
     if missing:
         raise StoreNotFoundError(f"{missing[0]}: no such file or directory")
-    joined = ",".join(os.fspath(u) for u in uris)
-    if len(named) == 1 and not discovered:  # one store: its error is the command's
-        return DirectoryScan(joined, (scan_store(named[0], dataset_id=dataset_id),), ())
-    # Several stores: one that cannot be scanned is a warning; the others go on.
-    results, errors = _scan_all(named + discovered, max_workers)
-    return DirectoryScan(joined, tuple(results), tuple(errors))
+    return named, discovered
+
+
+def scan_or_warning(target: str) -> ScanResult | ScanWarning:
+    """One store's scan, or the warning that says why it could not be scanned."""
+    try:
+        return scan_store(target)
+    except InputError as error:
+        return ScanWarning(target, str(error))
+    except (OSError, RecursionError, OverflowError, MemoryError) as error:
+        return ScanWarning(target, f"cannot be scanned ({type(error).__name__}: {error})")
 
 
 def scan_stores_for(
@@ -165,11 +194,7 @@ def _scan_all(targets: list[str], max_workers: int) -> tuple[list[ScanResult], l
 
         def scan_one(target: str) -> ScanResult | ScanWarning:
             try:
-                return scan_store(target)
-            except InputError as error:
-                return ScanWarning(target, str(error))
-            except (OSError, RecursionError, OverflowError, MemoryError) as error:
-                return ScanWarning(target, f"cannot be scanned ({type(error).__name__}: {error})")
+                return scan_or_warning(target)
             finally:
                 advance(1)
 

@@ -11,6 +11,7 @@ from iceberg_bioimage import api
 from iceberg_bioimage.cli.options import (
     ByteRangesOption,
     DatasetIdOption,
+    EngineOption,
     FormatOption,
     JsonOption,
     NamespaceOption,
@@ -83,13 +84,14 @@ def ingest(
     publishing: dict[str, Any],
     as_json: JsonOption = False,
     strict: StrictOption = False,
+    engine: EngineOption = "threads",
 ) -> None:
     """Ingest several stores with one commit per table (chunk index included
     unless --skip-chunks).
 
     Example: iceberg-bioimage ingest a.ome.zarr b.ome.zarr --namespace images
     """
-    result = api.ingest_stores_to_catalog(uris, catalog, **publishing)
+    result = api.ingest_stores_to_catalog(uris, catalog, engine=engine, **publishing)
     _report(result, as_json, strict)
 
 
@@ -101,12 +103,13 @@ def register_directory(
     publishing: dict[str, Any],
     as_json: JsonOption = False,
     strict: StrictOption = False,
+    engine: EngineOption = "threads",
 ) -> None:
     """Register every store found under a folder (scanned concurrently).
 
     Example: iceberg-bioimage register-directory /data/screens --publish-chunks
     """
-    result = api.register_directory(folder, catalog, **publishing)
+    result = api.register_directory(folder, catalog, engine=engine, **publishing)
     _report(result, as_json, strict)
 
 

@@ -1,0 +1,81 @@
+"""Running one function over many items on a chosen engine: threads (the
+default, always there), Daft or Ray (optional extras, imported lazily).
+
+The function and its items must be picklable (a module-level function and
+plain data): Daft and Ray may run them in other processes or on other
+machines. Ray is started as a local cluster unless one is running already
+(``ray.init`` honours ``RAY_ADDRESS``); failed Ray tasks are retried
+(``RETRIES``), and what a failed attempt wrote is never referenced by the
+result. Telemetry of both engines is switched off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from iceberg_bioimage.errors import InputError, MissingDependencyError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ENGINES = ("threads", "daft", "ray")
+RETRIES = 2
+
+
+def run_all(function: Callable[[T], R], items: Sequence[T], engine: str = "threads") -> list[R]:
+    """``function`` over ``items`` on ``engine``; results in the items' order."""
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if not items:
+        return []
+    if engine == "threads":
+        return _threads(function, items)
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    return _daft(function, items) if engine == "daft" else _ray(function, items)
+
+
+def _threads(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    workers = min(len(items), max(2, (os.cpu_count() or 2) * 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
+
+
+def _daft(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    import pickle
+
+    try:
+        import daft
+    except ImportError:
+        raise MissingDependencyError("daft", "daft", "the Daft engine") from None
+
+    @daft.func(return_dtype=daft.DataType.binary())
+    def apply(payload: bytes) -> bytes:
+        return pickle.dumps(function(pickle.loads(payload)))
+
+    frame = daft.from_pydict(
+        {"index": list(range(len(items))), "item": [pickle.dumps(i) for i in items]}
+    )
+    rows = frame.with_column("out", apply(frame["item"])).select("index", "out").to_pydict()
+    ordered = sorted(zip(rows["index"], rows["out"], strict=True))
+    return [pickle.loads(out) for _, out in ordered]
+
+
+def _ray(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    try:
+        import ray
+    except ImportError:
+        raise MissingDependencyError("ray", "ray", "the Ray engine") from None
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    remote = ray.remote(max_retries=RETRIES, retry_exceptions=True)(function)
+    return list(ray.get([remote.remote(item) for item in items]))
+
+
+def engine_available(engine: str) -> bool:
+    import importlib.util
+
+    return engine == "threads" or importlib.util.find_spec(engine) is not None
