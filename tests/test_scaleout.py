@@ -184,3 +184,31 @@ def test_an_unknown_engine_is_one_line(stores: Path, tmp_path: Path) -> None:
     catalog = _open(*_catalog(tmp_path))
     with pytest.raises(ib.InputError, match="engine must be one of threads, daft, ray"):
         ib.ingest_stores_to_catalog([stores], catalog, engine="spark")
+
+
+DUCKDB_READ = """
+import duckdb, glob, json, os, sys
+con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+site = os.path.dirname(os.path.dirname(duckdb.__file__))
+for name in ("avro", "iceberg"):  # the PyPI wheels of DuckDB 1.5's extensions
+    con.execute(f"LOAD '{glob.glob(f'{site}/duckdb_extension_{name}/extensions/*/*')[0]}'")
+rows = con.execute(
+    "select count(*), count(distinct dataset_id) from iceberg_scan(?)", [sys.argv[1]]
+).fetchall()
+print(json.dumps(rows[0]))
+"""
+
+
+@pytest.mark.skipif("DUCKDB15_PYTHON" not in os.environ, reason="DUCKDB15_PYTHON is not set")
+def test_duckdb_reads_the_bucketed_tables(stores: Path, tmp_path: Path) -> None:
+    """DuckDB's Iceberg extension ships for DuckDB 1.5 only (our DuckDB is 2.x):
+    it runs in the side environment ``.ci/run`` builds."""
+    from fixtures.side_envs import run_in_side_env
+
+    catalog = _open(*_catalog(tmp_path))
+    ib.ingest_stores_to_catalog([stores], catalog, publish_chunks=True)
+    for name in ("image_assets", "chunk_index"):
+        table = ib.load_catalog_table(catalog, f"images.{name}")
+        ours = ib.catalog_table_to_arrow(catalog, f"images.{name}")
+        count, datasets = run_in_side_env("DUCKDB15_PYTHON", DUCKDB_READ, table.metadata_location)
+        assert (count, datasets) == (ours.num_rows, len(set(ours.column("dataset_id").to_pylist())))
