@@ -5,7 +5,10 @@ a table written with the identity layout of earlier releases."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -163,6 +166,12 @@ def test_a_table_with_the_identity_layout_evolves_in_place(stores: Path, tmp_pat
 
     assert daft.read_iceberg(table).count_rows() == 7
     assert pl.scan_iceberg(table).collect().height == 7
+    ib.compact_catalog_table(catalog, "images.image_assets")  # folds the old files in
+    table = catalog.load_table(("images", "image_assets"))
+    assert {f.spec_id for f in (t.file for t in table.scan().plan_files())} == {
+        table.spec().spec_id
+    }
+    assert ib.catalog_table_to_arrow(catalog, "images.image_assets").num_rows == 7
 
 
 def test_engines_read_what_the_fanned_out_ingest_wrote(
@@ -212,3 +221,39 @@ def test_duckdb_reads_the_bucketed_tables(stores: Path, tmp_path: Path) -> None:
         ours = ib.catalog_table_to_arrow(catalog, f"images.{name}")
         count, datasets = run_in_side_env("DUCKDB15_PYTHON", DUCKDB_READ, table.metadata_location)
         assert (count, datasets) == (ours.num_rows, len(set(ours.column("dataset_id").to_pylist())))
+
+
+def test_compaction_leaves_one_sorted_file_per_bucket_and_keeps_time_travel(
+    stores: Path, tmp_path: Path
+) -> None:
+    catalog = _open(*_catalog(tmp_path))
+    for index in range(20):  # one ingest per store: many small files
+        ib.ingest_stores_to_catalog([stores / f"s{index:03d}.ome.zarr"], catalog)
+    table = ib.load_catalog_table(catalog, "images.image_assets")
+    files = table.inspect.files()
+    buckets = files.column("partition").combine_chunks().field(0).to_pylist()
+    assert len(buckets) > len(set(buckets))  # some bucket has several files
+    before_rows = ib.catalog_table_to_arrow(catalog, "images.image_assets")
+    before_snapshot = table.current_snapshot().snapshot_id
+    run = subprocess.run(
+        [sys.executable, "-m", "iceberg_bioimage", "catalog", "compact", "images.image_assets",
+         "--catalog-uri", _catalog(tmp_path)[0], "--warehouse", _catalog(tmp_path)[1], "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    report = json.loads(run.stdout)
+    assert report["files_before"] == len(buckets) and report["files_after"] == len(set(buckets))
+    assert report["rows"] == 20 and report["snapshots_expired"] == 0
+    after = ib.catalog_table_to_arrow(catalog, "images.image_assets")
+    key = [("dataset_id", "ascending"), ("image_id", "ascending")]
+    assert after.sort_by(key).equals(before_rows.sort_by(key))
+    old = ib.catalog_table_to_arrow(catalog, "images.image_assets", snapshot_id=before_snapshot)
+    assert old.num_rows == 20  # time travel to before the compaction still works
+    table = ib.load_catalog_table(catalog, "images.image_assets")
+    assert table.current_snapshot().summary.operation.value == "overwrite"
+    ids = after.column("dataset_id").to_pylist()
+    for bucket in set(buckets):  # each file holds its bucket's rows, sorted
+        in_bucket = [i for i in ids if bucket_of(i) == bucket]
+        assert in_bucket == sorted(in_bucket)
+    kept = ib.compact_catalog_table(catalog, "images.image_assets", retain_last=1)
+    assert kept.files_after == len(set(buckets)) and kept.snapshots_expired > 0
+    assert len(ib.catalog_table_history(catalog, "images.image_assets")) == 1

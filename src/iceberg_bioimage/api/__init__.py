@@ -15,10 +15,12 @@ No module here imports another one: what they share lives in the layers below.
 from __future__ import annotations
 
 from iceberg_bioimage.api.catalog import (
+    CompactReport,
     RegisterResult,
     catalog_info,
     catalog_table_history,
     catalog_table_to_arrow,
+    compact_catalog_table,
     deregister_store,
     ingest_scan_results_to_catalog,
     ingest_scan_results_to_warehouse,
@@ -101,6 +103,7 @@ from iceberg_bioimage.warehouse import (
 from iceberg_bioimage.warehouse.exports import ExportResult
 
 __all__ = [
+    "CompactReport",
     "CropArrays",
     "CropReport",
     "ExportResult",
@@ -112,6 +115,7 @@ __all__ = [
     "catalog_table_history",
     "catalog_table_to_arrow",
     "chunk_index_table",
+    "compact_catalog_table",
     "create_duckdb_connection",
     "create_ome_arrow",
     "deregister_store",

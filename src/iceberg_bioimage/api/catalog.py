@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from iceberg_bioimage import catalog as cat
+from iceberg_bioimage.catalog.compact import CompactReport, compact_table
 from iceberg_bioimage.catalog.fanout import ingest_fanned_out
 from iceberg_bioimage.catalog.register import (
     RegisterResult,
@@ -37,10 +38,12 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 __all__ = [
+    "CompactReport",
     "RegisterResult",
     "catalog_info",
     "catalog_table_history",
     "catalog_table_to_arrow",
+    "compact_catalog_table",
     "deregister_store",
     "ingest_scan_results_to_catalog",
     "ingest_scan_results_to_warehouse",
@@ -85,6 +88,28 @@ def ingest_stores_to_catalog(
     result = register_result(resolved, namespace, outcome.report)
     result.warnings, result.uris = outcome.warnings, outcome.uris
     return result
+
+
+def compact_catalog_table(
+    catalog: cat.CatalogLike,
+    table_name: str,
+    *,
+    expire_older_than: datetime | str | None = None,
+    retain_last: int | None = None,
+) -> CompactReport:
+    """Rewrite a table's data files as one sorted file per dataset bucket (and
+    fold files of an older layout in), expiring the snapshots older than
+    ``expire_older_than`` or beyond the last ``retain_last`` on request, in
+    one commit. Rows and the snapshots kept are untouched."""
+    when = (
+        datetime.fromisoformat(expire_older_than)
+        if isinstance(expire_older_than, str)
+        else expire_older_than
+    )
+    with cat.opened_catalog(catalog, "compacting in", create=False) as resolved:
+        return compact_table(
+            resolved.catalog, table_name, expire_older_than=when, retain_last=retain_last
+        )
 
 
 # The names these had when "warehouse" also meant the Iceberg catalog.

@@ -53,6 +53,7 @@ def register_commands(app: typer.Typer) -> None:
     catalog_app.command("show")(catalog_show)
     catalog_app.command("history")(catalog_history)
     catalog_app.command("info")(catalog_info)
+    catalog_app.command("compact")(catalog_compact)
     app.add_typer(catalog_app, name="catalog")
 
 
@@ -264,6 +265,37 @@ def catalog_history(
     ]
     columns = ["snapshot_id", "timestamp", "operation", "records"]
     print_rows(f"{table} history", columns, rows, choose_format(row_format))
+
+
+@with_catalog_to_read
+def catalog_compact(
+    table: Annotated[str, typer.Argument(help="A table as <namespace>.<table>.")],
+    catalog: Any,
+    expire_older_than: Annotated[
+        str | None,
+        typer.Option("--expire-older-than", help="ISO time: expire snapshots taken before it."),
+    ] = None,
+    retain_last: Annotated[
+        int | None,
+        typer.Option("--retain-last", min=1, help="Keep only this many snapshots (the newest)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rewrite a table's files (one sorted file per dataset bucket) in one commit,
+    expiring old snapshots only when asked.
+
+    Example: iceberg-bioimage catalog compact images.chunk_index --retain-last 5
+    """
+    report = api.compact_catalog_table(
+        catalog, table, expire_older_than=expire_older_than, retain_last=retain_last
+    )
+    if as_json:
+        print_json(report.to_dict())
+    elif not state.quiet:
+        line(
+            f"{table}: {report.rows} rows, {report.files_before} files -> {report.files_after}, "
+            f"{report.snapshots_expired} snapshots expired"
+        )
 
 
 def catalog_info(
