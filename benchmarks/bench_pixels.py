@@ -78,7 +78,8 @@ def bench_field_crops(root: Path) -> None:
         array = open_array(array_source(row), fastest)
         field = array.read((slice(None), slice(None), slice(None)))
         crops = [
-            field[:, int(y) - 32 : int(y) + 32, int(x) - 32 : int(x) + 32] for x, y in zip(cx, cy, strict=True)
+            field[:, int(y) - 32 : int(y) + 32, int(x) - 32 : int(x) + 32]
+            for x, y in zip(cx, cy, strict=True)
         ]
         return len(crops)
 

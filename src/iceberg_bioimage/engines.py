@@ -39,7 +39,7 @@ def run_all(function: Callable[[T], R], items: Sequence[T], engine: str = "threa
 
 
 def _threads(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    workers = min(len(items), max(2, (os.cpu_count() or 2) * 2))
+    workers = min(len(items), max(2, os.cpu_count() or 2))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items))
 

@@ -15,6 +15,7 @@ attempt that returned, so no row is ever written twice.
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -89,17 +90,21 @@ class TaskOutput:
 
 
 def plan_tasks(
-    uris: Sequence[str], tables: tuple[TableTarget, ...], **options: Any
+    uris: Sequence[str],
+    tables: tuple[TableTarget, ...],
+    *,
+    tasks_per_bucket: int = TASKS_PER_BUCKET,
+    **options: Any,
 ) -> list[IngestTask]:
     """Stores grouped by the bucket of their (default) dataset id, each bucket
-    cut into at most ``TASKS_PER_BUCKET`` tasks."""
+    cut into at most ``tasks_per_bucket`` tasks."""
     by_bucket: dict[int, list[str]] = {}
     for uri in uris:
         dataset = identity.dataset_id_from_name(store_name(uri))
         by_bucket.setdefault(bucket_of(dataset), []).append(uri)
     tasks = []
     for bucket, members in sorted(by_bucket.items()):
-        parts = min(TASKS_PER_BUCKET, max(1, math.ceil(len(members) / MIN_STORES_PER_TASK)))
+        parts = min(tasks_per_bucket, max(1, math.ceil(len(members) / MIN_STORES_PER_TASK)))
         size = math.ceil(len(members) / parts)
         for start in range(0, len(members), size):
             chunk = tuple(members[start : start + size])
@@ -162,6 +167,7 @@ def _write(
             schema=with_field_ids(ENCODED_SCHEMA, schema),
             stat=task.stat,
             byte_ranges=task.byte_ranges,
+            overlap=False,  # the tasks themselves run side by side
         )
 
 
@@ -176,6 +182,9 @@ class FanoutResult:
     report: PublishReport
     warnings: list[str]
     uris: list[str]
+    task_seconds: float = 0.0  # scanning and writing data files, on the engine
+    commit_seconds: dict[str, float] = field(default_factory=dict)  # per table
+    files: dict[str, int] = field(default_factory=dict)  # data files added per table
 
 
 def ingest_fanned_out(
@@ -194,9 +203,17 @@ def ingest_fanned_out(
     schemas = {IMAGE_ASSETS: IMAGE_ASSETS_SCHEMA, CHUNK_INDEX: CHUNK_INDEX_SCHEMA}
     targets = tuple(_target(catalog, namespace, n, schemas[n]) for n in names)
     tasks = plan_tasks(
-        uris, targets, io_properties=dict(catalog.properties), stat=stat, byte_ranges=byte_ranges
+        uris,
+        targets,
+        # threads share one interpreter: more tasks than buckets only add files
+        tasks_per_bucket=1 if engine == "threads" else TASKS_PER_BUCKET,
+        io_properties=dict(catalog.properties),
+        stat=stat,
+        byte_ranges=byte_ranges,
     )
+    started = time.perf_counter()
     outputs = run_all(run_task, tasks, engine)
+    task_seconds = time.perf_counter() - started
     warnings = [w for o in outputs for w in o.warnings]
     pairs = [pair for o in outputs for pair in o.datasets]
     if not pairs:
@@ -204,18 +221,22 @@ def ingest_fanned_out(
     ids = _unique_ids(pairs)
     check_dataset_pairs(catalog, namespace, pairs, replace=replace)
     report = PublishReport(datasets=sorted(ids))
+    result = FanoutResult(report, warnings, [uri for _, uri in pairs], task_seconds)
     before = image_assets_snapshot(catalog, namespace) if publish_chunks else None
     for target in targets:
         files = [f for o in outputs for f in o.files.get(target.name, [])]
         ident = identifier(namespace, target.name)
+        started = time.perf_counter()
         try:
             commit_rows(catalog, ident, schemas[target.name], ids, write_files=_given(files))
         except BaseException:
             if target.name == CHUNK_INDEX:  # both tables or neither
                 restore_image_assets(catalog, namespace, ids, before)
             raise
+        result.commit_seconds[dotted(ident)] = time.perf_counter() - started
+        result.files[dotted(ident)] = len(files)
         report.add(dotted(ident), sum(o.rows.get(target.name, 0) for o in outputs))
-    return FanoutResult(report, warnings, [uri for _, uri in pairs])
+    return result
 
 
 def _given(files: list[WrittenFile]) -> Any:

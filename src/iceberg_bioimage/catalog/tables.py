@@ -23,7 +23,14 @@ import pyarrow as pa
 
 from iceberg_bioimage._version import __version__
 from iceberg_bioimage.catalog.config import CatalogError
-from iceberg_bioimage.catalog.layout import PARTITION_COLUMN, lay_out, needs_layout, sorted_rows
+from iceberg_bioimage.catalog.layout import (
+    BUCKET_FIELD,
+    PARTITION_COLUMN,
+    lay_out,
+    needs_layout,
+    sorted_rows,
+)
+from iceberg_bioimage.catalog.replace import remove_datasets
 from iceberg_bioimage.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY
 
 if TYPE_CHECKING:  # pyiceberg itself is imported on first catalog use
@@ -175,9 +182,12 @@ def commit_rows(
         if replace_all and fresh.current_snapshot() is not None:
             transaction.delete(AlwaysTrue())
         elif dataset_ids and fresh.current_snapshot() is not None:
-            with warnings.catch_warnings():  # a first registration deletes nothing
-                warnings.filterwarnings("ignore", "Delete operation did not match")
-                transaction.delete(In(PARTITION_COLUMN, list(dataset_ids)))
+            if BUCKET_FIELD in {f.name for f in fresh.spec().fields}:
+                remove_datasets(transaction, fresh, dataset_ids)
+            else:
+                with warnings.catch_warnings():  # a first registration deletes nothing
+                    warnings.filterwarnings("ignore", "Delete operation did not match")
+                    transaction.delete(In(PARTITION_COLUMN, list(dataset_ids)))
         _add(transaction, rows, files, fresh.io)
         transaction.set_properties(table_properties(schema))
         return transaction.commit_transaction()

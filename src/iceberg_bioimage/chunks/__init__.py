@@ -19,6 +19,7 @@ from iceberg_bioimage import progress
 from iceberg_bioimage.chunks.grid import chunk_count, grid_shape
 from iceberg_bioimage.chunks.prefetch import prefetch
 from iceberg_bioimage.chunks.rows import ENCODED_SCHEMA, LevelTarget
+from iceberg_bioimage.chunks.small import SmallLevels, is_small
 from iceberg_bioimage.chunks.tiff_tiles import tiff_level_batches
 from iceberg_bioimage.chunks.zarr_chunks import zarr_level_batches
 from iceberg_bioimage.io import join_key, open_store
@@ -54,14 +55,46 @@ def scan_result_to_chunk_index(
     (``dataset_id``, ``image_id``, ``uri``, ``array_path``, ``chunk_kind``) as
     dictionary arrays: same values, far cheaper for columnar sinks.
     """
-    store = None
-    for asset in result.image_assets:
-        for level_index, level in enumerate(asset.levels):
-            if level.chunk_shape is None:
-                continue  # not chunked (a striped TIFF): no rows
-            if asset.format_family in ("ome-zarr", "zarr"):
-                store = store or open_store(result.uri)
+    yield from chunk_index_batches(
+        [result],
+        stat=stat,
+        byte_ranges=byte_ranges,
+        batch_rows=batch_rows,
+        dictionary_encoded=dictionary_encoded,
+    )
+
+
+def chunk_index_batches(
+    results: Iterable[ScanResult],
+    *,
+    stat: bool = True,
+    byte_ranges: bool = False,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    dictionary_encoded: bool = False,
+) -> Iterator[pa.RecordBatch]:
+    """:func:`scan_result_to_chunk_index` of several results; the levels of
+    small arrays of all of them are gathered into shared batches."""
+    small = SmallLevels(dictionary_encoded)
+    for result in results:
+        store = None
+        for asset in result.image_assets:
+            for level_index, level in enumerate(asset.levels):
+                if level.chunk_shape is None:
+                    continue  # not chunked (a striped TIFF): no rows
+                if asset.format_family not in ("ome-zarr", "zarr"):
+                    yield from tiff_level_batches(
+                        asset, level_index, batch_rows=batch_rows, encoded=dictionary_encoded
+                    )
+                    continue
                 target = _zarr_target(asset, level_index)
+                if not stat and not byte_ranges and is_small(target):
+                    small.add(target)  # keys from the grid alone: gathered
+                    if small.rows >= batch_rows:
+                        yield small.batch()
+                        small = SmallLevels(dictionary_encoded)
+                    continue
+                if store is None and (stat or byte_ranges):  # keys alone need no store
+                    store = open_store(result.uri)
                 yield from zarr_level_batches(
                     store,
                     target,
@@ -70,17 +103,8 @@ def scan_result_to_chunk_index(
                     batch_rows=batch_rows,
                     encoded=dictionary_encoded,
                 )
-            else:
-                yield from tiff_level_batches(
-                    asset, level_index, batch_rows=batch_rows, encoded=dictionary_encoded
-                )
-
-
-def chunk_index_batches(
-    results: Iterable[ScanResult], **options: object
-) -> Iterator[pa.RecordBatch]:
-    for result in results:
-        yield from scan_result_to_chunk_index(result, **options)  # type: ignore[arg-type]
+    if small.rows:
+        yield small.batch()
 
 
 def expected_rows(results: Iterable[ScanResult], *, byte_ranges: bool = False) -> int:
@@ -130,24 +154,43 @@ def stream_chunk_index_parquet(
     *,
     filesystem: Any = None,
     schema: pa.Schema = ENCODED_SCHEMA,
+    overlap: bool = True,
     **options: object,
 ) -> int:
     """Write the chunk index of ``results`` to one Parquet file at ``where``
     (on ``filesystem`` if given), building the next batch while the previous
-    one is written. ``schema`` may add field metadata (Iceberg field ids) to
-    the encoded chunk schema. Returns the number of rows."""
+    one is written (``overlap=False``: one after the other, for callers that
+    already run many writers at once). ``schema`` may add field metadata
+    (Iceberg field ids) to the encoded chunk schema. Returns the number of rows."""
     rows = 0
     options["dictionary_encoded"] = True
     writer = pq.ParquetWriter(where, schema, filesystem=filesystem, **_PARQUET_OPTIONS)
     results = list(results)
     total = expected_rows(results, byte_ranges=bool(options.get("byte_ranges")))
     with writer, progress.task("chunk rows", total=total) as advance:
-        for batch in prefetch(chunk_index_batches(results, **options)):
-            writer.write_batch(batch)
-            rows += batch.num_rows
-            advance(batch.num_rows)
+        batches_of = chunk_index_batches(results, **options)
+        for batches in _coalesced(prefetch(batches_of) if overlap else batches_of):
+            writer.write_table(pa.Table.from_batches(batches))
+            written = sum(b.num_rows for b in batches)
+            rows += written
+            advance(written)
         writer.add_key_value_metadata(CHUNK_INDEX_SCHEMA.metadata)
     return rows
+
+
+def _coalesced(batches: Iterable[pa.RecordBatch]) -> Iterator[list[pa.RecordBatch]]:
+    """Small batches (the levels of many small arrays) gathered into groups of
+    about ``DEFAULT_BATCH_ROWS`` rows: one Parquet write each, not one per level."""
+    group: list[pa.RecordBatch] = []
+    size = 0
+    for batch in batches:
+        group.append(batch)
+        size += batch.num_rows
+        if size >= DEFAULT_BATCH_ROWS:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 # Per-array constants arrive dictionary-encoded; keys and JSON are unique per

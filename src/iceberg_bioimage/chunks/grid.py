@@ -52,6 +52,9 @@ def coordinates_list(columns: list[np.ndarray], rows: int) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.int64()))
 
 
+# Batches of at most this many rows (the levels of small arrays) format their
+# strings in Python: below it, the kernels' per-call cost dominates.
+_SMALL_BATCH = 64
 # Dimensions with at most this many chunks get a cached vocabulary of their
 # decimal coordinates; longer ones are formatted per batch, so memory follows
 # the batch size whatever the grid's.
@@ -87,6 +90,11 @@ def join_coordinates(
     vocabularies of the first and last dimension, so each row costs one
     ``take`` per dimension and a single element-wise join.
     """
+    if columns and len(columns[0]) <= _SMALL_BATCH:  # a few chunks: formatting is cheaper
+        rows = zip(*(column.tolist() for column in columns), strict=True)
+        return pa.array(
+            [prefix + separator.join(map(str, row)) + suffix for row in rows], pa.string()
+        )
     last = len(columns) - 1
     parts = [
         _decimal(column, int(size), prefix if d == 0 else "", suffix if d == last else "")
@@ -111,5 +119,6 @@ def constant_dictionary(value: str, rows: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(_zeros(rows), pa.array([value], pa.string()))
 
 
+@lru_cache(maxsize=64)
 def _zeros(rows: int) -> pa.Array:
     return pa.array(np.zeros(rows, dtype=np.int32))
