@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import iceberg_bioimage as ib
-from common import PRINT_PEAK_KB, bench_parser, workdir
+from common import PRINT_PEAK_KB, bench_parser, best_of, workdir
 from iceberg_bioimage.catalog.fanout import ingest_fanned_out
 from iceberg_bioimage.samples import write_metadata_image
 from iceberg_bioimage.scan import scan_paths, store_targets
@@ -59,11 +59,10 @@ def ingest(catalog, targets: list[str], engine: str):  # type: ignore[no-untyped
 def part_small(root: Path, count: int) -> None:
     folder = make_stores(root / f"stores_{count}", count)
     targets = store_targets([folder])
-    start = time.perf_counter()
-    scanned = scan_paths([folder])
-    scan_s = time.perf_counter() - start
+    scan_s, scanned = best_of(lambda: scan_paths([folder]))
     assert len(scanned.results) == count
-    total, result = ingest(catalog_at(root, "threads"), targets, "threads")
+    runs = [ingest(catalog_at(root, "threads"), targets, "threads") for _ in range(3)]
+    total, result = min(runs, key=lambda run: run[0])
     commits = result.commit_seconds
     print(f"[1] {count} stores, image_assets + chunk_index, threads")
     print(
@@ -71,7 +70,9 @@ def part_small(root: Path, count: int) -> None:
     )
     for table, seconds in commits.items():
         print(f"    commit {table}: {seconds:.2f} s (goal <= 2 s), {result.files[table]} files")
-    daft_s, daft_result = ingest(catalog_at(root, "daft"), targets, "daft")
+    daft_s, daft_result = min(
+        (ingest(catalog_at(root, "daft"), targets, "daft") for _ in range(3)), key=lambda r: r[0]
+    )
     assert daft_result.report.rows == result.report.rows
     print(
         f"[2] Daft engine (one machine): {daft_s:.2f} s -> {daft_s / total:.2f}x threads (goal <= 2x)"

@@ -25,21 +25,30 @@ ENGINES = ("threads", "daft", "ray")
 RETRIES = 2
 
 
-def run_all(function: Callable[[T], R], items: Sequence[T], engine: str = "threads") -> list[R]:
-    """``function`` over ``items`` on ``engine``; results in the items' order."""
+def run_all(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    engine: str = "threads",
+    *,
+    threads: int | None = None,
+) -> list[R]:
+    """``function`` over ``items`` on ``engine``; results in the items' order.
+    ``threads`` caps the threads engine (default: one per core)."""
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if not items:
         return []
     if engine == "threads":
-        return _threads(function, items)
+        return _threads(function, items, threads)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     return _daft(function, items) if engine == "daft" else _ray(function, items)
 
 
-def _threads(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    workers = min(len(items), max(2, os.cpu_count() or 2))
+def _threads(function: Callable[[T], R], items: Sequence[T], threads: int | None) -> list[R]:
+    workers = min(len(items), threads or max(2, os.cpu_count() or 2))
+    if workers <= 1:
+        return [function(item) for item in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items))
 

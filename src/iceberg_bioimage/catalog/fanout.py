@@ -47,6 +47,7 @@ from iceberg_bioimage.engines import run_all
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.io.uri import store_name
 from iceberg_bioimage.models import ScanResult, ScanWarning
+from iceberg_bioimage.scan import scan_workers
 from iceberg_bioimage.schema import (
     CHUNK_INDEX,
     CHUNK_INDEX_SCHEMA,
@@ -212,7 +213,7 @@ def ingest_fanned_out(
         byte_ranges=byte_ranges,
     )
     started = time.perf_counter()
-    outputs = run_all(run_task, tasks, engine)
+    outputs = run_all(run_task, tasks, engine, threads=scan_workers(list(uris)))
     task_seconds = time.perf_counter() - started
     warnings = [w for o in outputs for w in o.warnings]
     pairs = [pair for o in outputs for pair in o.datasets]

@@ -85,10 +85,23 @@ def ensure_namespace(catalog: Catalog, namespace: Sequence[str]) -> None:
             raise
 
 
+# Column statistics in the manifests only where reads filter: the keys. Every
+# other column's bounds would cost manifest size and commit time for nothing.
+_METRICS = {
+    "write.metadata.metrics.default": "none",
+    **{f"write.metadata.metrics.column.{c}": "full" for c in ("dataset_id", "image_id", "level")},
+}
+
+
 def table_properties(schema: pa.Schema) -> dict[str, str]:
-    """What the table records about who wrote it and in which schema version."""
+    """What the table records about who wrote it and in which schema version,
+    and which columns get statistics (the keys reads filter on)."""
     metadata = schema.metadata or {}
+    metrics = {
+        k: v for k, v in _METRICS.items() if k.rsplit(".", 1)[-1] in schema.names or "default" in k
+    }
     return {
+        **metrics,
         "iceberg_bioimage.producer": PRODUCER,
         "iceberg_bioimage.producer_version": __version__,
         "iceberg_bioimage.schema_version": metadata.get(
@@ -188,8 +201,8 @@ def commit_rows(
                 with warnings.catch_warnings():  # a first registration deletes nothing
                     warnings.filterwarnings("ignore", "Delete operation did not match")
                     transaction.delete(In(PARTITION_COLUMN, list(dataset_ids)))
+        transaction.set_properties(table_properties(schema))  # before the files' statistics
         _add(transaction, rows, files, fresh.io)
-        transaction.set_properties(table_properties(schema))
         return transaction.commit_transaction()
 
     with_retry(lambda: catalog.load_table(ident), attempt)
