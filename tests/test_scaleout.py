@@ -257,3 +257,23 @@ def test_compaction_leaves_one_sorted_file_per_bucket_and_keeps_time_travel(
     kept = ib.compact_catalog_table(catalog, "images.image_assets", retain_last=1)
     assert kept.files_after == len(set(buckets)) and kept.snapshots_expired > 0
     assert len(ib.catalog_table_history(catalog, "images.image_assets")) == 1
+
+
+def test_ingest_on_daft_from_the_cli(stores: Path, tmp_path: Path) -> None:
+    uri, warehouse = _catalog(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "iceberg_bioimage", "ingest", str(stores), "--engine", "daft",
+         "--catalog-uri", uri, "--warehouse", warehouse, "--json"],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "DO_NOT_TRACK": "1"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["rows"]["images.image_assets"] == STORES + 5
+    assert report["commits"] == {"images.image_assets": 1, "images.chunk_index": 1}
+    bad = subprocess.run(
+        [sys.executable, "-m", "iceberg_bioimage", "ingest", str(stores), "--engine", "spark",
+         "--catalog-uri", uri, "--warehouse", warehouse],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "engine must be one of threads, daft, ray" in bad.stderr
