@@ -264,11 +264,11 @@ def test_a_process_pool_after_zarrs_does_not_hang(tmp_path: Path, plates) -> Non
 import sys
 import numpy as np, iceberg_bioimage as ib
 from iceberg_bioimage.pixels import array_source, open_array
-from iceberg_bioimage.scan.tiff_dataset import _mp_context
+from iceberg_bioimage.engines import process_context
 rows = ib.scan_as_arrow_table({str(path)!r}).to_pylist()
 row = [r for r in rows if r['image_kind'] == 'image'][0]
 open_array(array_source(row), 'zarrs').read((slice(None),) * 4)
-context = _mp_context()
+context = process_context()
 from concurrent.futures import ProcessPoolExecutor
 from iceberg_bioimage.pixels.base import open_array as again
 with ProcessPoolExecutor(2, mp_context=context) as pool:

@@ -48,19 +48,19 @@ def _sorted(catalog, name: str) -> pa.Table:  # type: ignore[no-untyped-def]
     return rows.sort_by([(k, "ascending") for k in keys])
 
 
-def test_the_same_ingest_gives_the_same_rows_on_threads_daft_and_ray(
+def test_the_same_ingest_gives_the_same_rows_on_every_engine(
     stores: Path, tmp_path: Path, ray_cluster: None
 ) -> None:
     tables = {}
-    for engine in ("threads", "daft", "ray"):
+    for engine in ("threads", "processes", "daft", "ray"):
         catalog = _open(*_catalog(tmp_path, engine))
         result = ib.ingest_stores_to_catalog([stores], catalog, engine=engine, publish_chunks=True)
         assert result.commits == {"images.image_assets": 1, "images.chunk_index": 1}
         assert len(result.datasets) == STORES + 1 and result.warnings == []
         tables[engine] = {n: _sorted(catalog, n) for n in ("image_assets", "chunk_index")}
     for name in ("image_assets", "chunk_index"):
-        assert tables["daft"][name].equals(tables["threads"][name])
-        assert tables["ray"][name].equals(tables["threads"][name])
+        for engine in ("processes", "daft", "ray"):
+            assert tables[engine][name].equals(tables["threads"][name]), (engine, name)
     assert tables["threads"]["image_assets"].num_rows == STORES + 5  # 4 fields + 1 label
 
 
@@ -191,7 +191,7 @@ def test_engines_read_what_the_fanned_out_ingest_wrote(
 
 def test_an_unknown_engine_is_one_line(stores: Path, tmp_path: Path) -> None:
     catalog = _open(*_catalog(tmp_path))
-    with pytest.raises(ib.InputError, match="engine must be one of threads, daft, ray"):
+    with pytest.raises(ib.InputError, match="engine must be one of threads, processes, daft, ray"):
         ib.ingest_stores_to_catalog([stores], catalog, engine="spark")
 
 
@@ -276,4 +276,4 @@ def test_ingest_on_daft_from_the_cli(stores: Path, tmp_path: Path) -> None:
          "--catalog-uri", uri, "--warehouse", warehouse],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert bad.returncode == 2 and "engine must be one of threads, daft, ray" in bad.stderr
+    assert bad.returncode == 2 and "engine must be one of threads, processes, daft, ray" in bad.stderr

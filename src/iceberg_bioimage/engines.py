@@ -1,5 +1,6 @@
 """Running one function over many items on a chosen engine: threads (the
-default, always there), Daft or Ray (optional extras, imported lazily).
+default), processes (every core of this machine), Daft or Ray (optional
+extras, imported lazily).
 
 The function and its items must be picklable (a module-level function and
 plain data): Daft and Ray may run them in other processes or on other
@@ -14,14 +15,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from iceberg_bioimage.errors import InputError, MissingDependencyError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-ENGINES = ("threads", "daft", "ray")
+ENGINES = ("threads", "processes", "daft", "ray")
+# Libraries with thread pools of their own: a child forked after they ran can
+# hang on a lock held by a thread that does not exist in the child (measured
+# here with zarrs), so once one is loaded, pools start their workers fresh.
+_FORK_UNSAFE = ("zarrs", "tensorstore")
 RETRIES = 2
 
 
@@ -40,6 +45,8 @@ def run_all(
         return []
     if engine == "threads":
         return _threads(function, items, threads)
+    if engine == "processes":
+        return _processes(function, items)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     return _daft(function, items) if engine == "daft" else _ray(function, items)
@@ -51,6 +58,30 @@ def _threads(function: Callable[[T], R], items: Sequence[T], threads: int | None
         return [function(item) for item in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items))
+
+
+def _processes(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        return [function(item) for item in items]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+        return list(pool.map(function, items))
+
+
+def process_context() -> Any:
+    """fork where it is safe and available (fast start), else spawn."""
+    import multiprocessing
+    import sys
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    main_thread = threading.current_thread() is threading.main_thread()
+    unsafe = any(name in sys.modules for name in _FORK_UNSAFE)
+    return multiprocessing.get_context(
+        "fork" if "fork" in methods and main_thread and not unsafe else "spawn"
+    )
 
 
 def _daft(function: Callable[[T], R], items: Sequence[T]) -> list[R]:

@@ -206,8 +206,8 @@ def ingest_fanned_out(
     tasks = plan_tasks(
         uris,
         targets,
-        # threads share one interpreter: more tasks than buckets only add files
-        tasks_per_bucket=1 if engine == "threads" else TASKS_PER_BUCKET,
+        # on this machine more tasks than buckets only add files; clusters get more
+        tasks_per_bucket=1 if engine in ("threads", "processes") else TASKS_PER_BUCKET,
         io_properties=dict(catalog.properties),
         stat=stat,
         byte_ranges=byte_ranges,

@@ -18,7 +18,7 @@ EngineOption = Annotated[
     str,
     typer.Option(
         "--engine",
-        help="Where the scans run: threads (here), daft or ray (optional extras).",
+        help="Where the scans run: threads, processes (every core here), daft or ray (extras).",
     ),
 ]
 FormatOption = Annotated[

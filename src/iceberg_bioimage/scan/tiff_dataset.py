@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
-import sys
-import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
+from iceberg_bioimage.engines import process_context
 from iceberg_bioimage.errors import EmptyStoreError, InputError
 from iceberg_bioimage.io.uri import file_uri
 from iceberg_bioimage.models import ScanResult, ScanWarning
@@ -100,7 +98,7 @@ def scan_tiff_folder(folder: str, dataset_id: str, *, workers: int | None = None
     workers = workers or os.cpu_count() or 1
     if workers > 1 and len(files) >= _PROCESS_THRESHOLD:
         chunk = max(8, len(files) // (workers * 8))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
             outcomes = list(pool.map(read, files, chunksize=chunk))
     else:
         outcomes = [read(f) for f in files]
@@ -114,22 +112,6 @@ def _read_one(context: Any, path: str) -> TiffFileScan | ScanWarning:
         return scan_tiff_file(path, context)
     except TiffReadError as error:
         return ScanWarning(os.path.basename(path), str(error).split(": ", 1)[-1])
-
-
-# Libraries with thread pools of their own: a child forked after they ran can
-# hang on a lock held by a thread that does not exist in the child (measured
-# here with zarrs), so once one is loaded the pool starts its workers fresh.
-_FORK_UNSAFE = ("zarrs", "tensorstore")
-
-
-def _mp_context() -> Any:
-    """fork where it is safe and available (fast start), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    main_thread = threading.current_thread() is threading.main_thread()
-    unsafe = any(name in sys.modules for name in _FORK_UNSAFE)
-    return multiprocessing.get_context(
-        "fork" if "fork" in methods and main_thread and not unsafe else "spawn"
-    )
 
 
 def _one_scan_per_fileset(scans: list[TiffFileScan]) -> list[TiffFileScan]:
