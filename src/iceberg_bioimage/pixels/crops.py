@@ -256,7 +256,10 @@ def _cut(
         _cut_one(a, s, windows, options, report) for a, s in zip(arrays, sources, strict=True)
     ]
     boxes = per_source[0][1]
-    crops = [np.concatenate([p[0][i] for p in per_source], axis=1) for i in range(len(windows))]
+    parts = [p[0] for p in per_source]
+    if all(isinstance(p, np.ndarray) for p in parts):  # stacked crops of one size
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)), boxes
+    crops = [np.concatenate([p[i] for p in parts], axis=1) for i in range(len(windows))]
     return crops, boxes
 
 
@@ -284,6 +287,9 @@ def _cut_one(
         y0, y1 = int(clipped[:, 0].min()), int(clipped[:, 1].max())
         x0, x1 = int(clipped[:, 2].min()), int(clipped[:, 3].max())
         block = array.read(_region(meta, channel, y0, y1, x0, x1))
+        stacked = _gathered(block, meta.axes, clipped, windows, source, channel, (y0, x0))
+        if stacked is not None:
+            return stacked, windows
         pieces = [
             _take(block, meta.axes, b[0] - y0, b[1] - y0, b[2] - x0, b[3] - x0) for b in clipped
         ]
@@ -295,6 +301,39 @@ def _cut_one(
         for p, w, b in zip(pieces, windows, clipped, strict=True)
     ]
     return crops, (clipped if options.edge == "clip" else windows)
+
+
+def _gathered(
+    block: np.ndarray,
+    axes: str,
+    clipped: np.ndarray,
+    windows: np.ndarray,
+    source: _Source,
+    channel: slice | None,
+    origin: tuple[int, int],
+) -> np.ndarray | None:
+    """Every crop at once, (n, t, c, z, h, w), by one gather from the block:
+    when all crops have one size, lie inside the image and take the channels
+    as read. None otherwise (the crop-by-crop path handles the rest)."""
+    heights, widths = windows[:, 1] - windows[:, 0], windows[:, 3] - windows[:, 2]
+    inside = (clipped == windows).all()
+    same = (heights == heights[0]).all() and (widths == widths[0]).all()
+    wanted = source.channel_indices
+    as_read = (
+        channel is None
+        or wanted is None
+        or list(wanted) == list(range(channel.start, channel.stop))
+    )
+    if not (inside and same and as_read) or len(windows) < 2:
+        return None
+    data = tczyx(block, axes)
+    height, width = int(heights[0]), int(widths[0])
+    out = np.empty((len(windows), *data.shape[:3], height, width), data.dtype)
+    tops = (windows[:, 0] - origin[0]).tolist()
+    lefts = (windows[:, 2] - origin[1]).tolist()
+    for i, (top, left) in enumerate(zip(tops, lefts, strict=True)):  # one copy per crop
+        out[i] = data[..., top : top + height, left : left + width]
+    return out
 
 
 def _channel_slice(meta: ArraySource, source: _Source) -> slice | None:
@@ -333,12 +372,12 @@ def _finish(
     options: CropOptions,
 ) -> np.ndarray:
     if channel is not None and source.channel_indices is not None:
-        piece = piece[:, [i - channel.start for i in source.channel_indices]]
-    if options.edge == "clip":
-        return np.ascontiguousarray(piece)
+        wanted = [i - channel.start for i in source.channel_indices]
+        if wanted != list(range(piece.shape[1])):  # a subset or another order
+            piece = piece[:, wanted]
     height, width = int(window[1] - window[0]), int(window[3] - window[2])
-    if piece.shape[3:] == (height, width):
-        return np.ascontiguousarray(piece)
+    if options.edge == "clip" or piece.shape[3:] == (height, width):
+        return piece  # a view: the OME-Arrow builder copies the pixels once
     out = np.full((*piece.shape[:3], height, width), options.fill_value, piece.dtype)
     top, left = int(box[0] - window[0]), int(box[2] - window[2])
     out[..., top : top + piece.shape[3], left : left + piece.shape[4]] = piece

@@ -130,7 +130,7 @@ def struct_type_for(dtype: str) -> pa.StructType:
 
 
 def ome_arrow_array(
-    images: Sequence[np.ndarray],
+    images: Sequence[np.ndarray] | np.ndarray,
     ids: Sequence[str],
     metas: Sequence[ImageMeta],
     *,
@@ -138,18 +138,25 @@ def ome_arrow_array(
 ) -> pa.StructArray:
     """One OME-Arrow struct per TCZYX array, built column-wise (no per-pixel
     Python work). All arrays share a dtype; ``struct_type`` forces a layout."""
-    if not images:
+    if not len(images):
         return pa.array([], struct_type or OME_ARROW_TYPE)
     dtype = images[0].dtype
-    if any(a.dtype != dtype or a.ndim != 5 for a in images):
+    if isinstance(images, np.ndarray):
+        if images.ndim != 6:
+            raise InputError("stacked OME-Arrow images are (n, t, c, z, y, x)")
+    elif any(a.dtype != dtype or a.ndim != 5 for a in images):
         raise InputError("the arrays of one OME-Arrow column share one dtype and are TCZYX")
     struct_type = struct_type or struct_type_for(dtype.name)
-    shapes = np.array([a.shape for a in images], dtype=np.int64)  # (n, 5): t c z y x
+    shapes = (
+        np.tile(np.array(images.shape[1:], np.int64), (len(images), 1))
+        if isinstance(images, np.ndarray)
+        else np.array([a.shape for a in images], dtype=np.int64)
+    )  # (n, 5): t c z y x
     planes_per = shapes[:, 0] * shapes[:, 1] * shapes[:, 2]
     plane_px = shapes[:, 3] * shapes[:, 4]
     t, c, z = _plane_positions(shapes)
     if struct_type == OME_ARROW_TYPE:
-        values = np.concatenate([a.reshape(-1) for a in images]).astype(np.uint16, copy=False)
+        values = _flat(images).astype(np.uint16, copy=False)
         pixels = _lists(np.repeat(plane_px, planes_per), pa.array(values, pa.uint16()))
         plane = pa.StructArray.from_arrays(
             [pa.array(z, pa.int32()), pa.array(t, pa.int32()), pa.array(c, pa.int16()), pixels],
@@ -180,8 +187,21 @@ def ome_arrow_array(
     )
 
 
+def _flat(images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Every image's pixels one after another, copied once (views welcome)."""
+    if isinstance(images, np.ndarray):  # already stacked: (n, t, c, z, y, x)
+        return images.reshape(-1)
+    if len({a.shape for a in images}) == 1:
+        return np.stack(images).reshape(-1)
+    return np.concatenate([a.reshape(-1) for a in images])
+
+
 def _plane_positions(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(t, c, z) of every plane of every image, planes in t, c, z order."""
+    if len(shapes) and (shapes == shapes[0]).all():  # crops of one size: one grid, tiled
+        one = np.indices(tuple(int(v) for v in shapes[0][:3])).reshape(3, -1)
+        stacked = np.tile(one, (1, len(shapes)))
+        return stacked[0], stacked[1], stacked[2]
     parts = [np.indices((st, sc, sz)).reshape(3, -1) for st, sc, sz, _, _ in shapes]
     stacked = np.concatenate(parts, axis=1) if parts else np.zeros((3, 0), np.int64)
     return stacked[0], stacked[1], stacked[2]
@@ -198,7 +218,9 @@ def _lists(lengths: np.ndarray, values: pa.Array) -> pa.ListArray:
 def _byte_chunks(images, shapes, planes_per, t, c, z, dtype):  # type: ignore[no-untyped-def]
     ys = np.repeat(shapes[:, 3], planes_per)
     xs = np.repeat(shapes[:, 4], planes_per)
-    plane_bytes = [p.tobytes() for a in images for p in a.reshape(-1, a.shape[3], a.shape[4])]
+    plane_bytes = [
+        np.ascontiguousarray(p).tobytes() for a in images for p in a.reshape(-1, *a.shape[3:])
+    ]
     total = len(plane_bytes)
     zeros = np.zeros(total, np.int32)
     chunk = pa.StructArray.from_arrays(
