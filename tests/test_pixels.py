@@ -422,3 +422,39 @@ def test_crops_from_azure_and_gcs_equal_local(plates, azure: object, gcs: str) -
     path, _ = plates["v05"]
     _remote_matches_local(path, upload_azure(azure, path, "pixels"), ["zarr"])
     _remote_matches_local(path, upload_gcs(path, "pixels"), [b for b in BACKENDS if b != "zarrs"])
+
+
+def test_an_ome_image_spread_over_two_files_reads_whole(tmp_path: Path) -> None:
+    from fixtures.tiff_writers import write_multifile_ome_tiff
+
+    write_multifile_ome_tiff(tmp_path)  # channel c holds the value c, one file each
+    batch = next(ib.source_images(tmp_path / "set_C0.ome.tif", backend="tifffile"))
+    pixels = ib.read_crops(pa.Table.from_batches([batch])).arrays[0]
+    assert pixels.shape == (1, 2, 1, 16, 16)
+    assert (pixels[0, 0] == 0).all() and (pixels[0, 1] == 1).all()
+
+
+def test_a_registered_backend_is_chosen_by_name(plates) -> None:  # type: ignore[no-untyped-def]
+    from iceberg_bioimage.pixels import register_backend
+    from iceberg_bioimage.pixels.base import _REGISTERED
+    from iceberg_bioimage.pixels.zarr_backend import ZarrPythonBackend
+
+    calls = []
+
+    class Counting(ZarrPythonBackend):
+        def open(self, source):  # type: ignore[no-untyped-def]
+            calls.append(source.image_id)
+            return super().open(source)
+
+    register_backend(Counting("counting", rank=99))
+    path, _ = plates["v04"]
+    try:
+        table = pa.Table.from_batches(
+            list(ib.image_crops(_profiles(PROFILE_ROWS), path, size=8, backend="counting"))
+        )
+        assert sorted(set(calls)) == ["P1/A01/0", "P1/B02/0"] and table.num_rows == 4
+        assert "counting" in ib.available_backends()
+    finally:
+        _REGISTERED.pop("counting")
+    with pytest.raises(ib.InputError, match="unknown pixel backend 'counting'"):
+        list(ib.image_crops(_profiles(PROFILE_ROWS), path, size=8, backend="counting"))
