@@ -276,4 +276,6 @@ def test_ingest_on_daft_from_the_cli(stores: Path, tmp_path: Path) -> None:
          "--catalog-uri", uri, "--warehouse", warehouse],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert bad.returncode == 2 and "engine must be one of threads, processes, daft, ray" in bad.stderr
+    assert (
+        bad.returncode == 2 and "engine must be one of threads, processes, daft, ray" in bad.stderr
+    )
