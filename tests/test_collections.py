@@ -347,3 +347,151 @@ def test_labels_under_a_collection_image_keep_their_place(tmp_path: Path) -> Non
         "one",
         root.resolve().as_uri(),
     )
+
+
+def _webknossos_collection(root: Path, outside: Path) -> Path:
+    """The shape of RFC-8's ``examples/webknossos/custom-nodes.json`` (an older
+    draft: ``node_type``, ``image`` nodes, bare string paths, one of them
+    absolute, and twenty-three extension nodes), over images written here."""
+    for name in ("segmentation", "prediction"):
+        writers.write_single_image(root / name, version="0.5")
+    extensions = [{"node_type": "webknossos:mesh", "name": "mesh", "path": "./segmentation/m"}]
+    extensions += [
+        {"node_type": "webknossos:agglomeration", "name": f"agglomerate_view_{i}",
+         "path": f"./segmentation/zarr/agglomerates/agglomerate_view_{i}",
+         "attributes": {"webknossos:parent": "segmentation"}}
+        for i in range(5, 105, 5)
+    ]  # fmt: skip
+    extensions += [{"node_type": "webknossos:segment_index", "name": "segmentIndex",
+                    "path": "./segmentation/zarr/segmentIndex"},
+                   {"node_type": "webknossos:connectome", "name": "connectome",
+                    "path": "./segmentation/zarr/connectomes/c"}]  # fmt: skip
+    nodes = [
+        {"node_type": "image", "name": "color", "path": str(outside),
+         "attributes": {"webknossos:category": "color"}},
+        {"node_type": "image", "name": "segmentation", "path": "./segmentation"},
+        *extensions,
+        {"node_type": "image", "name": "prediction", "path": "./prediction"},
+    ]  # fmt: skip
+    ome = {"version": "0.7", "node_type": "collection", "name": "l4dense", "nodes": nodes}
+    document = {"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}}
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "zarr.json").write_text(json.dumps(document))
+    return root
+
+
+def test_the_rfc_webknossos_example_shape_gives_its_rows(tmp_path: Path) -> None:
+    outside = writers.write_single_image(tmp_path / "elsewhere" / "color", version="0.5")
+    root = _webknossos_collection(tmp_path / "l4dense", outside)
+    result = ib.scan_store(root)
+    assert [a.image_id for a in result.image_assets] == ["prediction", "segmentation"]
+    table = ib.scan_result_as_arrow_table(result)
+    assert sorted(table.column("collection_node_path").to_pylist()) == [
+        "prediction",
+        "segmentation",
+    ]
+    warnings = sorted(str(w) for w in result.warnings)
+    assert warnings == sorted([
+        ".: collection version 0.7 is not RFC-8's; read anyway",
+        f"color: path refused: {outside}: outside the collection's root",
+        ".: 20 node(s) of type 'webknossos:agglomeration' skipped",
+        ".: 1 node(s) of type 'webknossos:connectome' skipped",
+        ".: 1 node(s) of type 'webknossos:mesh' skipped",
+        ".: 1 node(s) of type 'webknossos:segment_index' skipped",
+        ".: 3 draft path(s) given as a bare string, read as Zarr groups",
+        ".: 4 node(s) in a draft shape ('node_type'), read as 'type'",
+    ])  # fmt: skip
+
+
+def test_references_outside_the_root_are_read_only_with_consent(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    outside = writers.write_single_image(tmp_path / "elsewhere" / "color", version="0.5")
+    root = _webknossos_collection(tmp_path / "l4dense", outside)
+    opened: list[str] = []
+    real = LocalStore.get_many
+
+    def recording(self, keys):  # type: ignore[no-untyped-def]
+        opened.extend(f"{self.path}/{k}" for k in keys)
+        return real(self, keys)
+
+    monkeypatch.setattr(LocalStore, "get_many", recording)
+    ib.scan_store(root)
+    assert not [p for p in opened if "elsewhere" in p]  # refused: nothing read there
+    allowed = ib.scan_store(root, allow_outside_root=True)
+    rows = {a.image_id: a for a in allowed.image_assets}
+    assert sorted(rows) == ["color", "prediction", "segmentation"]
+    assert rows["color"].shape == (2, 32, 32) and rows["color"].uri == "file:///"
+    assert rows["color"].image_path == str(outside).lstrip("/")
+    assert allowed.uri == (root / "zarr.json").as_uri()
+    assert main(["--allow-outside-root", "scan", str(root), "--json", "-q"]) == 0
+    images = json.loads(capsys.readouterr().out)["results"][0]["image_assets"]
+    assert sorted(a["image_id"] for a in images) == ["color", "prediction", "segmentation"]
+    assert main(["scan", str(root), "--json", "-q"]) == 0  # the consent does not linger
+    images = json.loads(capsys.readouterr().out)["results"][0]["image_assets"]
+    assert sorted(a["image_id"] for a in images) == ["prediction", "segmentation"]
+    sources = ib.source_images(ib.scan_result_as_arrow_table(allowed), level=1)
+    assert sum(b.num_rows for b in sources) == 3  # the pixels are reachable too
+
+
+def _ngio_plate_nested(root: Path) -> Path:
+    """The shape of ngio-collections' ``examples/data/hcs_nested``: a plate
+    collection whose wells are JSON documents, each naming one RFC-8
+    multiscale group (singlescale nodes); well B1 names an image that is absent."""
+    import zarr
+
+    rows = [{"id": "A"}, {"id": "B"}]
+    columns = [{"id": "1"}, {"id": "2"}]
+    nodes = []
+    for row in ("A", "B"):
+        for column in ("1", "2"):
+            well = f"{row}{column}"
+            reference = {"type": "json", "path": f"./{row}/{column}/well.json"}
+            nodes.append({"type": "collection", "id": f"well_{well}", "name": well,
+                          "path": reference})  # fmt: skip
+            (root / row / column).mkdir(parents=True)
+            image = {"type": "zarr", "path": "./0.zarr"}
+            document = {"ome": {"version": "0.x", "type": "collection", "id": f"well_{well}",
+                                "name": well,
+                                "attributes": {"well": {"row": {"id": row},
+                                                        "column": {"id": column}}},
+                                "nodes": [{"type": "multiscale", "id": f"img_{well}",
+                                           "name": "0", "path": image}]}}  # fmt: skip
+            (root / row / column / "well.json").write_text(json.dumps(document))
+            if well == "B1":
+                continue  # listed, never written
+            group = zarr.open_group(root / row / column / "0.zarr", mode="w", zarr_format=3)
+            group.create_array("s0", shape=(16, 24), chunks=(8, 8), dtype="uint16")
+            axes = [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}]
+            ome = {"version": "0.x", "type": "multiscale", "id": f"img_{well}", "name": "0",
+                   "attributes": {"coordinateSystems": [{"id": "physical", "name": None,
+                                                         "axes": axes}]},
+                   "nodes": [{"type": "singlescale", "id": f"s0_{well}", "name": "s0",
+                              "path": {"type": "zarr", "path": "./s0"},
+                              "attributes": {"coordinateTransformations": []}}]}  # fmt: skip
+            edited = json.loads((root / row / column / "0.zarr" / "zarr.json").read_text())
+            edited["attributes"] = {"ome": ome}
+            (root / row / column / "0.zarr" / "zarr.json").write_text(json.dumps(edited))
+    plate = {"ome": {"version": "0.x", "type": "collection", "id": "plate", "name": "My Plate",
+                     "attributes": {"plate": {"acquisitions": [], "columns": columns,
+                                              "rows": rows}},
+                     "nodes": nodes}}  # fmt: skip
+    (root / "collection.json").write_text(json.dumps(plate))
+    return root / "collection.json"
+
+
+def test_the_ngio_nested_plate_example_shape_gives_its_rows(tmp_path: Path) -> None:
+    document = _ngio_plate_nested(tmp_path / "hcs_nested")
+    result = ib.scan_store(document)
+    columns = ["image_id", "plate_id", "well_id", "collection_node_path", "collection_parent_id",
+               "collection_depth", "shape"]  # fmt: skip
+    table = ib.scan_result_as_arrow_table(result).select(columns)
+    rows = sorted(tuple(r[c] for c in columns) for r in table.to_pylist())
+    assert rows == [
+        ("img_A1", "My Plate", "A01", "A1/0", "well_A1", 2, [16, 24]),
+        ("img_A2", "My Plate", "A02", "A2/0", "well_A2", 2, [16, 24]),
+        ("img_B2", "My Plate", "B02", "B2/0", "well_B2", 2, [16, 24]),
+    ]
+    assert [str(w) for w in result.warnings] == [
+        "B/1/0.zarr: image is listed but absent from the store"
+    ]

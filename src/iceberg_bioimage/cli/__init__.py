@@ -64,6 +64,13 @@ def _main_options(
     anonymous: Annotated[
         bool, typer.Option("--anonymous", help="Unsigned requests to public buckets.")
     ] = False,
+    allow_outside_root: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-root",
+            help="Let OME-Zarr collections follow references out of their root (RFC-8 consent).",
+        ),
+    ] = False,
     endpoint_url: Annotated[
         str | None,
         typer.Option("--endpoint-url", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL)."),
@@ -76,6 +83,9 @@ def _main_options(
     ] = None,
 ) -> None:
     state.quiet, state.verbose = quiet, verbose
+    from iceberg_bioimage.scan import allow_references_outside_root
+
+    allow_references_outside_root(allow_outside_root)
     show_library_log(verbose)
     if anonymous or endpoint_url or timeout:
         from iceberg_bioimage.io.settings import configure_remote
@@ -136,12 +146,13 @@ def _without_flag_metavars(command: Any) -> Any:
     return command
 
 
-_GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--anonymous")
+_GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--anonymous", "--allow-outside-root")
 _GLOBAL_OPTIONS = ("--endpoint-url", "--timeout")
 
 
 def _global_flags_first(args: list[str]) -> list[str]:
-    """Accept ``--quiet`` / ``--verbose`` after the command name too."""
+    """Accept the global flags (``--quiet``, ``--allow-outside-root``, ...)
+    after the command name too."""
     if "--" in args:
         return args
     front: list[str] = []

@@ -44,18 +44,37 @@ _REMOTE_WORKERS = 16  # remote stores: threads wait on the network, not the GIL
 log = logging.getLogger(__name__)
 
 
-def scan_store(uri: str | os.PathLike[str], *, dataset_id: str | None = None) -> ScanResult:
+_allow_outside_root = False  # the CLI's --allow-outside-root sets the default
+
+
+def allow_references_outside_root(allow: bool) -> None:
+    """Process-wide default of ``scan_store``'s ``allow_outside_root``."""
+    global _allow_outside_root
+    _allow_outside_root = allow
+
+
+def scan_store(
+    uri: str | os.PathLike[str],
+    *,
+    dataset_id: str | None = None,
+    allow_outside_root: bool | None = None,
+) -> ScanResult:
     """Scan one store from its metadata only.
 
     A store is a Zarr / OME-Zarr directory, a TIFF / OME-TIFF file (or
     ``.companion.ome``), or a folder whose TIFF files form one dataset.
 
     ``dataset_id`` defaults to the store's name without its format suffix.
+    ``allow_outside_root`` lets an OME-Zarr collection follow references out
+    of its root (``..``, absolute paths, ``file://`` on this machine, other
+    prefixes of the same bucket): the RFC-8 consent. Other hosts stay refused.
     Raises :class:`~iceberg_bioimage.errors.InputError` when the path is missing,
     unsupported or empty; problems inside the store become warnings.
     """
     started = time.perf_counter()
-    result = _scan_one(uri, dataset_id)
+    allow = _allow_outside_root if allow_outside_root is None else allow_outside_root
+    result = _scan_widened(uri, dataset_id) if allow else None
+    result = result or _scan_one(uri, dataset_id)
     log.info(
         "scanned %s: %d image assets, %d warnings in %.2f s",
         result.uri,
@@ -92,6 +111,22 @@ def _scan_one(uri: str | os.PathLike[str], dataset_id: str | None) -> ScanResult
     if local is not None and not is_zarr_dir(str(local)) and tiff_files_in(str(local)):
         return scan_tiff_folder(str(local), dataset_id)
     return scan_zarr_store(store, dataset_id)
+
+
+def _scan_widened(uri: str | os.PathLike[str], dataset_id: str | None) -> ScanResult | None:
+    """A collection scanned from the top of its filesystem or bucket, so that
+    references out of its own folder resolve (None: ``uri`` is no collection)."""
+    from iceberg_bioimage.scan.collection import collection_key, scan_collection_document
+
+    found = collection_key(os.fspath(uri))
+    if found is None:
+        return None
+    top, key = found
+    name = key.rsplit("/", 1)[-1] if key.endswith(".json") else key.rsplit("/", 2)[0]
+    dataset = dataset_id or identity.dataset_id_from_name(
+        name.rsplit("/", 1)[-1].removesuffix(".json")
+    )
+    return scan_collection_document(open_store(top), key, dataset, widened=True)
 
 
 def _scan_collection_file(text: str, dataset_id: str | None) -> ScanResult:

@@ -88,8 +88,12 @@ def _root_place(key: str, root: dict[str, Any]) -> _Place:
 class _Walk:
     def __init__(self, scan: _ZarrScan) -> None:
         self.scan = scan
+        # rooted at the top of its filesystem or bucket (references out of the
+        # collection's folder were allowed): absolute paths are keys there
+        self.widened = scan.widened
         self.documents: dict[str, Any] = {}
         self.skipped: Counter[str] = Counter()
+        self.drafts: Counter[str] = Counter()  # older draft shapes read, counted
         self.images: list[tuple[_Place, str]] = []  # (place, image id)
         self.ids: dict[str, str] = {}  # node id -> image id
 
@@ -117,14 +121,16 @@ class _Walk:
             level = following
         for kind, count in sorted(self.skipped.items()):
             self.scan.warn("", f"{count} node(s) of type {printable(kind)!r} skipped")
+        for what, count in sorted(self.drafts.items()):
+            self.scan.warn("", f"{count} {what}")
 
     # -- one node -----------------------------------------------------------
     def visit(self, place: _Place, references: list[tuple[_Place, str, str]]) -> list[_Place]:
         node = place.node
         kind = node.get("type")
         if kind is None and "node_type" in node:
-            kind = node["node_type"]
-            self.scan.warn("/".join(place.names), "draft node shape ('node_type'); read as 'type'")
+            kind = _DRAFT_KINDS.get(node["node_type"], node["node_type"])
+            self.drafts["node(s) in a draft shape ('node_type'), read as 'type'"] += 1
         if kind != "collection" and kind != "multiscale":
             self.skipped[str(kind)] += 1
             return []
@@ -163,7 +169,7 @@ class _Walk:
         for child in nodes:
             kind = child.get("type") if isinstance(child, dict) else None
             if kind != "collection" and kind != "multiscale" and not _draft(child, kind):
-                others.append(kind)
+                others.append(kind if kind is not None else _draft_kind(child))
                 continue
             name = child.get("name")
             if name.__class__ is not str or not name or name in seen:
@@ -210,7 +216,7 @@ class _Walk:
     def reference(self, place: _Place, path: Any) -> tuple[str, str] | None:
         """The key a ``path`` object names inside the root, or None (warned)."""
         if isinstance(path, str):  # an older draft: a bare string
-            self.scan.warn("/".join(place.names), "draft path shape (a bare string)")
+            self.drafts["draft path(s) given as a bare string, read as Zarr groups"] += 1
             path = {"type": "zarr", "path": path}
         if not isinstance(path, dict) or not isinstance(path.get("path"), str):
             self.scan.warn("/".join(place.names), "node has neither 'nodes' nor a valid 'path'")
@@ -232,9 +238,14 @@ class _Walk:
             return plain
         if "://" in text:
             store_uri = self.scan.store.uri.rstrip("/")
-            if not text.startswith(store_uri + "/"):
+            if text.startswith("file://") and self.widened:
+                text = unquote(text[len("file://") :])
+            elif not text.startswith(store_uri + "/"):
                 raise UnsafePathError(f"{printable(text)}: outside the collection's root")
-            text, folder = text[len(store_uri) + 1 :], ""
+            else:
+                text, folder = text[len(store_uri) + 1 :], ""
+        if self.widened and text.startswith("/"):  # the top of the filesystem is the root
+            text, folder = text.lstrip("/"), ""
         relative = unquote(text)
         joined = posixpath.normpath(posixpath.join(folder, relative)) if relative else folder
         if joined.startswith("/") or joined == ".." or joined.startswith("../"):
@@ -362,28 +373,72 @@ def image_nodes(location: str) -> list[tuple[_Place, str]]:
     return walker.images
 
 
-def scan_collection_document(store: Any, key: str, dataset_id: str) -> Any:
-    """A standalone collection document (``*.json``) as a :class:`ScanResult`."""
+def collection_key(location: str) -> tuple[str, str] | None:
+    """(the top of ``location``'s filesystem or bucket, the key of its collection
+    document under it) when ``location`` is an OME-Zarr collection: a
+    standalone ``*.json`` document or a group whose ``zarr.json`` is one."""
+    import os
+
+    from iceberg_bioimage.io import open_store
+    from iceberg_bioimage.io.uri import has_scheme, local_path
+
+    text = location.rstrip("/")
+    document = text if text.lower().endswith(".json") else f"{text}/zarr.json"
+    if has_scheme(text) and not text.startswith("file:"):
+        scheme, _, rest = document.partition("://")
+        bucket, _, key = rest.partition("/")
+        top = f"{scheme}://{bucket}"
+    else:
+        path = os.path.abspath(local_path(document))
+        top, key = "/", path.lstrip("/")
+    folder, _, name = document.rpartition("/")
+    kind = "zarr" if name == "zarr.json" else "json"
+    try:
+        raw = open_store(folder).get_many([name])[0]
+    except Exception:  # not readable here: the ordinary scan says why
+        return None
+    root = _root_node(_document(raw), kind)
+    return (top, key) if root is not None and is_collection(root) else None
+
+
+def scan_collection_document(
+    store: Any, key: str, dataset_id: str, *, widened: bool = False
+) -> Any:
+    """A collection document (a standalone ``*.json`` or a group's
+    ``zarr.json``) under ``store`` as a :class:`ScanResult`."""
     from iceberg_bioimage.errors import EmptyStoreError
     from iceberg_bioimage.models import ScanResult
 
-    scan, root = _document_scan(store, key, dataset_id)
+    scan, root = _document_scan(store, key, dataset_id, widened)
     walk(scan, key, root)
     if not scan.assets:
         raise EmptyStoreError(f"{store.uri}/{key}: the collection holds no readable image")
-    return ScanResult(dataset_id, f"{store.uri}/{key}", "ome-zarr", tuple(scan.assets),
-                      tuple(scan.warnings))  # fmt: skip
+    return ScanResult(
+        dataset_id, _document_uri(store, key), "ome-zarr", tuple(scan.assets), tuple(scan.warnings)
+    )
 
 
-def _document_scan(store: Any, key: str, dataset_id: str) -> tuple[_ZarrScan, dict[str, Any]]:
+def _document_uri(store: Any, key: str) -> str:
+    from iceberg_bioimage.io.uri import file_uri, has_scheme, local_path
+
+    if not has_scheme(store.uri) or store.uri.startswith("file:"):
+        return file_uri(posixpath.join(local_path(store.uri), key))
+    return f"{store.uri.rstrip('/')}/{key}"
+
+
+def _document_scan(
+    store: Any, key: str, dataset_id: str, widened: bool = False
+) -> tuple[_ZarrScan, dict[str, Any]]:
     """A scan of the images a standalone collection document names, and its root node."""
     from iceberg_bioimage.errors import UnsupportedStoreError
     from iceberg_bioimage.scan.zarr_store import _ZarrScan
 
-    root = _root_node(_document(store.get_many([key])[0]), "json")
+    kind = "zarr" if key.rsplit("/", 1)[-1] == "zarr.json" else "json"
+    root = _root_node(_document(store.get_many([key])[0]), kind)
     if root is None or not is_collection(root):
         raise UnsupportedStoreError(f"{store.uri}/{key}: not an OME-Zarr collection document")
     scan = _ZarrScan(store, dataset_id)
+    scan.widened = widened
     scan.reader.root_format = 3  # collections reference Zarr v3 nodes (zarr.json)
     scan.is_ome = True
     return scan, root
@@ -412,9 +467,20 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Older drafts named image nodes "image" (and used ``node_type``).
+_DRAFT_KINDS = {"image": "multiscale"}
+
+
+def _draft_kind(child: Any) -> Any:
+    return child.get("node_type") if isinstance(child, dict) else None
+
+
 def _draft(child: Any, kind: Any) -> bool:
-    """A node in an older draft's shape (``node_type`` instead of ``type``)."""
-    return kind is None and isinstance(child, dict) and "node_type" in child
+    """A node in an older draft's shape (``node_type`` instead of ``type``) of a
+    kind we read; extension kinds are counted and skipped."""
+    if kind is not None or not isinstance(child, dict) or "node_type" not in child:
+        return False
+    return _DRAFT_KINDS.get(child["node_type"], child["node_type"]) in _KNOWN
 
 
 def _document(raw: bytes | None) -> Any:

@@ -73,6 +73,7 @@ class _ZarrScan:
         self.assets: list[ImageAsset] = []
         self.warnings: list[ScanWarning] = []
         self.is_ome = False
+        self.widened = False  # a collection scanned from the top of its filesystem
 
     def warn(self, path: str, message: str) -> None:
         self.warnings.append(ScanWarning(path, message))
