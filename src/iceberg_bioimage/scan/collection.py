@@ -95,6 +95,7 @@ class _Walk:
         self.skipped: Counter[str] = Counter()
         self.drafts: Counter[str] = Counter()  # older draft shapes read, counted
         self.images: list[tuple[_Place, str]] = []  # (place, image id)
+        self.leaves: list[tuple[Any, _Place, str, str, str]] = []  # see place_leaves
         self.ids: dict[str, str] = {}  # node id -> image id
 
     def run(self, root: _Place) -> None:
@@ -164,11 +165,16 @@ class _Walk:
         parent_id = node_id if isinstance(node_id, str) else place.parent_id
         folder, names, hcs, documents = place.folder, place.names, place.hcs, place.documents
         found: list[_Place] = []
+        leaves: list[tuple[dict[str, Any], str, str]] = []  # (node, name, "./" path tail)
         seen: set[str] = set()
         others: list[Any] = []  # kinds of leaves we do not read: counted, never placed
         for child in nodes:
-            kind = child.get("type") if isinstance(child, dict) else None
-            if kind != "collection" and kind != "multiscale" and not _draft(child, kind):
+            kind = child.get("type") if child.__class__ is dict else None
+            if (
+                kind != "multiscale"
+                and kind != "collection"
+                and (kind is not None or not _draft(child, kind))
+            ):
                 others.append(kind if kind is not None else _draft_kind(child))
                 continue
             name = child.get("name")
@@ -177,33 +183,56 @@ class _Walk:
                 self.scan.warn(where, f"child node without a unique name: {printable(str(name))}")
                 continue
             seen.add(name)
-            place = _Place(child, folder, (*names, name), parent_id, hcs, documents)
-            if (kind == "multiscale" and not self.image_leaf(place)) or kind != "multiscale":
-                found.append(place)
+            if kind == "multiscale":  # most nodes of a screen: the leaf test inline
+                path = child.get("path")
+                if path.__class__ is dict and path.get("type") == "zarr" and "nodes" not in child:
+                    text = path.get("path")
+                    attributes = child.get("attributes")
+                    if (
+                        text.__class__ is str
+                        and text.startswith("./")
+                        and len(text) > 2
+                        and not (attributes and _adds_hcs(attributes))
+                    ):
+                        leaves.append((child, name, text[2:]))
+                        continue
+            found.append(_Place(child, folder, (*names, name), parent_id, hcs, documents))
+        if leaves:
+            found += self.place_leaves(leaves, place, parent_id)
         if others:
             self.skipped.update(map(str, others))
         return found
 
-    def image_leaf(self, place: _Place) -> bool:
-        """A multiscale that refers to its image group with a plain relative path
-        and adds no HCS context: placed at once (most nodes of a screen)."""
-        node = place.node
-        path = node.get("path")
-        attributes = node.get("attributes")
-        if (
-            "nodes" in node
-            or path.__class__ is not dict
-            or path.get("type") != "zarr"
-            or (attributes and _HCS_KEYS & attributes.keys())
-        ):
-            return False
-        text = path.get("path")
-        key = _plain_relative(place.folder, text) if text.__class__ is str else None
-        if key is None:
-            return False
-        place.ref = key
-        self.images.append((place, self.image_id(place)))
-        return True
+    def place_leaves(
+        self, leaves: list[tuple[dict[str, Any], str, str]], place: _Place, parent_id: str | None
+    ) -> list[_Place]:
+        """Image nodes that refer to their group with ``./<key>``: one path check
+        for all of them (a screen's millions of nodes), each an image at once,
+        kept as (node, context, name, group key, image id) until its row is
+        built. Returns the ones that need the full resolution."""
+        folder, names, hcs, documents = place.folder, place.names, place.hcs, place.documents
+        if not _all_plain([tail for _, _, tail in leaves]):
+            return [_Place(n, folder, (*names, name), parent_id, hcs, documents)
+                    for n, name, _ in leaves]  # fmt: skip
+        context = _Place(place.node, folder, names, parent_id, hcs, documents)
+        prefix = f"{folder}/" if folder else ""
+        placed, ids = self.leaves, self.ids
+        for child, name, tail in leaves:
+            node_id = child.get("id")
+            if node_id.__class__ is str and node_id:
+                ids[node_id] = node_id
+                placed.append((child, context, name, prefix + tail, node_id))
+            else:
+                placed.append((child, context, name, prefix + tail, "/".join((*names, name))))
+        return []
+
+    def leaf_places(self) -> Iterator[tuple[_Place, str]]:
+        """The placed leaves as (place, image id), like ``images``."""
+        for child, context, name, key, image_id in self.leaves:
+            leaf = _Place(child, context.folder, (*context.names, name), context.parent_id,
+                          context.hcs, context.documents)  # fmt: skip
+            leaf.ref = key
+            yield leaf, image_id
 
     def image_id(self, place: _Place) -> str:
         node_id = place.node.get("id")
@@ -286,7 +315,7 @@ class _Walk:
 
         by_reference, inline = [], []
         sites: Counter[tuple[Any, ...]] = Counter()
-        for place, image_id in self.images:
+        for place, image_id in (*self.images, *self.leaf_places()):
             attributes = place.node.get("attributes") or {}
             labels = attributes.get("labels") if isinstance(attributes, dict) else None
             kind = "label" if isinstance(labels, dict) else "image"
@@ -370,7 +399,7 @@ def image_nodes(location: str) -> list[tuple[_Place, str]]:
     scan, root = _document_scan(open_store(folder), key, "collection")
     walker = _Walk(scan)
     walker.walk_tree(_root_place(key, root))
-    return walker.images
+    return walker.images + [(None, image_id) for *_, image_id in walker.leaves]  # type: ignore[misc]
 
 
 def collection_key(location: str) -> tuple[str, str] | None:
@@ -445,6 +474,25 @@ def _document_scan(
 
 
 # -- helpers ----------------------------------------------------------------------
+# Paths checked many at a time, joined by a backslash (never valid in a key):
+# a substring search for each pattern that needs a closer look (a leading,
+# trailing or doubled slash, a segment starting with ".", a drive or scheme,
+# percent-encoding) and one test for control characters. Anything flagged
+# (hidden names too) takes the full resolution path.
+_LOOK_CLOSER = ("\\/", "/\\", "//", "\\.", "/.", ":", "%")
+
+
+def _all_plain(tails: list[str]) -> bool:
+    joined = "\\" + "\\".join(tails) + "\\"
+    if joined.count("\\") != len(tails) + 1 or not joined.isprintable():
+        return False
+    return not any(pattern in joined for pattern in _LOOK_CLOSER)
+
+
+def _adds_hcs(attributes: Any) -> bool:
+    return "plate" in attributes or "well" in attributes or "acquisition" in attributes
+
+
 def _plain_relative(folder: str, text: str) -> str | None:
     """The key of ``./<plain key>`` under ``folder`` (most references of a
     collection), else None: anything else takes the full resolution."""
