@@ -78,7 +78,8 @@ def walk(scan: _ZarrScan, root_key: str, root: dict[str, Any]) -> None:
     """Every image of the collection whose root node is ``root`` (read from
     ``root_key``) becomes an asset of ``scan``."""
     _check_version(scan, root)
-    _Walk(scan).run(_root_place(root_key, root))
+    with _collector_paused():
+        _Walk(scan).run(_root_place(root_key, root))
 
 
 def _root_place(key: str, root: dict[str, Any]) -> _Place:
@@ -192,7 +193,14 @@ class _Walk:
                         text.__class__ is str
                         and text.startswith("./")
                         and len(text) > 2
-                        and not (attributes and _adds_hcs(attributes))
+                        and not (
+                            attributes
+                            and (
+                                "plate" in attributes
+                                or "well" in attributes
+                                or "acquisition" in attributes
+                            )
+                        )
                     ):
                         leaves.append((child, name, text[2:]))
                         continue
@@ -396,10 +404,11 @@ def image_nodes(location: str) -> list[tuple[_Place, str]]:
     from iceberg_bioimage.io import open_store
 
     folder, _, key = location.rstrip("/").rpartition("/")
-    scan, root = _document_scan(open_store(folder), key, "collection")
-    walker = _Walk(scan)
-    walker.walk_tree(_root_place(key, root))
-    return walker.images + [(None, image_id) for *_, image_id in walker.leaves]  # type: ignore[misc]
+    with _collector_paused():
+        scan, root = _document_scan(open_store(folder), key, "collection")
+        walker = _Walk(scan)
+        walker.walk_tree(_root_place(key, root))
+        return walker.images + [(None, leaf[4]) for leaf in walker.leaves]
 
 
 def collection_key(location: str) -> tuple[str, str] | None:
@@ -438,8 +447,9 @@ def scan_collection_document(
     from iceberg_bioimage.errors import EmptyStoreError
     from iceberg_bioimage.models import ScanResult
 
-    scan, root = _document_scan(store, key, dataset_id, widened)
-    walk(scan, key, root)
+    with _collector_paused():  # a large document is a million small acyclic objects
+        scan, root = _document_scan(store, key, dataset_id, widened)
+        walk(scan, key, root)
     if not scan.assets:
         raise EmptyStoreError(f"{store.uri}/{key}: the collection holds no readable image")
     return ScanResult(
@@ -487,10 +497,6 @@ def _all_plain(tails: list[str]) -> bool:
     if joined.count("\\") != len(tails) + 1 or not joined.isprintable():
         return False
     return not any(pattern in joined for pattern in _LOOK_CLOSER)
-
-
-def _adds_hcs(attributes: Any) -> bool:
-    return "plate" in attributes or "well" in attributes or "acquisition" in attributes
 
 
 def _plain_relative(folder: str, text: str) -> str | None:
