@@ -95,14 +95,18 @@ def iter_image_crops(
         center_columns=options.center_columns,
         bbox_columns=options.bbox_columns,
     )
-    size = options.size if options.size or geometry.box is not None else (64, 64)
     rows = match.images.to_pylist()
-    groups = _groups(match, rows, options, report)
-    carried = _carried_columns(profiles, geometry)
-    for sources, members in groups.items():
-        yield from _crop_group(
-            profiles, carried, geometry, rows, sources, members, size, options, report
-        )
+    job = _Job(
+        profiles=profiles,
+        carried=_carried_columns(profiles, geometry),
+        geometry=geometry,
+        rows=rows,
+        size=options.size if options.size or geometry.box is not None else (64, 64),
+        options=options,
+        report=report,
+    )
+    for sources, members in _groups(match, rows, options, report).items():
+        yield from _crop_group(job, sources, members)
 
 
 def _groups(
@@ -176,24 +180,31 @@ def _carried_columns(profiles: pa.Table, geometry: Geometry) -> list[str]:
     return [c for c in dict.fromkeys(keep) if c not in _OWN_COLUMNS]
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What every image's crops of one call share."""
+
+    profiles: pa.Table
+    carried: list[str]  # profile columns every crop row keeps
+    geometry: Geometry
+    rows: list[dict[str, Any]]  # the image rows the match refers to
+    size: tuple[int, int] | None
+    options: CropOptions
+    report: CropReport
+
+
 def _crop_group(
-    profiles: pa.Table,
-    carried: list[str],
-    geometry: Geometry,
-    rows: list[dict[str, Any]],
-    sources: tuple[_Source, ...],
-    members: list[int],
-    size: tuple[int, int] | None,
-    options: CropOptions,
-    report: CropReport,
+    job: _Job, sources: tuple[_Source, ...], members: list[int]
 ) -> Iterator[pa.RecordBatch]:
+    """The crops of the profile rows (``members``) of one image (or channel set)."""
+    rows, options, report = job.rows, job.options, job.report
     first = rows[sources[0].row]
     arrays = [
         open_array(array_source(rows[s.row], options.level), options.backend) for s in sources
     ]
     try:
         scale = _scale(first, arrays[0].source)
-        windows, placed = crop_windows(_subset(geometry, members), size, scale)
+        windows, placed = crop_windows(_subset(job.geometry, members), job.size, scale)
         report.skipped_rows += int((~placed).sum())
         members = [m for m, ok in zip(members, placed, strict=True) if ok]
         windows = windows[placed]
@@ -204,19 +215,7 @@ def _crop_group(
             part = slice(start, start + options.batch_rows)
             crops, boxes = _cut(arrays, sources, windows[part], options, report)
             report.crops += len(crops)
-            yield _crop_batch(
-                profiles,
-                carried,
-                geometry,
-                rows,
-                sources,
-                arrays,
-                members[part],
-                crops,
-                boxes,
-                windows[part],
-                options,
-            )
+            yield _crop_batch(job, sources, arrays, members[part], crops, boxes)
     finally:
         for array in arrays:
             array.close()
@@ -437,18 +436,16 @@ _OWN_COLUMNS = (
 
 
 def _crop_batch(
-    profiles: pa.Table,
-    carried: list[str],
-    geometry: Geometry,
-    rows: list[dict[str, Any]],
+    job: _Job,
     sources: tuple[_Source, ...],
     arrays: list[PixelArray],
     members: list[int],
-    crops: list[np.ndarray],
+    crops: list[np.ndarray] | np.ndarray,
     boxes: np.ndarray,
-    windows: np.ndarray,
-    options: CropOptions,
 ) -> pa.RecordBatch:
+    profiles, carried, geometry, rows, options = (
+        job.profiles, job.carried, job.geometry, job.rows, job.options
+    )  # fmt: skip
     n = len(members)
     first = rows[sources[0].row]
     meta = arrays[0].source
