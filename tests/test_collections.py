@@ -495,3 +495,102 @@ def test_the_ngio_nested_plate_example_shape_gives_its_rows(tmp_path: Path) -> N
     assert [str(w) for w in result.warnings] == [
         "B/1/0.zarr: image is listed but absent from the store"
     ]
+
+
+def _rfc8_image_group(path: Path, node: dict, shape: tuple[int, int] = (16, 24)) -> None:  # type: ignore[type-arg]
+    """An RFC-8 multiscale group (zarr-python writes the arrays, one per level)."""
+    import zarr
+
+    group = zarr.open_group(path, mode="w", zarr_format=3)
+    for index in range(2):
+        group.create_array(str(index), shape=(shape[0] >> index, shape[1] >> index),
+                           chunks=(8, 8), dtype="uint16")  # fmt: skip
+    axes = [{"name": "y", "type": "space", "unit": "micrometer"},
+            {"name": "x", "type": "space", "unit": "micrometer"}]  # fmt: skip
+    levels = [{"type": "singlescale", "name": f"{node['id']}_{i}", "id": f"{node['id']}_{i}",
+               "path": {"type": "zarr", "path": f"./{i}"},
+               "attributes": {"coordinateTransformations": [
+                   {"type": "scale", "scale": [2.0**i, 2.0**i]}]}} for i in range(2)]  # fmt: skip
+    attributes = {"coordinateSystems": [{"id": "space", "axes": axes}], **node.get("extra", {})}
+    ome = {"version": "0.x", "type": "multiscale", "name": node["id"], "id": node["id"],
+           "attributes": attributes, "nodes": levels}  # fmt: skip
+    document = json.loads((path / "zarr.json").read_text())
+    document["attributes"] = {"ome": ome}
+    (path / "zarr.json").write_text(json.dumps(document))
+
+
+def _collection_file(path: Path, ome: dict) -> Path:  # type: ignore[type-arg]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"ome": {"version": "0.x", "type": "collection", **ome}}))
+    return path
+
+
+def _rows(document: Path, columns: list[str]) -> list[tuple]:  # type: ignore[type-arg]
+    table = ib.scan_result_as_arrow_table(ib.scan_store(document)).select(columns)
+    return sorted(tuple(row[c] for c in columns) for row in table.to_pylist())
+
+
+def test_the_ngio_single_document_plate_shape(tmp_path: Path) -> None:
+    """ngio-collections' ``hcs_single``: wells inline, one image each."""
+    wells = []
+    for row, column in (("A", "1"), ("A", "2"), ("B", "1"), ("B", "2")):
+        well = f"{row}{column}"
+        _rfc8_image_group(tmp_path / row / column / "0.zarr", {"id": f"img_{well}"})
+        path = {"type": "zarr", "path": f"./{row}/{column}/0.zarr"}
+        image = {"type": "multiscale", "id": f"img_{well}", "name": "0", "path": path}
+        wells.append({"type": "collection", "id": f"well_{well}", "name": well,
+                      "attributes": {"well": {"column": {"id": column}, "row": {"id": row}}},
+                      "nodes": [image]})  # fmt: skip
+    plate = {"acquisitions": [], "columns": [{"id": "1"}, {"id": "2"}],
+             "rows": [{"id": "A"}, {"id": "B"}]}  # fmt: skip
+    ome = {"id": "plate", "name": "My Plate", "attributes": {"plate": plate}, "nodes": wells}
+    document = _collection_file(tmp_path / "collection.json", ome)
+    assert _rows(document, ["image_id", "well_id", "site_id", "array_path", "level_count"]) == [
+        ("img_A1", "A01", 0, "A/1/0.zarr/0", 2),
+        ("img_A2", "A02", 0, "A/2/0.zarr/0", 2),
+        ("img_B1", "B01", 0, "B/1/0.zarr/0", 2),
+        ("img_B2", "B02", 0, "B/2/0.zarr/0", 2),
+    ]
+
+
+def test_the_ngio_multi_document_image_and_labels_shape(tmp_path: Path) -> None:
+    """ngio-collections' ``multi_documents_creation``: nodes with an id and no
+    name, and a labels group that declares its source in its own node."""
+    _rfc8_image_group(tmp_path / "image.zarr", {"id": "image"})
+    source = {"source": [{"id": "image", "path": {"type": "zarr", "path": "../image.zarr"}}]}
+    _rfc8_image_group(tmp_path / "labels.zarr", {"id": "labels", "extra": {"labels": source}})
+    document = _collection_file(tmp_path / "collection.json", {"id": "root", "nodes": [
+        {"type": "multiscale", "id": "image", "path": {"type": "zarr", "path": "./image.zarr"}},
+        {"type": "multiscale", "id": "labels",
+         "path": {"type": "zarr", "path": "./labels.zarr"}}]})  # fmt: skip
+    columns = ["image_id", "image_kind", "parent_image_id", "label_name", "shape"]
+    assert _rows(document, columns) == [
+        ("image", "image", None, None, [16, 24]),
+        ("labels", "label", "image", "labels", [16, 24]),
+    ]
+    warnings = [str(w) for w in ib.scan_store(document).warnings]
+    assert warnings == [".: 2 node(s) without a name, named by their id"]
+
+
+def test_the_ngio_inline_and_resolver_shapes(tmp_path: Path) -> None:
+    """ngio-collections' ``inline`` (an annotated image node) and ``resolver``
+    (an image and a collection document of tables, skipped and counted)."""
+    _rfc8_image_group(tmp_path / "image.zarr", {"id": "image"})
+    notes = {"ngio:description": "stub-side annotation", "ngio:reviewed": True}
+    image = {"type": "multiscale", "id": "image", "name": "DAPI",
+             "path": {"type": "zarr", "path": "./image.zarr"}, "attributes": notes}  # fmt: skip
+    inline = _collection_file(tmp_path / "inline.json", {
+        "id": "my-experiment", "name": "My Experiment", "nodes": [image]})  # fmt: skip
+    assert _rows(inline, ["image_id", "collection_node_path", "shape"]) == [
+        ("image", "DAPI", [16, 24])
+    ]
+    _collection_file(tmp_path / "tables" / "measurements.json", {
+        "id": "tables", "name": "Tables", "attributes": {"fractal:status": "validated"},
+        "nodes": [{"type": "fractal:table", "id": "t1", "name": "regionprops"}]})  # fmt: skip
+    tables = {"type": "collection", "id": "tables", "name": "Tables",
+              "path": {"type": "json", "path": "./tables/measurements.json"}}  # fmt: skip
+    resolver = _collection_file(tmp_path / "resolver.json", {
+        "id": "my-experiment", "name": "My Experiment", "nodes": [image, tables]})  # fmt: skip
+    result = ib.scan_store(resolver)
+    assert [a.image_id for a in result.image_assets] == ["image"]
+    assert [str(w) for w in result.warnings] == [".: 1 node(s) of type 'fractal:table' skipped"]

@@ -26,6 +26,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -179,6 +180,9 @@ class _Walk:
                 others.append(kind if kind is not None else _draft_kind(child))
                 continue
             name = child.get("name")
+            if name is None and child.get("id").__class__ is str and child["id"]:
+                name = child["id"]  # ngio writes nodes with an id and no name
+                self.drafts["node(s) without a name, named by their id"] += 1
             if name.__class__ is not str or not name or name in seen:
                 where = "/".join(names)
                 self.scan.warn(where, f"child node without a unique name: {printable(str(name))}")
@@ -372,10 +376,25 @@ class _Walk:
             if isinstance(ome, dict) and ome.get("type") == "multiscale":
                 group = _Place(ome, request.path, place.names, place.parent_id, place.hcs,
                                place.documents)  # fmt: skip
-                groups.append((request, group))
+                groups.append((self.as_label_if_declared(request, ome), group))
             else:
                 legacy.append(request)
         return legacy, groups, nodes
+
+    def as_label_if_declared(self, request: Any, group: dict[str, Any]) -> Any:
+        """A referenced group whose own multiscale node declares ``labels`` is a
+        label image of its source, whatever the referring node said."""
+        attributes = group.get("attributes")
+        labels = attributes.get("labels") if isinstance(attributes, dict) else None
+        if request.kind == "label" or not isinstance(labels, dict):
+            return request
+        node_path = (request.placement or {}).get("node_path") or ""
+        return replace(
+            request,
+            kind="label",
+            parent_image_id=_source(labels, self.ids),
+            label_name=node_path.rsplit("/", 1)[-1] or None,
+        )
 
     def inline(self, request: Any, place: _Place) -> tuple[Any, ngff.Multiscale, dict] | None:  # type: ignore[type-arg]
         """An inline multiscale: its singlescale nodes are the levels."""
