@@ -366,6 +366,7 @@ def _webknossos_collection(root: Path, outside: Path) -> Path:
                     "path": "./segmentation/zarr/segmentIndex"},
                    {"node_type": "webknossos:connectome", "name": "connectome",
                     "path": "./segmentation/zarr/connectomes/c"}]  # fmt: skip
+    elsewhere = "/absolute/path/to/color"
     nodes = [
         {"node_type": "image", "name": "color", "path": str(outside),
          "attributes": {"webknossos:category": "color"}},
@@ -594,3 +595,45 @@ def test_the_ngio_inline_and_resolver_shapes(tmp_path: Path) -> None:
     result = ib.scan_store(resolver)
     assert [a.image_id for a in result.image_assets] == ["image"]
     assert [str(w) for w in result.warnings] == [".: 1 node(s) of type 'fractal:table' skipped"]
+
+
+def test_the_rfc_inline_multiscale_example_shape(tmp_path: Path) -> None:
+    """RFC-8's ``examples/webknossos/inline-multiscale.json`` (an experiment):
+    OME-NGFF ``multiscales`` written into draft image nodes; one with absolute
+    dataset paths (refused), one with paths relative to the document."""
+    import zarr
+
+    root = tmp_path / "l4dense"
+    group = zarr.open_group(root / "segmentation", mode="w", zarr_format=3)
+    for level, step in (("1", 1), ("2-2-1", 2)):
+        group.create_array(level, shape=(1, 64 // step, 48 // step, 10), chunks=(1, 16, 16, 5),
+                           dtype="uint32")  # fmt: skip
+    axes = [{"name": "c", "type": "channel"}] + [
+        {"name": a, "type": "space", "unit": "nanometer"} for a in "xyz"
+    ]
+
+    def multiscales(paths: list[str]) -> list[dict]:  # type: ignore[type-arg]
+        return [{"axes": axes, "datasets": [
+            {"path": p, "coordinateTransformations": [
+                {"type": "scale", "scale": [1.0, 11.24 * 2**i, 11.24 * 2**i, 28.0]}]}
+            for i, p in enumerate(paths)]}]  # fmt: skip
+
+    elsewhere = "/absolute/path/to/color"
+    nodes = [
+        {"node_type": "image", "name": "color",
+         "multiscales": multiscales([f"{elsewhere}/1", f"{elsewhere}/2-2-1"])},
+        {"node_type": "image", "name": "segmentation",
+         "multiscales": multiscales(["./segmentation/1", "./segmentation/2-2-1"])},
+        {"node_type": "webknossos:mesh", "name": "meshfile", "path": "./segmentation/m"},
+    ]  # fmt: skip
+    ome = {"version": "0.7", "node_type": "collection", "name": "l4dense", "nodes": nodes}
+    _zarr_group(root, ome)
+    result = ib.scan_store(root)
+    rows = {a.image_id: a for a in result.image_assets}
+    assert sorted(rows) == ["segmentation"]
+    assert rows["segmentation"].shape == (1, 64, 48, 10)
+    assert [level.path for level in rows["segmentation"].levels] == [
+        "segmentation/1", "segmentation/2-2-1"
+    ]  # fmt: skip
+    assert rows["segmentation"].physical_size("x").size == pytest.approx(11.24)
+    assert any("color: dataset path refused" in str(w) for w in result.warnings)

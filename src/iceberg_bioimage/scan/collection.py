@@ -141,6 +141,14 @@ class _Walk:
         if attributes and _HCS_KEYS & attributes.keys():
             place.hcs = _inherit(place.hcs, node, self.scan, "/".join(place.names))
         nodes = node.get("nodes")
+        if (
+            kind == "multiscale"
+            and "path" not in node
+            and isinstance(node.get("multiscales"), list)
+        ):
+            # an experiment of the RFC's examples: OME-NGFF multiscales inline
+            self.images.append((place, self.image_id(place)))
+            return []
         if isinstance(nodes, list):
             if kind == "multiscale":
                 self.images.append((place, self.image_id(place)))
@@ -381,6 +389,26 @@ class _Walk:
                 legacy.append(request)
         return legacy, groups, nodes
 
+    def inline_ngff(self, request: Any, place: _Place) -> tuple[Any, ngff.Multiscale, dict] | None:  # type: ignore[type-arg]
+        """OME-NGFF ``multiscales`` written into the node itself: dataset paths
+        are resolved against the document's folder and kept inside the root."""
+        try:
+            multiscale = ngff.parse_multiscales(place.node, None)[0]
+        except ngff.NgffError as error:
+            self.scan.warn(request.image_id, f"inline multiscales unreadable: {error}")
+            return None
+        datasets = []
+        for dataset in multiscale.datasets:
+            try:
+                key = self.inside_root(place.folder, dataset.path)
+            except UnsafePathError as error:
+                self.scan.warn(request.image_id, f"dataset path refused: {error}")
+                return None
+            relative = key[len(place.folder) + 1 :] if place.folder else key
+            datasets.append(replace(dataset, path=relative))
+        node = {"name": place.node.get("name")}
+        return request, replace(multiscale, datasets=tuple(datasets)), {"collection_node": node}
+
     def as_label_if_declared(self, request: Any, group: dict[str, Any]) -> Any:
         """A referenced group whose own multiscale node declares ``labels`` is a
         label image of its source, whatever the referring node said."""
@@ -397,8 +425,11 @@ class _Walk:
         )
 
     def inline(self, request: Any, place: _Place) -> tuple[Any, ngff.Multiscale, dict] | None:  # type: ignore[type-arg]
-        """An inline multiscale: its singlescale nodes are the levels."""
+        """An inline multiscale: its singlescale nodes are the levels (or, in
+        an experiment of the RFC's examples, OME-NGFF ``multiscales`` inline)."""
         node = place.node
+        if isinstance(node.get("multiscales"), list):
+            return self.inline_ngff(request, place)
         datasets = []
         for level in node.get("nodes") or []:
             if not isinstance(level, dict) or level.get("type") != "singlescale":
