@@ -366,7 +366,6 @@ def _webknossos_collection(root: Path, outside: Path) -> Path:
                     "path": "./segmentation/zarr/segmentIndex"},
                    {"node_type": "webknossos:connectome", "name": "connectome",
                     "path": "./segmentation/zarr/connectomes/c"}]  # fmt: skip
-    elsewhere = "/absolute/path/to/color"
     nodes = [
         {"node_type": "image", "name": "color", "path": str(outside),
          "attributes": {"webknossos:category": "color"}},
