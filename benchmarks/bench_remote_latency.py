@@ -1,0 +1,197 @@
+"""Issue 21: remote scans where latency rules. Object stores answer in 20-100
+ms per request; a local moto server is CPU-bound (about 340 requests/s here)
+and hides the difference between a concurrent scanner and a sequential one.
+
+The benchmark writes a metadata-only OME-NGFF 0.5 plate (rows x 12 columns x
+fields) and serves it through a small S3 endpoint of its own (object GETs,
+HEAD, ListObjectsV2) that sleeps the latency before every answer, in a
+threaded server in another process, and measures in one run:
+  ours     iceberg_bioimage.scan_store("s3://...")
+  zarr     zarr-python opening the plate and traversing every member through
+           its ObjectStore (the same obstore transport)
+and reports requests made, the concurrency reached and wall time for both.
+Goals: ours >= 10x faster than zarr-python; ours within 1.5x of
+(requests / concurrency) x latency.
+
+Run: python benchmarks/bench_remote_latency.py [--latency-ms 30] [--rows AB] [--fields 4]
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench_remote import _wait_for, counted_obstore_calls, free_port
+from common import bench_parser, traverse_with_zarr, workdir
+from iceberg_bioimage.samples import SCREEN_COLUMNS, write_metadata_plate
+
+
+class LatencyS3(http.server.BaseHTTPRequestHandler):
+    """A tiny S3 endpoint serving a folder: GET object (whole or by Range), HEAD,
+    and ListObjectsV2 with a delimiter. Every request first sleeps the latency
+    (waiting, not computing); the threaded server answers many at once, so the
+    latency, not the server's CPU, sets the pace. ``/__stats`` returns and
+    resets the request count and the peak of requests in flight."""
+
+    protocol_version = "HTTP/1.1"
+    root: Path
+    seconds = 0.03
+    lock = threading.Lock()
+    in_flight = peak = requests = 0
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_HEAD(self) -> None:
+        self.answer(head=True)
+
+    def do_GET(self) -> None:
+        self.answer(head=False)
+
+    def answer(self, head: bool) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/__stats":
+            with LatencyS3.lock:
+                body = json.dumps({"requests": LatencyS3.requests, "peak": LatencyS3.peak})
+                LatencyS3.requests = LatencyS3.peak = 0
+            return self.send(200, body.encode(), "application/json")
+        with LatencyS3.lock:
+            LatencyS3.in_flight += 1
+            LatencyS3.requests += 1
+            LatencyS3.peak = max(LatencyS3.peak, LatencyS3.in_flight)
+        try:
+            time.sleep(self.seconds)
+            key = url.path.lstrip("/").partition("/")[2]  # one bucket: the folder
+            query = urllib.parse.parse_qs(url.query)
+            if not key and "list-type" in query:
+                return self.send(200, self.listing(query), "application/xml")
+            path = self.root / urllib.parse.unquote(key)
+            if not path.is_file():
+                return self.send(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+            data = path.read_bytes()
+            ranged = self.headers.get("Range")
+            if ranged and ranged.startswith("bytes="):
+                first, _, last = ranged[6:].partition("-")
+                data = data[int(first) : int(last) + 1 if last else None]
+            return self.send(206 if ranged else 200, data, "application/octet-stream", head)
+        finally:
+            with LatencyS3.lock:
+                LatencyS3.in_flight -= 1
+
+    def listing(self, query: dict) -> bytes:  # type: ignore[type-arg]
+        prefix = query.get("prefix", [""])[0]
+        delimiter = query.get("delimiter", [""])[0]
+        folder = self.root / prefix
+        entries, prefixes = [], []
+        if folder.is_dir() and (prefix.endswith("/") or not prefix):
+            for child in sorted(folder.iterdir()):
+                name = f"{prefix}{child.name}"
+                if child.is_dir() and delimiter:
+                    prefixes.append(f"<CommonPrefixes><Prefix>{name}/</Prefix></CommonPrefixes>")
+                elif child.is_file():
+                    entries.append(f"<Contents><Key>{name}</Key><Size>{child.stat().st_size}"
+                                   "</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+                                   '<ETag>"0"</ETag></Contents>')  # fmt: skip
+        xml = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>'
+               f"<Name>bench</Name><Prefix>{prefix}</Prefix><KeyCount>{len(entries)}</KeyCount>"
+               "<IsTruncated>false</IsTruncated>" + "".join(entries) + "".join(prefixes)
+               + "</ListBucketResult>")  # fmt: skip
+        return xml.encode()
+
+    def send(self, status: int, body: bytes, kind: str, head: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", '"0"')
+        self.send_header("Last-Modified", "Thu, 01 Jan 2026 00:00:00 GMT")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+SERVER = """
+import sys, http.server
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from bench_remote_latency import LatencyS3
+LatencyS3.root, LatencyS3.seconds = Path(sys.argv[2]), float(sys.argv[4])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), LatencyS3)
+server.request_queue_size = 1024
+server.serve_forever()
+"""
+
+
+def serve(root: Path, seconds: float) -> tuple[str, subprocess.Popen]:  # type: ignore[type-arg]
+    """The S3 stub in a process of its own (it must not share our GIL)."""
+    port = free_port()
+    here = str(Path(__file__).resolve().parent)
+    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(root), here,
+                                str(seconds)])  # fmt: skip
+    _wait_for(port)
+    return f"http://127.0.0.1:{port}", process
+
+
+def read_stats(endpoint: str) -> dict:  # type: ignore[type-arg]
+    with urllib.request.urlopen(f"{endpoint}/__stats") as answer:
+        return json.loads(answer.read())
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--rows", default="AB")
+    parser.add_argument("--fields", type=int, default=4)
+    args = parser.parse_args()
+    root = workdir(args, "bench_latency_")
+    plate = root / "plates" / "plate_v3.ome.zarr"
+    if not plate.exists():
+        write_metadata_plate(plate, 3, rows=list(args.rows), columns=SCREEN_COLUMNS[:12],
+                             fields=args.fields)  # fmt: skip
+    for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+                       "AWS_REGION": "us-east-1"}.items():  # fmt: skip
+        os.environ[key] = value
+    endpoint, server = serve(root, args.latency_ms / 1000)  # serves root as the bucket
+    from iceberg_bioimage.io import open_store
+    from iceberg_bioimage.io.settings import configure_remote
+    from iceberg_bioimage.scan.zarr_store import scan_zarr_store
+
+    configure_remote(endpoint_url=endpoint, region="us-east-1")
+    seconds = args.latency_ms / 1000
+    read_stats(endpoint)
+    start = time.perf_counter()
+    result = scan_zarr_store(open_store("s3://bench/plates/plate_v3.ome.zarr"), "plate")
+    ours_s = time.perf_counter() - start
+    stats = read_stats(endpoint)
+    ours_requests, ours_peak = stats["requests"], stats["peak"]
+    floor = ours_requests / max(ours_peak, 1) * seconds
+    print(f"plate: {len(args.rows)} x 12 wells x {args.fields} fields, "
+          f"{len(result.image_assets)} image rows; latency {args.latency_ms:.0f} ms per request")  # fmt: skip
+    print(f"ours:   {ours_s:6.2f} s, {ours_requests} requests, concurrency {ours_peak}; "
+          f"(requests / concurrency) x latency = {floor:.2f} s -> {ours_s / floor:.2f}x (goal <= 1.5x)")  # fmt: skip
+    import zarr
+    from obstore.store import S3Store
+
+    backend = S3Store("bench", prefix="plates/plate_v3.ome.zarr", endpoint=endpoint,
+                      region="us-east-1", client_options={"allow_http": True})  # fmt: skip
+    start = time.perf_counter()
+    with counted_obstore_calls():
+        arrays = traverse_with_zarr(
+            zarr.open_group(zarr.storage.ObjectStore(backend, read_only=True), mode="r")
+        )
+    zarr_s = time.perf_counter() - start
+    stats = read_stats(endpoint)
+    server.terminate()
+    print(f"zarr:   {zarr_s:6.2f} s, {stats['requests']} requests, concurrency {stats['peak']}, "
+          f"{arrays} arrays -> ours is {zarr_s / ours_s:.1f}x faster (goal >= 10x)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
