@@ -78,6 +78,13 @@ def _profiles(rows: list[tuple[str, float, float]]) -> pa.Table:
     )
 
 
+def _profile_file(folder: Path) -> Path:
+    """The test profiles as a Parquet file, as the CLI takes them."""
+    path = folder / "cells.parquet"
+    pq.write_table(_profiles(PROFILE_ROWS), path)
+    return path
+
+
 PROFILE_ROWS = [("A01", 40.0, 50.0), ("A01", 3.0, 2.0), ("B02", 95.0, 127.0), ("B02", 50.0, 60.0)]
 
 
@@ -164,8 +171,7 @@ def test_cli_writes_crops_and_source_images_to_a_root_that_tools_read(
     plates, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     path, _ = plates["v05"]
-    profile_file = tmp_path / "cells.parquet"
-    pq.write_table(_profiles(PROFILE_ROWS), profile_file)
+    profile_file = _profile_file(tmp_path)
     root = tmp_path / "root"
     run = _cli("export-crops", str(profile_file), str(path), "-w", str(root), "--size", "16")
     assert "images.image_crops: 4 rows" in run.stdout
@@ -216,8 +222,7 @@ def test_cli_publishes_crops_to_an_iceberg_catalog_and_reads_them_back(
     plates, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     path, _ = plates["v04"]
-    profile_file = tmp_path / "cells.parquet"
-    pq.write_table(_profiles(PROFILE_ROWS), profile_file)
+    profile_file = _profile_file(tmp_path)
     catalog = [
         "--catalog-uri",
         f"sqlite:///{tmp_path}/c.db",
@@ -301,8 +306,7 @@ def test_an_array_path_leaving_the_store_is_refused(plates) -> None:  # type: ig
 
 def test_bad_crop_options_are_one_line_errors(plates, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path, _ = plates["v04"]
-    profile_file = tmp_path / "cells.parquet"
-    pq.write_table(_profiles(PROFILE_ROWS), profile_file)
+    profile_file = _profile_file(tmp_path)
     for args, message in (
         (["--size", "0"], "--size must be positive"),
         (["--channels", "Actin"], "channel 'Actin' is not among DNA, ER, Mito"),
