@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -84,6 +83,8 @@ def backends() -> dict[str, Backend]:
 @functools.cache
 def _discovered() -> dict[str, Backend]:
     """Built-in and entry-point backends, looked up once per process."""
+    from importlib import metadata
+
     _load_builtins()
     found: dict[str, Backend] = {name: factory() for name, factory in _BUILTIN.items()}
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):

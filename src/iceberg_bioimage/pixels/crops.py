@@ -29,7 +29,6 @@ from iceberg_bioimage.profiles.join import match_profile_rows
 
 EDGES = ("pad", "clip")
 UNION_LIMIT_BYTES = 256 * 2**20  # a union window larger than this is read crop by crop
-SOURCE_IMAGE_LIMIT_BYTES = 2 * 2**30
 
 
 @dataclass(frozen=True)
@@ -133,18 +132,9 @@ def _groups(
 
 
 def _wanted_labels(channels: dict[str, np.ndarray], chosen: Sequence[Any] | None) -> list[str]:
+    """The channel files asked for, by name or index (the rule of image channels)."""
     labels = sorted(channels)
-    if not chosen:
-        return labels
-    lowered = {label.lower(): label for label in labels}
-    picked = []
-    for item in chosen:
-        label = labels[item] if isinstance(item, int) and item < len(labels) else None
-        label = label or lowered.get(str(item).lower())
-        if label is None:
-            raise InputError(f"channel {item!r} is not among {', '.join(labels)}")
-        picked.append(label)
-    return picked
+    return [labels[i] for i in channel_indices(chosen, labels, "the channel files")]
 
 
 def _sources(

@@ -215,7 +215,16 @@ def _lists(lengths: np.ndarray, values: pa.Array) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
 
 
-def _byte_chunks(images, shapes, planes_per, t, c, z, dtype):  # type: ignore[no-untyped-def]
+def _byte_chunks(
+    images: Sequence[np.ndarray] | np.ndarray,
+    shapes: np.ndarray,
+    planes_per: np.ndarray,
+    t: np.ndarray,
+    c: np.ndarray,
+    z: np.ndarray,
+    dtype: np.dtype,
+) -> tuple[pa.ListArray, pa.StructArray]:
+    """Each plane as typed bytes (one chunk per plane) and the chunk grid."""
     ys = np.repeat(shapes[:, 3], planes_per)
     xs = np.repeat(shapes[:, 4], planes_per)
     plane_bytes = [

@@ -8,11 +8,14 @@ holds the level.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from iceberg_bioimage.errors import InputError
+from iceberg_bioimage.errors import InputError, StoreNotFoundError
+from iceberg_bioimage.io.paths import safe_key, within
+from iceberg_bioimage.io.uri import local_path
 
 ZARR_FAMILIES = ("ome-zarr", "zarr")
 TIFF_FAMILIES = ("ome-tiff", "tiff")
@@ -47,6 +50,23 @@ class ArraySource:
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.uri, self.array_path, self.level)
+
+
+def array_key(source: ArraySource) -> str:
+    """The array's key inside its store, refused when it would leave it."""
+    return safe_key(source.array_path) if source.array_path else ""
+
+
+def local_array_folder(source: ArraySource) -> tuple[str, str]:
+    """(the local store's folder, the array's key in it): the store must exist
+    and the array's resolved folder (links followed) must stay inside it."""
+    key = array_key(source)
+    root = local_path(source.uri)
+    if not os.path.isdir(root):
+        raise StoreNotFoundError(f"{source.uri}: no such store")
+    if not within(os.path.realpath(root), os.path.realpath(os.path.join(root, key))):
+        raise InputError(f"{source.image_id}: array path {key!r} leaves the store")
+    return root, key
 
 
 def array_source(row: dict[str, Any], level: int = 0) -> ArraySource:

@@ -14,11 +14,10 @@ from urllib.parse import urlparse
 import numpy as np
 
 from iceberg_bioimage.errors import InputError, MissingDependencyError, StoreNotFoundError
-from iceberg_bioimage.io.paths import safe_key, within
 from iceberg_bioimage.io.settings import gcs_emulator, remote_options, s3_settings
-from iceberg_bioimage.io.uri import local_path, scheme_of
+from iceberg_bioimage.io.uri import scheme_of
 from iceberg_bioimage.pixels.base import Region, builtin, check_region
-from iceberg_bioimage.pixels.source import ArraySource
+from iceberg_bioimage.pixels.source import ArraySource, array_key, local_array_folder
 
 _SCHEMES = (None, "file", "s3", "gs", "gcs", "http", "https")
 
@@ -72,16 +71,11 @@ class TensorStoreBackend:
 
 def kvstore_spec(source: ArraySource) -> dict[str, Any]:
     """TensorStore's key-value store for the array's folder."""
-    key = safe_key(source.array_path) if source.array_path else ""
     scheme = scheme_of(source.uri)
     if scheme in (None, "file"):
-        root = local_path(source.uri)
-        folder = os.path.join(root, key)
-        if not os.path.isdir(root):
-            raise StoreNotFoundError(f"{source.uri}: no such store")
-        if not within(os.path.realpath(root), os.path.realpath(folder)):
-            raise InputError(f"{source.image_id}: array path {key!r} leaves the store")
-        return {"driver": "file", "path": folder.rstrip("/") + "/"}
+        root, key = local_array_folder(source)
+        return {"driver": "file", "path": os.path.join(root, key).rstrip("/") + "/"}
+    key = array_key(source)
     parsed = urlparse(source.uri)
     path = posixpath.join(parsed.path.strip("/"), key).strip("/") + "/"
     if scheme in ("http", "https"):

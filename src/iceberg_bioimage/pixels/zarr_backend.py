@@ -10,7 +10,6 @@ retries) our scans use.
 from __future__ import annotations
 
 import importlib.util
-import os
 import posixpath
 import threading
 from collections.abc import Sequence
@@ -19,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from iceberg_bioimage.errors import InputError, MissingDependencyError, StoreNotFoundError
-from iceberg_bioimage.io.paths import safe_key, within
-from iceberg_bioimage.io.uri import is_remote, local_path
+from iceberg_bioimage.io.uri import is_remote
 from iceberg_bioimage.pixels.base import Region, builtin, check_region, thread_map
-from iceberg_bioimage.pixels.source import ArraySource
+from iceberg_bioimage.pixels.source import ArraySource, array_key, local_array_folder
 
 ZARRS_PIPELINE = "zarrs.ZarrsCodecPipeline"
+_DEFAULT_PIPELINE = "zarr.core.codec_pipeline.BatchedCodecPipeline"
 # zarr-python reads its codec pipeline from a process-wide config when an array
 # is opened: opening under a lock keeps two backends from mixing their settings.
 _OPEN_LOCK = threading.Lock()
@@ -69,11 +68,9 @@ class ZarrPythonBackend:
         if not self.available():
             raise MissingDependencyError("zarrs", "zarrs", "the zarrs pixel backend")
         store, path = zarr_store_and_path(source)
-        settings: dict[str, Any] = {}
+        settings = {"codec_pipeline.path": self.pipeline or _DEFAULT_PIPELINE}
         if self.pipeline is not None:
-            settings = {"codec_pipeline.path": self.pipeline, "codec_pipeline.strict": True}
-        else:
-            settings = {"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}
+            settings["codec_pipeline.strict"] = True
         with _OPEN_LOCK, zarr.config.set(settings):
             try:
                 array = zarr.open_array(
@@ -96,18 +93,14 @@ def zarr_store_and_path(source: ArraySource) -> tuple[Any, str]:
     the path is refused when it leaves the store."""
     import zarr.storage
 
-    key = safe_key(source.array_path) if source.array_path else ""
     if is_remote(source.uri):
         from iceberg_bioimage.io.remote import ObjectStoreStore
 
+        key = array_key(source)
         remote = ObjectStoreStore(source.uri)
         path = posixpath.join(remote.prefix, key) if remote.prefix else key
         return zarr.storage.ObjectStore(remote._store, read_only=True), path
-    root = local_path(source.uri)
-    if not os.path.isdir(root):
-        raise StoreNotFoundError(f"{source.uri}: no such store")
-    if not within(os.path.realpath(root), os.path.realpath(os.path.join(root, key))):
-        raise InputError(f"{source.image_id}: array path {key!r} leaves the store")
+    root, key = local_array_folder(source)
     return zarr.storage.LocalStore(root, read_only=True), key
 
 
