@@ -4,8 +4,8 @@ warehouse root (``images.image_crops``, ``images.source_images``) or an
 Iceberg catalog, and read back as numpy arrays.
 
 ``images`` is an ``image_assets`` table (Arrow, or a Parquet file), scan
-results, a store / folder / URI to scan, or a pyiceberg ``Catalog`` whose
-``images.image_assets`` is read.
+results, stores / folders / URIs to scan (one or several), or a pyiceberg
+``Catalog`` whose ``images.image_assets`` is read.
 """
 
 from __future__ import annotations
@@ -285,13 +285,15 @@ def image_assets_of(images: ImagesLike) -> pa.Table:
     if _is_catalog(images):
         return cat.catalog_table_to_arrow(images, f"{DEFAULT_IMAGE_NAMESPACE}.image_assets")
     if isinstance(images, (str, os.PathLike)):
-        if str(images).endswith(".parquet") and os.path.isfile(images):
-            return as_table(images)
-        return scan_result_as_arrow_table(scan_stores_for(images, "read pixels from").results)
+        images = [images]
     if isinstance(images, Iterable):
         items = list(images)
         if items and all(isinstance(i, ScanResult) for i in items):
             return scan_result_as_arrow_table(items)
+        if len(items) == 1 and str(items[0]).endswith(".parquet") and os.path.isfile(items[0]):
+            return as_table(items[0])  # image_assets rows written before
+        if items and all(isinstance(i, (str, os.PathLike)) for i in items):
+            return scan_result_as_arrow_table(scan_stores_for(items, "read pixels from").results)
     raise InputError(
         "images must be an image_assets table, scan results, a store or a pyiceberg Catalog"
     )

@@ -160,11 +160,7 @@ def _images(images: list[str] | None, from_catalog: bool, catalog: Callable[[], 
         return catalog().catalog
     if not images:
         refuse("no images: give stores, an image_assets Parquet file, or --images-from-catalog")
-    return images[0] if len(images) == 1 else _scanned(images)
-
-
-def _scanned(images: list[str]) -> Any:
-    return api.scan_paths(images).results
+    return images
 
 
 def _size(text: str | None) -> int | tuple[int, int] | None:
