@@ -424,6 +424,7 @@ def test_references_outside_the_root_are_read_only_with_consent(
     assert rows["color"].shape == (2, 32, 32) and rows["color"].uri == "file:///"
     assert rows["color"].image_path == str(outside).lstrip("/")
     assert allowed.uri == (root / "zarr.json").as_uri()
+    assert allowed.dataset_id == ib.scan_store(root).dataset_id == "l4dense"
     assert main(["--allow-outside-root", "scan", str(root), "--json", "-q"]) == 0
     images = json.loads(capsys.readouterr().out)["results"][0]["image_assets"]
     assert sorted(a["image_id"] for a in images) == ["color", "prediction", "segmentation"]

@@ -92,7 +92,7 @@ def _scan_one(uri: str | os.PathLike[str], dataset_id: str | None) -> ScanResult
         return _scan_collection_file(os.fspath(uri), dataset_id)
     store = open_store(uri)
     text = os.fspath(uri)
-    dataset_id = dataset_id or identity.dataset_id_from_name(store_name(store.uri))
+    dataset_id = dataset_id or _default_dataset_id(store.uri)
     if is_remote(text):
         # Straight to the metadata: no existence probe, no listing.
         if is_tiff_name(text):
@@ -122,11 +122,13 @@ def _scan_widened(uri: str | os.PathLike[str], dataset_id: str | None) -> ScanRe
     if found is None:
         return None
     top, key = found
-    name = key.rsplit("/", 1)[-1] if key.endswith(".json") else key.rsplit("/", 2)[0]
-    dataset = dataset_id or identity.dataset_id_from_name(
-        name.rsplit("/", 1)[-1].removesuffix(".json")
-    )
+    dataset = dataset_id or _default_dataset_id(os.fspath(uri))
     return scan_collection_document(open_store(top), key, dataset, widened=True)
+
+
+def _default_dataset_id(location: str) -> str:
+    """A store's (or collection document's) name without its format suffix."""
+    return identity.dataset_id_from_name(store_name(location).removesuffix(".json"))
 
 
 def _scan_collection_file(text: str, dataset_id: str | None) -> ScanResult:
@@ -135,7 +137,7 @@ def _scan_collection_file(text: str, dataset_id: str | None) -> ScanResult:
         if not os.path.isfile(text):
             raise StoreNotFoundError(f"{text}: no such file")
         folder, name = os.path.dirname(os.path.abspath(text)), os.path.basename(text)
-    dataset = dataset_id or identity.dataset_id_from_name(name.removesuffix(".json"))
+    dataset = dataset_id or _default_dataset_id(text)
     return scan_collection_document(open_store(folder), name, dataset)
 
 
