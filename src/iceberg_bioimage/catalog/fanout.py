@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from iceberg_bioimage import identity
 from iceberg_bioimage.catalog.layout import BUCKET_FIELD, BUCKETS, bucket_of, sorted_rows
 from iceberg_bioimage.catalog.publish import (
     PublishReport,
@@ -45,9 +44,8 @@ from iceberg_bioimage.chunks import stream_chunk_index_parquet
 from iceberg_bioimage.chunks.rows import ENCODED_SCHEMA
 from iceberg_bioimage.engines import run_all
 from iceberg_bioimage.errors import InputError
-from iceberg_bioimage.io.uri import store_name
 from iceberg_bioimage.models import ScanResult, ScanWarning
-from iceberg_bioimage.scan import scan_workers
+from iceberg_bioimage.scan import default_dataset_id, scan_workers
 from iceberg_bioimage.schema import (
     CHUNK_INDEX,
     CHUNK_INDEX_SCHEMA,
@@ -101,8 +99,7 @@ def plan_tasks(
     cut into at most ``tasks_per_bucket`` tasks."""
     by_bucket: dict[int, list[str]] = {}
     for uri in uris:
-        dataset = identity.dataset_id_from_name(store_name(uri))
-        by_bucket.setdefault(bucket_of(dataset), []).append(uri)
+        by_bucket.setdefault(bucket_of(default_dataset_id(uri)), []).append(uri)
     tasks = []
     for bucket, members in sorted(by_bucket.items()):
         parts = min(tasks_per_bucket, max(1, math.ceil(len(members) / MIN_STORES_PER_TASK)))

@@ -31,6 +31,7 @@ from iceberg_bioimage.scan.tiff_dataset import (
 from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 
 __all__ = [
+    "default_dataset_id",
     "find_stores",
     "scan_directory",
     "scan_or_warning",
@@ -92,7 +93,7 @@ def _scan_one(uri: str | os.PathLike[str], dataset_id: str | None) -> ScanResult
         return _scan_collection_file(os.fspath(uri), dataset_id)
     store = open_store(uri)
     text = os.fspath(uri)
-    dataset_id = dataset_id or _default_dataset_id(store.uri)
+    dataset_id = dataset_id or default_dataset_id(store.uri)
     if is_remote(text):
         # Straight to the metadata: no existence probe, no listing.
         if is_tiff_name(text):
@@ -122,11 +123,11 @@ def _scan_widened(uri: str | os.PathLike[str], dataset_id: str | None) -> ScanRe
     if found is None:
         return None
     top, key = found
-    dataset = dataset_id or _default_dataset_id(os.fspath(uri))
+    dataset = dataset_id or default_dataset_id(os.fspath(uri))
     return scan_collection_document(open_store(top), key, dataset, widened=True)
 
 
-def _default_dataset_id(location: str) -> str:
+def default_dataset_id(location: str) -> str:
     """A store's (or collection document's) name without its format suffix."""
     return identity.dataset_id_from_name(store_name(location).removesuffix(".json"))
 
@@ -137,7 +138,7 @@ def _scan_collection_file(text: str, dataset_id: str | None) -> ScanResult:
         if not os.path.isfile(text):
             raise StoreNotFoundError(f"{text}: no such file")
         folder, name = os.path.dirname(os.path.abspath(text)), os.path.basename(text)
-    dataset = dataset_id or _default_dataset_id(text)
+    dataset = dataset_id or default_dataset_id(text)
     return scan_collection_document(open_store(folder), name, dataset)
 
 
