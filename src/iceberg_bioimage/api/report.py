@@ -19,7 +19,7 @@ from iceberg_bioimage.io.uri import is_remote
 from iceberg_bioimage.profiles.io import Aliases, TableLike, as_table, resolve_aliases
 from iceberg_bioimage.profiles.join import match_profile_rows
 from iceberg_bioimage.report import WarehouseFacts, build_report
-from iceberg_bioimage.scan import scan_paths
+from iceberg_bioimage.scan import scan_stores_for
 from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 from iceberg_bioimage.tables import scan_result_as_arrow_table
 from iceberg_bioimage.warehouse import open_warehouse, validate_warehouse
@@ -103,10 +103,7 @@ def _gather(
         return pa.concat_tables(tables, promote_options="permissive"), [], None, sources
     if len(targets) == 1 and _is_warehouse_root(sources[0]):
         return _warehouse(sources[0])
-    scanned = scan_paths(sources)
-    if not scanned.results:
-        reason = scanned.errors[0] if scanned.errors else "no stores"
-        raise InputError(f"nothing to report on: {reason}")
+    scanned = scan_stores_for(sources, "report on")
     warnings = [
         (f"{r.dataset_id}: {w.path or '.'}", w.message) for r in scanned.results for w in r.warnings
     ]
