@@ -161,8 +161,7 @@ def _export(
         source_type="iceberg-bioimage",
         source_ref="pixels",
     )
-    result = exports.commit(root, [write], warnings=report.warnings)
-    return result
+    return exports.commit(root, [write], warnings=report.warnings)
 
 
 def _non_empty(batches: Iterator[pa.RecordBatch], role: str) -> Iterator[pa.RecordBatch]:
