@@ -204,3 +204,14 @@ def test_progress_counts_chunk_rows_against_their_total_in_a_terminal(tmp_path: 
     assert done.returncode == 0
     assert "chunk rows" in text and f"/{total}" in text, text[-500:]
     assert f"wrote {total} chunk rows" in text
+
+
+def test_rows_of_several_stores_are_one_table(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        writers.write_plate(tmp_path / f"{name}.ome.zarr", version="0.5", rows="A",
+                            columns=("1",), fields=1, label_wells=())  # fmt: skip
+    lines = _cli("scan", str(tmp_path), "--format", "csv").stdout.splitlines()
+    assert lines[0].startswith("dataset_id,") and len(lines) == 3
+    assert [line.split(",")[0] for line in lines[1:]] == ["a", "b"]
+    rows = json.loads(_cli("scan", str(tmp_path), "--format", "json").stdout)
+    assert [row["dataset_id"] for row in rows] == ["a", "b"]

@@ -462,3 +462,10 @@ def test_a_registered_backend_is_chosen_by_name(plates) -> None:  # type: ignore
         _REGISTERED.pop("counting")
     with pytest.raises(ib.InputError, match="unknown pixel backend 'counting'"):
         list(ib.image_crops(_profiles(PROFILE_ROWS), path, size=8, backend="counting"))
+
+
+def test_profiles_that_match_no_image_say_so(plates, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path, _ = plates["v04"]
+    elsewhere = _profiles(PROFILE_ROWS).set_column(0, "Metadata_Plate", pa.array(["P9"] * 4))
+    with pytest.raises(ib.InputError, match=r"^the profiles match no image: "):
+        list(ib.image_crops(elsewhere, path, size=8))

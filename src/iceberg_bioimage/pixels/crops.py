@@ -86,7 +86,8 @@ def iter_image_crops(
         images, profiles, alias_map=alias_map, profile_dataset_id=profile_dataset_id
     )
     report.warnings += match.warnings
-    if match.strategy is None:
+    matched = (match.positions >= 0).any() or any((r >= 0).any() for r in match.channels.values())
+    if not matched:
         raise InputError("the profiles match no image: " + "; ".join(match.warnings))
     geometry = object_geometry(
         profiles,

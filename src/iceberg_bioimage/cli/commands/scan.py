@@ -137,26 +137,27 @@ def chunk_index(
 
 def _render_scan(scanned: DirectoryScan, fmt: str) -> None:
     """At a terminal a compact table per store (its first rows); for pipes,
-    files and --format every row, one column per fact."""
+    files and --format every row of every store in one table (one header)."""
+    if fmt != "table":
+        columns = ["dataset_id", "image_id", "kind", "plate", "well", "site", "shape",
+                   "dtype", "axes", "chunks", "levels"]  # fmt: skip
+        rows = [
+            [r.dataset_id, a.image_id, a.image_kind, a.plate_id, a.well_id, a.site_id,
+             shape_text(a.shape), a.dtype, a.axes_order, shape_text(a.chunk_shape), len(a.levels)]
+            for r in scanned.results
+            for a in r.image_assets
+        ]  # fmt: skip
+        print_rows("image_assets", columns, rows, fmt)
+        return
+    columns = ["image_id", "kind", "plate/well/site", "shape", "dtype", "axes", "chunks",
+               "levels"]  # fmt: skip
     for result in scanned.results:
         assets = result.image_assets
-        if fmt == "table":
-            columns = ["image_id", "kind", "plate/well/site", "shape", "dtype", "axes",
-                       "chunks", "levels"]  # fmt: skip
-            rows = [
-                [a.image_id, a.image_kind, _hcs(a), shape_text(a.shape), a.dtype, a.axes_order,
-                 shape_text(a.chunk_shape), len(a.levels)]
-                for a in assets[:_MAX_TABLE_ROWS]
-            ]  # fmt: skip
-        else:
-            columns = ["dataset_id", "image_id", "kind", "plate", "well", "site", "shape",
-                       "dtype", "axes", "chunks", "levels"]  # fmt: skip
-            rows = [
-                [result.dataset_id, a.image_id, a.image_kind, a.plate_id, a.well_id, a.site_id,
-                 shape_text(a.shape), a.dtype, a.axes_order, shape_text(a.chunk_shape),
-                 len(a.levels)]
-                for a in assets
-            ]  # fmt: skip
+        rows = [
+            [a.image_id, a.image_kind, _hcs(a), shape_text(a.shape), a.dtype, a.axes_order,
+             shape_text(a.chunk_shape), len(a.levels)]
+            for a in assets[:_MAX_TABLE_ROWS]
+        ]  # fmt: skip
         print_rows(f"{result.dataset_id}  ({result.uri})", columns, rows, fmt)
         if len(assets) > len(rows):
             note(f"... and {len(assets) - len(rows)} more (use --format tsv, --json or --output)")
