@@ -95,7 +95,7 @@ class Store(Protocol):
 def join_key(*parts: str) -> str:
     """Join key parts with ``/``, ignoring empty parts; every part must be a
     safe relative key (:func:`~.paths.safe_key`), or :class:`UnsafePathError`."""
-    joined = "/".join(part for part in parts if part)
+    joined = "/".join(filter(None, parts))
     if is_plain_key(joined):
         return joined
     return "/".join(key for key in map(safe_key, parts) if key)

@@ -220,6 +220,7 @@ class LocalStore:
         return self.path.is_dir()
 
 
+_FIRST_READ = 64 << 10
 _PROC_FD = "/proc/self/fd/"
 _HAS_PROC = os.path.isdir(_PROC_FD)
 
@@ -235,16 +236,19 @@ def _opened_path(fd: int, path: str) -> str:
 
 
 def _read_all(fd: int | None) -> bytes | None:
+    """The whole file behind ``fd`` (closed after). A read of a regular file
+    returns less than asked only at its end, so a metadata document (nearly
+    always under 64 KiB) takes one read; larger files are read on in 1 MiB parts."""
     if fd is None:
         return None
     try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
+        first = os.read(fd, _FIRST_READ)
+        if len(first) < _FIRST_READ:
+            return first
+        chunks = [first]
+        while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
-        return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+        return b"".join(chunks)
     except IsADirectoryError:
         return None
     finally:

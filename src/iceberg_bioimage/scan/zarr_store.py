@@ -16,6 +16,7 @@ from typing import Any
 from iceberg_bioimage import identity
 from iceberg_bioimage.errors import EmptyStoreError, UnsafePathError, UnsupportedStoreError
 from iceberg_bioimage.io import Store, join_key
+from iceberg_bioimage.io.paths import safe_key
 from iceberg_bioimage.models import (
     Axis,
     ImageAsset,
@@ -63,6 +64,97 @@ def _label_placement(parent: ImageAsset, name: str) -> dict[str, Any] | None:
 def _metadata(ome: dict[str, Any], request: _ImageRequest) -> dict[str, Any]:
     """An asset's metadata: its OME attributes, and its place in a collection."""
     return {"ome": ome} | ({"collection": request.placement} if request.placement else {})
+
+
+_Read = tuple[list[str], tuple[ngff.Multiscale, dict[str, Any]] | None]
+
+
+def _read_multiscale(attributes: dict[str, Any], version: str | None, what: str) -> _Read:
+    """An image group's first multiscale and the warnings it deserves."""
+    ome, declared = ngff.ome_attributes(attributes)
+    try:
+        multiscales = ngff.parse_multiscales(ome, declared or version)
+    except ngff.NgffError as error:
+        return [f"invalid {what} metadata: {error}"], None
+    messages = []
+    if len(multiscales) > 1:
+        messages.append(f"{len(multiscales)} multiscales found; only the first is used")
+    for dataset in multiscales[0].datasets:
+        try:
+            safe_key(dataset.path)
+        except UnsafePathError as error:
+            return [*messages, f"path refused: {error}"], None
+    messages += [f"OME-NGFF rule broken: {b}" for b in ngff.spec_breaches(multiscales[0])]
+    return messages, (multiscales[0], ome)
+
+
+@dataclass(slots=True)
+class _Parts:
+    """What one distinct set of image documents decides, for every image sharing it."""
+
+    messages: list[tuple[int | None, str]]  # (level index, or None: the image; message)
+    fields: dict[str, Any] | None  # ImageAsset fields; None: no asset
+    base: int  # index of the first readable level
+    keep: tuple[Any, ...]  # the objects whose ids make the key, kept alive
+
+
+def _asset_parts(
+    multiscale: ngff.Multiscale, ome: dict[str, Any], request: _ImageRequest, nodes: list[Node]
+) -> _Parts:
+    keep = (multiscale, ome, *(n.array for n in nodes))
+    messages: list[tuple[int | None, str]] = []
+    levels: list[ImageLevel] = []
+    base, first = 0, None
+    for index, (dataset, node) in enumerate(zip(multiscale.datasets, nodes, strict=True)):
+        if node.kind != "array" or node.array is None:
+            reason = node.problem or ("is a group" if node.kind == "group" else "is absent")
+            messages.append((index, f"multiscale level {dataset.path!r} {reason}"))
+            continue
+        if first is None:
+            base, first = index, node.array
+        levels.append(_level(dataset.path, node.array, dataset.scale, dataset.translation))
+    if first is None:
+        messages.append((None, "image has no readable level; skipped"))
+        return _Parts(messages, None, 0, keep)
+    axes, problem = _axes_for(multiscale.axes, first, multiscale.version)
+    if problem:
+        messages.append((None, problem))
+    fields = {
+        "shape": first.shape,
+        "dtype": first.dtype,
+        "storage_variant": f"zarr-v{first.zarr_format}",
+        "chunk_shape": first.chunk_shape,
+        "shard_shape": first.shard_shape,
+        "axes": axes,
+        "levels": tuple(levels),
+        "ome_ngff_version": multiscale.version or request.version,
+        "image_name": multiscale.name,
+        "physical_sizes": _physical_sizes(axes, levels[0].scale),
+        "channel_names": ngff.parse_omero_channels(ome) if request.kind == "image" else (),
+        "codecs": first.codecs,
+        "compressor": first.compressor,
+        "fill_value": first.fill_value,
+    }
+    return _Parts(messages, fields, base, keep)
+
+
+def _axes_for(
+    axes: tuple[Axis, ...] | None, array: ArrayMeta, version: str | None
+) -> tuple[tuple[Axis, ...], str | None]:
+    """The image's axes, and a warning when the declared ones do not fit the array."""
+    ndim = len(array.shape)
+    if axes is None:
+        if array.dimension_names and all(array.dimension_names):
+            return tuple(Axis(str(n)) for n in array.dimension_names), None
+        return (ngff.default_axes(ndim) if version in (None, "0.1", "0.2") else ()), None
+    if len(axes) != ndim:
+        return (), f"{len(axes)} axes declared but the array has {ndim} dimensions"
+    return axes, None
+
+
+def _under(folder: str, key: str) -> str:
+    """``key`` (an already checked key) inside ``folder``."""
+    return f"{folder}/{key}" if folder else key
 
 
 class _ZarrScan:
@@ -226,8 +318,9 @@ class _ZarrScan:
         unread = [r.path for r in requests if r.path not in known]
         nodes = known | (self.reader.read(unread) if unread else {})
         parsed: list[_Parsed] = []
+        documents: dict[tuple[Any, ...], _Read] = {}
         for request in requests:
-            found = self.multiscale_of(request, nodes[request.path])
+            found = self.multiscale_of(request, nodes[request.path], documents)
             if found is not None:
                 parsed.append((request, *found))
         self.build_parsed(parsed)
@@ -237,24 +330,34 @@ class _ZarrScan:
         of the hierarchy, then their labels."""
         if not parsed:
             return
-        array_paths = [join_key(r.path, d.path) for r, ms, _ in parsed for d in ms.datasets]
+        level_keys: dict[int, tuple[str, ...]] = {}
+        for _, multiscale, _ in parsed:
+            if id(multiscale) not in level_keys:
+                level_keys[id(multiscale)] = tuple(safe_key(d.path) for d in multiscale.datasets)
+        array_paths = [_under(r.path, key) for r, ms, _ in parsed for key in level_keys[id(ms)]]
         arrays = self.reader.read(array_paths, expect="array")
-        label_groups = [join_key(r.path, "labels") for r, _, _ in parsed if r.kind == "image"]
+        label_groups = [_under(r.path, "labels") for r, _, _ in parsed if r.kind == "image"]
         label_nodes = self.reader.read(label_groups, probe=False) if label_groups else {}
         label_requests: list[_ImageRequest] = []
+        shared: dict[tuple[Any, ...], _Parts] = {}
         for request, multiscale, ome in parsed:
-            asset = self.build_asset(request, multiscale, ome, arrays)
+            keys = level_keys[id(multiscale)]
+            levels = [arrays[_under(request.path, key)] for key in keys]
+            asset = self.build_asset(request, multiscale, ome, (keys, levels), shared)
             if asset is None:
                 continue
             self.assets.append(asset)
             if request.kind == "image":
-                label_node = label_nodes[join_key(request.path, "labels")]
+                label_node = label_nodes[_under(request.path, "labels")]
                 label_requests += self.label_requests(asset, label_node)
         self.visit_images(label_requests)
 
     def multiscale_of(
-        self, request: _ImageRequest, node: Node
+        self, request: _ImageRequest, node: Node, documents: dict[tuple[Any, ...], _Read]
     ) -> tuple[ngff.Multiscale, dict[str, Any]] | None:
+        """The image's first multiscale, warnings said at its path. Images whose
+        group documents are identical (every field of a plate) share one parse,
+        remembered in ``documents``."""
         what = "label image" if request.kind == "label" else "image"
         if node.kind == "missing":
             self.warn(request.path, f"{what} is listed but absent from the store")
@@ -262,23 +365,16 @@ class _ZarrScan:
         if node.kind == "invalid":
             self.warn(request.path, f"{what} metadata unreadable: {node.problem}")
             return None
-        ome, version = ngff.ome_attributes(node.attributes)
-        try:
-            multiscales = ngff.parse_multiscales(ome, version or request.version)
-        except ngff.NgffError as error:
-            self.warn(request.path, f"invalid {what} metadata: {error}")
-            return None
-        if len(multiscales) > 1:
-            self.warn(
-                request.path,
-                f"{len(multiscales)} multiscales found; only the first is used",
-            )
-        if not all(self.safe(request.path, d.path) for d in multiscales[0].datasets):
-            return None
-        for breach in ngff.spec_breaches(multiscales[0]):
-            self.warn(request.path, f"OME-NGFF rule broken: {breach}")
-        self.is_ome = True
-        return multiscales[0], ome
+        key = (id(node.attributes), request.version, what)
+        read = documents.get(key)
+        if read is None:
+            read = documents[key] = _read_multiscale(node.attributes, request.version, what)
+        messages, found = read
+        for message in messages:
+            self.warn(request.path, message)
+        if found is not None:
+            self.is_ome = True
+        return found
 
     def label_requests(self, parent: ImageAsset, node: Node) -> list[_ImageRequest]:
         if node.kind == "missing":
@@ -311,68 +407,36 @@ class _ZarrScan:
         request: _ImageRequest,
         multiscale: ngff.Multiscale,
         ome: dict[str, Any],
-        arrays: dict[str, Node],
+        levels: tuple[tuple[str, ...], list[Node]],
+        shared: dict[tuple[Any, ...], _Parts],
     ) -> ImageAsset | None:
-        levels: list[ImageLevel] = []
-        first: ArrayMeta | None = None
-        for dataset in multiscale.datasets:
-            path = join_key(request.path, dataset.path)
-            node = arrays[path]
-            if node.kind != "array" or node.array is None:
-                reason = node.problem or ("is a group" if node.kind == "group" else "is absent")
-                self.warn(path, f"multiscale level {dataset.path!r} {reason}")
-                continue
-            first = first or node.array
-            levels.append(_level(dataset.path, node.array, dataset.scale, dataset.translation))
-        if first is None:
-            self.warn(request.path, "image has no readable level; skipped")
+        """One image's asset. What its documents decide (levels, axes, sizes,
+        channels) is worked out once per distinct set of documents, in ``shared``."""
+        keys, nodes = levels
+        key = (id(multiscale), id(ome), request.kind, request.version)
+        key += tuple(id(n.array) if n.array is not None else (n.kind, n.problem) for n in nodes)
+        parts = shared.get(key)
+        if parts is None:
+            parts = shared[key] = _asset_parts(multiscale, ome, request, nodes)
+        for level, message in parts.messages:
+            where = request.path if level is None else _under(request.path, keys[level])
+            self.warn(where, message)
+        if parts.fields is None:
             return None
-        axes = self.axes_for(request.path, multiscale.axes, first, multiscale.version)
-        base = levels[0]
         return ImageAsset(
             dataset_id=self.dataset_id,
             image_id=request.image_id,
             format_family="ome-zarr",
             uri=self.store.uri,
             image_path=request.path,
-            array_path=join_key(request.path, base.path),
-            shape=first.shape,
-            dtype=first.dtype,
-            storage_variant=f"zarr-v{first.zarr_format}",
+            array_path=_under(request.path, keys[parts.base]),
             image_kind=request.kind,
-            chunk_shape=first.chunk_shape,
-            shard_shape=first.shard_shape,
-            axes=axes,
-            levels=tuple(levels),
-            ome_ngff_version=multiscale.version or request.version,
-            image_name=multiscale.name,
             parent_image_id=request.parent_image_id,
             label_name=request.label_name,
-            physical_sizes=_physical_sizes(axes, base.scale),
-            channel_names=ngff.parse_omero_channels(ome) if request.kind == "image" else (),
-            codecs=first.codecs,
-            compressor=first.compressor,
-            fill_value=first.fill_value,
             metadata=_metadata(ome, request),
+            **parts.fields,
             **(request.hcs or {}),
         )
-
-    def axes_for(
-        self,
-        path: str,
-        axes: tuple[Axis, ...] | None,
-        array: ArrayMeta,
-        version: str | None,
-    ) -> tuple[Axis, ...]:
-        ndim = len(array.shape)
-        if axes is None:
-            if array.dimension_names and all(array.dimension_names):
-                return tuple(Axis(str(n)) for n in array.dimension_names)
-            return ngff.default_axes(ndim) if version in (None, "0.1", "0.2") else ()
-        if len(axes) != ndim:
-            self.warn(path, f"{len(axes)} axes declared but the array has {ndim} dimensions")
-            return ()
-        return axes
 
     # -- plain Zarr -------------------------------------------------------
     def visit_plain_group(self, path: str, depth: int) -> None:
