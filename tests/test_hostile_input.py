@@ -152,6 +152,32 @@ def test_symbolic_links_out_of_a_store_are_not_followed(tmp_path: Path) -> None:
     assert any("symbolic link out of the store" in str(w) for w in result.warnings)
 
 
+def _images_and_link_warnings(plate: str) -> tuple[int, bool]:
+    result = ib.scan_store(plate)
+    images = len([a for a in result.image_assets if a.image_kind == "image"])
+    return images, any("symbolic link out of the store" in str(w) for w in result.warnings)
+
+
+def test_a_forked_worker_checks_links_against_its_own_descriptors(tmp_path: Path) -> None:
+    """The link check asks the process's own /proc descriptor folder; a child
+    forked after the parent asked must not read the parent's."""
+    import multiprocessing
+
+    outside = _plate(tmp_path / "outside.ome.zarr")
+    plate = _plate(tmp_path / "plate.ome.zarr")
+    _edit_json(
+        plate / "zarr.json",
+        lambda d: d["attributes"]["ome"]["plate"]["wells"].append(
+            {"path": "B/1", "rowIndex": 0, "columnIndex": 0}
+        ),
+    )
+    (plate / "B").mkdir()
+    (plate / "B" / "1").symlink_to(outside / "A" / "1")
+    assert _images_and_link_warnings(str(plate)) == (1, True)  # the parent asked first
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_images_and_link_warnings, (str(plate),)) == (1, True)
+
+
 def test_ome_tiff_file_names_outside_the_folder_are_refused(tmp_path: Path) -> None:
     folder = tmp_path / "set"
     folder.mkdir()

@@ -8,6 +8,7 @@ import fcntl
 import os
 import shutil
 import stat
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -220,19 +221,44 @@ class LocalStore:
         return self.path.is_dir()
 
 
-_FIRST_READ = 64 << 10
-_PROC_FD = "/proc/self/fd/"
-_HAS_PROC = os.path.isdir(_PROC_FD)
+_HAS_PROC = os.path.isdir("/proc/self/fd")
+_proc_fd_folder: int | None = None  # /proc/self/fd, held open by this process
+_proc_lock = threading.Lock()
 
 
 def _opened_path(fd: int, path: str) -> str:
-    """Where an open descriptor's file really is (Linux: asked of /proc)."""
+    """Where an open descriptor's file really is (Linux: asked of /proc, one
+    lookup in the process's descriptor folder, held open)."""
     if _HAS_PROC:
         try:
-            return os.readlink(f"{_PROC_FD}{fd}")
+            folder = _proc_fd_folder if _proc_fd_folder is not None else _open_proc_fd_folder()
+            return os.readlink(str(fd), dir_fd=folder)
         except OSError:
             pass
     return os.path.realpath(path)
+
+
+def _open_proc_fd_folder() -> int:
+    global _proc_fd_folder
+    with _proc_lock:
+        if _proc_fd_folder is None:
+            _proc_fd_folder = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return _proc_fd_folder
+
+
+def _forget_proc_fd_folder() -> None:
+    """A forked child must not read its parent's descriptor folder."""
+    global _proc_fd_folder
+    if _proc_fd_folder is not None:
+        with contextlib.suppress(OSError):
+            os.close(_proc_fd_folder)
+        _proc_fd_folder = None
+
+
+os.register_at_fork(after_in_child=_forget_proc_fd_folder)
+
+
+_FIRST_READ = 64 << 10
 
 
 def _read_all(fd: int | None) -> bytes | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 
 from iceberg_bioimage import progress
 from iceberg_bioimage.errors import MetadataError
@@ -59,9 +60,9 @@ class ArrayMeta:
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One Zarr node: a group, an array, or nothing at that path."""
+    """One Zarr node: a group, an array, or nothing at that path. Nodes read
+    from identical documents are one shared object (a node knows no path)."""
 
-    path: str
     kind: str  # "group" | "array" | "missing" | "invalid"
     zarr_format: int | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -73,6 +74,9 @@ class Node:
         return self.kind in ("group", "array")
 
 
+MISSING = Node("missing")
+
+
 class ZarrReader:
     """Reads Zarr nodes of one store, batched, using consolidated metadata if any."""
 
@@ -80,8 +84,8 @@ class ZarrReader:
         self.store = store
         self.consolidated: dict[str, dict[str, Any]] | None = None
         self.root_format: int | None = None
-        self.root: Node = Node("", "missing")
-        self._parsed: dict[tuple[tuple[str, bytes], ...], Node] = {}
+        self.root: Node = MISSING
+        self._parsed: dict[tuple[str | bytes, ...], Node] = {}
 
     def open_root(self) -> Node:
         """Read the root once: its format, its node, consolidated metadata."""
@@ -89,13 +93,13 @@ class ZarrReader:
         raw = {key: value for key, value in fetched if value is not None}
         if V3_NODE in raw:
             self.root_format = 3
-            self.root = _node_from_documents("", {V3_NODE: raw[V3_NODE]})
+            self.root = _node_from_documents({V3_NODE: raw[V3_NODE]})
             if self.root.exists:
                 self._load_v3_consolidated(raw[V3_NODE])
         elif any(key in raw for key in (V2_GROUP, V2_ARRAY, V2_ATTRS)):
             self.root_format = 2
             consolidated = raw.pop(V2_CONSOLIDATED, None)
-            self.root = _node_from_documents("", raw)
+            self.root = _node_from_documents(raw)
             if consolidated is not None:
                 self._load_v2_consolidated(consolidated)
         return self.root
@@ -113,29 +117,22 @@ class ZarrReader:
         paths = list(dict.fromkeys(paths))
         if self.consolidated is not None:
             return {path: self._from_consolidated(path) for path in paths}
-        found = self._fetch(paths, _keys_for(self.root_format, expect))
+        nodes = self._fetch(paths, _keys_for(self.root_format, expect))
         if probe and self.root_format == 2 and expect == "group":
-            missing = [path for path, docs in found.items() if not docs]
+            missing = [path for path, node in nodes.items() if node is MISSING]
             if missing:
-                found.update(self._fetch(missing, (V2_GROUP, V2_ARRAY)))
-        return {path: self._node(path, docs) for path, docs in found.items()}
+                nodes.update(self._fetch(missing, (V2_GROUP, V2_ARRAY)))
+        return nodes
 
-    def _node(self, path: str, docs: dict[str, bytes]) -> Node:
-        """Parse a node's documents; identical documents (the same level of every
-        field in a plate, say) are parsed once."""
-        key = tuple(docs.items())
-        template = self._parsed.get(key)
-        if template is None:
-            template = _node_from_documents("", docs)
-            self._parsed[key] = template
-        return Node(
-            path,
-            template.kind,
-            template.zarr_format,
-            template.attributes,
-            template.array,
-            template.problem,
-        )
+    def _node(self, docs: tuple[str | bytes, ...]) -> Node:
+        """The node of a path's documents (name, content, name, content...);
+        identical documents (the same level of every field in a plate, say)
+        are parsed once and give one shared node."""
+        node = self._parsed.get(docs)
+        if node is None:
+            pairs = zip(docs[::2], docs[1::2], strict=True)
+            node = self._parsed[docs] = _node_from_documents(dict(pairs))  # type: ignore[arg-type]
+        return node
 
     def _get_many(self, keys: list[str]) -> list[bytes | None]:
         """One batch of reads; a large one is read in parts so that a progress
@@ -150,27 +147,38 @@ class ZarrReader:
                 advance(len(part))
         return values
 
-    def _fetch(self, paths: Sequence[str], names: tuple[str, ...]) -> dict[str, dict[str, bytes]]:
+    def _fetch(self, paths: Sequence[str], names: tuple[str, ...]) -> dict[str, Node]:
+        if len(names) == 1:  # v3, and v2 arrays: one document a node
+            (name,) = names
+            keys = [f"{path}/{name}" if path else name for path in paths]
+            values = self._get_many(keys)
+            return {
+                path: MISSING if value is None else self._node((name, value))
+                for path, value in zip(paths, values, strict=True)
+            }
         keys = [f"{path}/{name}" if path else name for path in paths for name in names]
         values = self._get_many(keys)
-        out: dict[str, dict[str, bytes]] = {path: {} for path in paths}
         count = len(names)
-        for index, value in enumerate(values):
-            if value is not None:
-                out[paths[index // count]][names[index % count]] = value
-        return out
+        nodes: dict[str, Node] = {}
+        for start, path in zip(range(0, len(keys), count), paths, strict=True):
+            docs: tuple[str | bytes, ...] = ()
+            for name, value in zip(names, values[start : start + count], strict=True):
+                if value is not None:
+                    docs += (name, value)
+            nodes[path] = self._node(docs) if docs else MISSING
+        return nodes
 
     def _from_consolidated(self, path: str) -> Node:
         assert self.consolidated is not None
         entry = self.consolidated.get(path)
         if entry is None:
-            return Node(path, "missing")
+            return MISSING
         try:
             if self.root_format == 3:
-                return _v3_node(path, entry)
-            return _v2_node(path, entry.get(V2_ARRAY), entry.get(V2_GROUP), entry.get(V2_ATTRS))
+                return _v3_node(entry)
+            return _v2_node(entry.get(V2_ARRAY), entry.get(V2_GROUP), entry.get(V2_ATTRS))
         except MetadataError as error:
-            return Node(path, "invalid", problem=str(error))
+            return Node("invalid", problem=str(error))
 
     def _load_v3_consolidated(self, raw: bytes) -> None:
         try:
@@ -207,20 +215,19 @@ def _keys_for(root_format: int | None, expect: str) -> tuple[str, ...]:
     return (V2_ARRAY, V2_GROUP, V2_ATTRS)
 
 
-def _node_from_documents(path: str, docs: dict[str, bytes]) -> Node:
+def _node_from_documents(docs: dict[str, bytes]) -> Node:
     try:
         if V3_NODE in docs:
-            return _v3_node(path, _load_json(docs[V3_NODE], V3_NODE))
+            return _v3_node(_load_json(docs[V3_NODE], V3_NODE))
         if not docs:
-            return Node(path, "missing")
+            return MISSING
         return _v2_node(
-            path,
             _load_json(docs[V2_ARRAY], V2_ARRAY) if V2_ARRAY in docs else None,
             _load_json(docs[V2_GROUP], V2_GROUP) if V2_GROUP in docs else None,
             _load_json(docs[V2_ATTRS], V2_ATTRS) if V2_ATTRS in docs else None,
         )
     except MetadataError as error:
-        return Node(path, "invalid", problem=str(error))
+        return Node("invalid", problem=str(error))
 
 
 def _load_json(raw: bytes, name: str) -> Any:
@@ -230,6 +237,10 @@ def _load_json(raw: bytes, name: str) -> Any:
             f"{name} is {len(raw)} bytes, over the {MAX_METADATA_BYTES >> 20} MiB metadata limit"
         )
     try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # orjson is strict JSON: NaN / Infinity (older v2 writers) and deep nesting
+    try:
         return json.loads(raw)
     except RecursionError:
         raise MetadataError(f"{name} is nested too deeply to be metadata") from None
@@ -237,16 +248,16 @@ def _load_json(raw: bytes, name: str) -> Any:
         raise MetadataError(f"{name} is not valid JSON ({printable(str(error), 120)})") from None
 
 
-def _v2_node(path: str, zarray: Any, zgroup: Any, zattrs: Any) -> Node:
+def _v2_node(zarray: Any, zgroup: Any, zattrs: Any) -> Node:
     attributes = zattrs if isinstance(zattrs, dict) else {}
     if zattrs is not None and not isinstance(zattrs, dict):
         raise MetadataError(".zattrs is not a JSON object")
     if zarray is not None:
-        return Node(path, "array", 2, attributes, parse_v2_array(zarray))
-    return Node(path, "group", 2, attributes)
+        return Node("array", 2, attributes, parse_v2_array(zarray))
+    return Node("group", 2, attributes)
 
 
-def _v3_node(path: str, document: Any) -> Node:
+def _v3_node(document: Any) -> Node:
     if not isinstance(document, dict):
         raise MetadataError("zarr.json is not a JSON object")
     attributes = document.get("attributes") or {}
@@ -254,10 +265,10 @@ def _v3_node(path: str, document: Any) -> Node:
         raise MetadataError("zarr.json 'attributes' is not an object")
     node_type = document.get("node_type")
     if node_type == "array":
-        return Node(path, "array", 3, attributes, parse_v3_array(document))
+        return Node("array", 3, attributes, parse_v3_array(document))
     if node_type != "group":
         raise MetadataError(f"zarr.json has unknown node_type {node_type!r}")
-    return Node(path, "group", 3, attributes)
+    return Node("group", 3, attributes)
 
 
 def parse_v2_array(meta: Any) -> ArrayMeta:

@@ -348,8 +348,8 @@ class _ZarrScan:
                 continue
             self.assets.append(asset)
             if request.kind == "image":
-                label_node = label_nodes[_under(request.path, "labels")]
-                label_requests += self.label_requests(asset, label_node)
+                labels = _under(request.path, "labels")
+                label_requests += self.label_requests(asset, labels, label_nodes[labels])
         self.visit_images(label_requests)
 
     def multiscale_of(
@@ -376,20 +376,20 @@ class _ZarrScan:
             self.is_ome = True
         return found
 
-    def label_requests(self, parent: ImageAsset, node: Node) -> list[_ImageRequest]:
+    def label_requests(self, parent: ImageAsset, path: str, node: Node) -> list[_ImageRequest]:
         if node.kind == "missing":
             return []
         if node.kind == "invalid":
-            self.warn(node.path, f"labels metadata unreadable: {node.problem}")
+            self.warn(path, f"labels metadata unreadable: {node.problem}")
             return []
         try:
             names = ngff.parse_labels(ngff.ome_attributes(node.attributes)[0])
         except ngff.NgffError as error:
-            self.warn(node.path, f"invalid labels metadata: {error}")
+            self.warn(path, f"invalid labels metadata: {error}")
             return []
         return [
             _ImageRequest(
-                path=join_key(node.path, name),
+                path=join_key(path, name),
                 image_id=identity.label_image_id(parent.image_id, name),
                 kind="label",
                 parent_image_id=parent.image_id,
@@ -399,7 +399,7 @@ class _ZarrScan:
                 placement=_label_placement(parent, name),
             )
             for name in names
-            if self.safe(node.path, name)
+            if self.safe(path, name)
         ]
 
     def build_asset(
