@@ -1,35 +1,96 @@
-"""Issue 2: scan a 384-well x 9-field x 4-level metadata-only plate.
+"""Issues 2 and 21: scan a metadata-only HCS plate (384 wells x 9 fields x 4
+levels by default; schema-valid: yaozarrs, ngio and ome-zarr-models read it).
 
-Compares, in one run, for Zarr v2 / NGFF 0.4 and Zarr v3 / NGFF 0.5:
-  raw      walk the store, read and json-parse every metadata file (stdlib)
-  ours     iceberg_bioimage.scan_store
+Compares, in one run, for Zarr v2 / NGFF 0.4 and Zarr v3 / NGFF 0.5, each with
+and without consolidated metadata:
+  bound    the tight bound: read exactly the metadata files the plate's
+           metadata names (plate, wells, images, arrays; no listing, no
+           probes) and parse each with orjson, the garbage collector paused;
+           with consolidated metadata, read and parse the one document
+  ours     iceberg_bioimage.scan_store (identical documents are parsed once,
+           which the issue counts toward us)
   zarr     zarr-python: open the plate group and traverse every member
-Goal: ours <= 1.5x raw, zarr / ours >= 5, peak memory of the scan < 300 MB.
+           (--peers; slow)
+Then the scaling sweep (96 to 1,536 wells, v3): seconds per image must stay
+flat. Goals: ours <= 1.5x bound; peak memory of the scan < 150 MB.
 
-Run: python benchmarks/bench_scan_plate.py [--workdir DIR] [--skip-zarr]
+Run: python benchmarks/bench_scan_plate.py [--workdir DIR] [--peers] [--quick]
 """
 
 from __future__ import annotations
 
-import json
-import os
+import gc
+import string
 from pathlib import Path
+from typing import Any
 
-from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, traverse_with_zarr, workdir
+import orjson
+
+from common import (
+    PRINT_PEAK_KB,
+    bench_parser,
+    best_of,
+    peak_mb,
+    print_rows,
+    row,
+    traverse_with_zarr,
+    workdir,
+)
 from iceberg_bioimage.samples import write_metadata_plate
 
-METADATA = {".zattrs", ".zgroup", ".zarray", "zarr.json"}
+ROWS_384 = tuple(string.ascii_uppercase[:16])
+COLUMNS_384 = tuple(str(c) for c in range(1, 25))
 
 
-def raw_lower_bound(root: Path) -> int:
-    parsed = 0
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            if name in METADATA:
-                with open(os.path.join(folder, name), "rb") as handle:
-                    json.loads(handle.read())
-                parsed += 1
-    return parsed
+def plate_shape(wells: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Rows and columns of a standard plate of ``wells`` wells (96, 384, 1536)."""
+    rows = {24: 4, 96: 8, 384: 16, 1536: 32}[wells]
+    names = [*string.ascii_uppercase, *(f"A{c}" for c in string.ascii_uppercase)]
+    return tuple(names[:rows]), tuple(str(c) for c in range(1, wells // rows + 1))
+
+
+def plate(folder: Path, zarr_format: int, consolidated: bool, wells: int = 384) -> Path:
+    suffix = "_consolidated" if consolidated else ""
+    root = folder / f"plate_{wells}_v{zarr_format}{suffix}.ome.zarr"
+    if not root.exists():
+        rows, columns = plate_shape(wells)
+        write_metadata_plate(
+            root, zarr_format, rows=rows, columns=columns, consolidated=consolidated
+        )
+    return root
+
+
+def _read(path: str) -> Any:
+    with open(path, "rb") as handle:
+        return orjson.loads(handle.read())
+
+
+def tight_bound(root: Path, zarr_format: int, consolidated: bool) -> int:
+    """Read and parse exactly the documents the plate names; returns how many."""
+    gc.disable()
+    try:
+        if consolidated:
+            _read(f"{root}/{'.zmetadata' if zarr_format == 2 else 'zarr.json'}")
+            return 1
+        group, array = (".zattrs", ".zarray") if zarr_format == 2 else ("zarr.json", "zarr.json")
+
+        def ome(path: str) -> dict[str, Any]:
+            document = _read(path)
+            return document if zarr_format == 2 else document["attributes"]["ome"]
+
+        count = 1
+        for well in ome(f"{root}/{group}")["plate"]["wells"]:
+            well_path = f"{root}/{well['path']}"
+            count += 1
+            for image in ome(f"{well_path}/{group}")["well"]["images"]:
+                image_path = f"{well_path}/{image['path']}"
+                count += 1
+                for dataset in ome(f"{image_path}/{group}")["multiscales"][0]["datasets"]:
+                    _read(f"{image_path}/{dataset['path']}/{array}")
+                    count += 1
+        return count
+    finally:
+        gc.enable()
 
 
 def ours(root: Path) -> int:
@@ -53,33 +114,68 @@ def peak_rss_mb(root: Path) -> float:
     return peak_mb(code, str(root))
 
 
+def suite(folder: Path, quick: bool = False, peers: bool = False) -> list[dict[str, Any]]:
+    """The plate rows of the benchmark table (``quick``: a 96-well plate)."""
+    wells = 96 if quick else 384
+    repeats = 3 if quick else 5
+    results = []
+    for zarr_format in (2, 3):
+        for consolidated in (False, True):
+            root = plate(folder, zarr_format, consolidated, wells)
+            name = f"{wells}-well plate, v{zarr_format}{', consolidated' if consolidated else ''}"
+            bound_s, _ = best_of(
+                lambda r=root, z=zarr_format, c=consolidated: tight_bound(r, z, c), repeats
+            )
+            ours_s, images = best_of(lambda r=root: ours(r), repeats)
+            assert images == wells * 9, images
+            results.append(row(f"scan {name}", ours_s, bound_s, "tight bound", "<=", 1.5))
+            if peers and not consolidated:
+                zarr_s, _ = best_of(lambda r=root: zarr_python(r), 1)
+                results.append(row(f"scan {name}", ours_s, zarr_s, "zarr-python", ">=", 5))
+    root = plate(folder, 3, False, wells)
+    results.append(
+        row(f"scan {wells}-well plate, peak memory", peak_rss_mb(root), None, "MB", "<=", 150)
+    )
+    return results
+
+
+def sweep(folder: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Seconds per image from the smallest plate to the largest (v3)."""
+    per_image = {}
+    for wells in sizes:
+        root = plate(folder, 3, False, wells)
+        seconds, images = best_of(lambda r=root: ours(r), 3)
+        bound_s, _ = best_of(lambda r=root: tight_bound(r, 3, False), 3)
+        per_image[wells] = seconds / images
+        print(
+            f"  {wells:>5} wells: {images:>6} images, ours {seconds:.3f} s "
+            f"({1e6 * seconds / images:.1f} us/image), bound {bound_s:.3f} s, "
+            f"ratio {seconds / bound_s:.2f}"
+        )
+    first, last = per_image[sizes[0]], per_image[sizes[-1]]
+    return [
+        row(
+            f"scan sweep {sizes[0]}->{sizes[-1]} wells, time per image",
+            last,
+            first,
+            f"per image at {sizes[0]} wells",
+            "<=",
+            1.3,
+        )
+    ]
+
+
 def main() -> None:
     parser = bench_parser(__doc__)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--skip-zarr", action="store_true", help="skip the slow zarr-python baseline"
-    )
+    parser.add_argument("--peers", action="store_true", help="also zarr-python (slow)")
+    parser.add_argument("--quick", action="store_true", help="a 96-well plate, no sweep")
     args = parser.parse_args()
     folder = workdir(args, "ib-bench-plate-")
-    header = ("raw s", 8), ("ours s", 8), ("zarr s", 8), ("ours/raw", 10), ("zarr/ours", 11)
-    print(f"{'variant':<16}" + "".join(f"{name:>{width}}" for name, width in header) + "  peak MB")
-    for zarr_format, label in ((2, "v2 / NGFF 0.4"), (3, "v3 / NGFF 0.5")):
-        root = folder / f"plate_v{zarr_format}.ome.zarr"
-        if not root.exists():
-            write_metadata_plate(root, zarr_format)
-        raw_s, files = best_of(lambda root=root: raw_lower_bound(root), args.repeats)
-        ours_s, images = best_of(lambda root=root: ours(root), args.repeats)
-        assert images == 384 * 9, images
-        zarr_s = float("nan")
-        if not args.skip_zarr:
-            zarr_s, arrays = best_of(lambda root=root: zarr_python(root), 1)
-            assert arrays == 384 * 9 * 4, arrays
-        peak = peak_rss_mb(root)
-        print(
-            f"{label:<16}{raw_s:>8.3f}{ours_s:>8.3f}{zarr_s:>8.2f}"
-            f"{ours_s / raw_s:>10.2f}{zarr_s / ours_s:>11.1f}{peak:>9.0f}"
-        )
-        print(f"{'':<16}({files} metadata files, {images} images)")
+    results = suite(folder, args.quick, args.peers)
+    if not args.quick:
+        print("scaling sweep (v3, no consolidated metadata):")
+        results += sweep(folder, (96, 384, 1536))
+    print_rows(results)
 
 
 if __name__ == "__main__":

@@ -76,3 +76,38 @@ def make_big_array(root: Path) -> Path:
     if not path.exists():
         zarr.create_array(str(path), shape=(40, 62500, 62500), chunks=(1, 256, 256), dtype="uint16")
     return path
+
+
+def row(
+    workload: str, ours: float, baseline: float | None, against: str, op: str, goal: float
+) -> dict[str, Any]:
+    """One line of the benchmark table. With a ``baseline``, the figure is a
+    ratio: ours / baseline for an "at most" goal (``op`` "<="), baseline / ours
+    (times faster) for an "at least" one (">="). Without, ``ours`` itself is
+    the figure, in the unit named by ``against``. ``alarm``: more than 3x worse
+    than the goal (what CI fails on; timings on shared machines are noisy)."""
+    figure = ours if baseline is None else (ours / baseline if op == "<=" else baseline / ours)
+    met = figure <= goal if op == "<=" else figure >= goal
+    alarm = figure > 3 * goal if op == "<=" else figure < goal / 3
+    return {
+        "workload": workload,
+        "ours": round(ours, 4),
+        "baseline": None if baseline is None else round(baseline, 4),
+        "against": against,
+        "figure": round(figure, 3),
+        "goal": f"{op} {goal:g}{'' if baseline is None else 'x'}",
+        "met": met,
+        "alarm": alarm,
+    }
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    """The table: workload, ours, baseline, figure, goal, met?"""
+    header = f"{'workload':<58}{'ours':>10}{'baseline':>10}  {'against':<22}{'figure':>8}  {'goal':<9}met"
+    print(header)
+    for r in rows:
+        baseline = "" if r["baseline"] is None else f"{r['baseline']:.4g}"
+        print(
+            f"{r['workload'][:57]:<58}{r['ours']:>10.4g}{baseline:>10}  {r['against'][:21]:<22}"
+            f"{r['figure']:>8.3g}  {r['goal']:<9}{'yes' if r['met'] else 'NO'}"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,65 @@ def test_consolidated_plate_reads_only_the_root(tmp_path: Path) -> None:
     result = scan_zarr_store(store, "c")
     assert len(result.image_assets) == 13
     assert all("/" not in key for key in store.keys)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_consolidated_sample_plate_gives_the_same_rows(tmp_path: Path, zarr_format: int) -> None:
+    """The benchmark plate, with and without consolidated metadata: one asset
+    per field, equal field by field (identical documents share one parse)."""
+    from iceberg_bioimage.samples import write_metadata_plate
+
+    shape = {"rows": ("A", "B"), "columns": ("1", "2", "3"), "fields": 2, "levels": 3}
+    plain = scan_store(write_metadata_plate(tmp_path / "p.zarr", zarr_format, **shape))
+    store = CountingStore(
+        write_metadata_plate(tmp_path / "c.zarr", zarr_format, **shape, consolidated=True)
+    )
+    consolidated = scan_zarr_store(store, "p")
+    assert all("/" not in key for key in store.keys)
+    assert len(plain.image_assets) == 12 and plain.warnings == ()
+    for a, b in zip(plain.image_assets, consolidated.image_assets, strict=True):
+        assert a == replace(b, uri=a.uri, dataset_id=a.dataset_id)  # other folder
+    first = plain.image_assets[0]
+    assert first.image_id == "bench-plate/A01/0" and first.array_path == "A/1/0/0"
+    assert [level.shape for level in first.levels] == [
+        (3, 2160, 2560),
+        (3, 1080, 1280),
+        (3, 540, 640),
+    ]
+    assert first.channel_names == ("DNA", "ER", "Mito")
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_sample_plate_is_schema_valid(tmp_path: Path, zarr_format: int) -> None:
+    """Peers that validate (ome-zarr-models) accept the benchmark plate as is."""
+    import zarr
+
+    models = pytest.importorskip(f"ome_zarr_models.v0{4 if zarr_format == 2 else 5}.hcs")
+    from iceberg_bioimage.samples import write_metadata_plate
+
+    path = write_metadata_plate(
+        tmp_path / "p.zarr", zarr_format, rows=("A",), columns=("1", "2"), fields=2, levels=2
+    )
+    hcs = models.HCS.from_zarr(zarr.open_group(str(path), mode="r"))
+    assert (
+        len(hcs.attributes.ome.plate.wells if zarr_format == 3 else hcs.attributes.plate.wells) == 2
+    )
+
+
+def test_consolidated_entries_differing_only_by_nan_stay_apart(tmp_path: Path) -> None:
+    """Identical consolidated entries share one parse; NaN and null (which
+    strict JSON cannot tell apart) must not."""
+    import json
+
+    array = {"zarr_format": 2, "shape": [4], "chunks": [2], "dtype": "<f4", "compressor": None,
+             "filters": None, "order": "C"}  # fmt: skip
+    metadata = {".zgroup": {"zarr_format": 2}, "a/.zarray": array | {"fill_value": None},
+                "b/.zarray": array | {"fill_value": float("nan")}}  # fmt: skip
+    root = tmp_path / "nan.zarr"
+    root.mkdir()
+    (root / ".zgroup").write_text(json.dumps({"zarr_format": 2}))
+    (root / ".zmetadata").write_text(
+        json.dumps({"zarr_consolidated_format": 1, "metadata": metadata})
+    )
+    a, b = scan_store(root).image_assets
+    assert a.fill_value is None and math.isnan(b.fill_value)

@@ -71,8 +71,9 @@ def plate_document(
         "rows": [{"name": r} for r in rows],
         "columns": [{"name": c} for c in columns],
         "wells": [
-            {"path": w, "rowIndex": rows.index(w[0]), "columnIndex": columns.index(w[2:])}
-            for w in well_paths(rows, columns)
+            {"path": f"{r}/{c}", "rowIndex": row, "columnIndex": column}
+            for row, r in enumerate(rows)
+            for column, c in enumerate(columns)
         ],
         "field_count": fields,
     }
@@ -165,54 +166,91 @@ def write_metadata_plate(
     fields: int = 9,
     levels: int = 4,
     channels: Sequence[str] = ("DNA", "ER", "Mito"),
+    consolidated: bool = False,
 ) -> Path:
     """A metadata-only HCS plate (no chunk files), written as spec JSON: by
     default 384 wells x 9 fields x 4 levels, the size of a real screen, in
-    seconds. Zarr v2 gives OME-NGFF 0.4, v3 gives 0.5."""
+    seconds. Zarr v2 gives OME-NGFF 0.4, v3 gives 0.5; ``consolidated`` adds
+    consolidated metadata as zarr-python writes it (v2 ``.zmetadata``, v3
+    inline in the root ``zarr.json``). Every document is schema-valid."""
     root = Path(root)
-    wells = well_paths(rows, columns)
-    plate = plate_document("bench-plate", rows, columns, fields)
-    well = {"images": [{"path": str(f)} for f in range(fields)]}
-    channel_window = omero(channels)
+    documents = (_plate_documents_v2 if zarr_format == 2 else _plate_documents_v3)(
+        plate_document("bench-plate", rows, columns, fields),
+        {"images": [{"path": str(f)} for f in range(fields)]},
+        omero(channels),
+        [
+            array_metadata(
+                (len(channels), 2160 >> level, 2560 >> level), (1, 1080, 1280), zarr_format
+            )
+            for level in range(levels)
+        ],
+        rows,
+        fields,
+    )
+    if consolidated and zarr_format == 2:
+        documents[".zmetadata"] = {"zarr_consolidated_format": 1, "metadata": dict(documents)}
+    elif consolidated:
+        inner = {key.rpartition("/")[0]: doc for key, doc in documents.items() if "/" in key}
+        documents["zarr.json"]["consolidated_metadata"] = {
+            "kind": "inline",
+            "must_understand": False,
+            "metadata": inner,
+        }
+    for key, document in documents.items():
+        _dump(root / key, document)
+    return root
 
-    def array(level: int) -> dict[str, Any]:
-        shape = (len(channels), 2160 >> level, 2560 >> level)
-        return array_metadata(shape, (1, 1080, 1280), zarr_format)
 
-    if zarr_format == 2:
-        group = {"zarr_format": 2}
-        _dump(root / ".zgroup", group)
-        _dump(root / ".zattrs", {"plate": plate | {"version": "0.4"}})
-        for row in rows:
-            _dump(root / row / ".zgroup", group)
-        for w in wells:
-            _dump(root / w / ".zgroup", group)
-            _dump(root / w / ".zattrs", {"well": well | {"version": "0.4"}})
-            for f in range(fields):
-                image = root / w / str(f)
-                scales = multiscales(levels, prefix="", name="image", version="0.4")
-                _dump(image / ".zgroup", group)
-                _dump(image / ".zattrs", {"multiscales": scales, "omero": channel_window})
-                for level in range(levels):
-                    _dump(image / str(level) / ".zarray", array(level))
-        return root
+def _plate_documents_v2(
+    plate: dict[str, Any],
+    well: dict[str, Any],
+    channels: dict[str, Any],
+    arrays: list[dict[str, Any]],
+    rows: Sequence[str],
+    fields: int,
+) -> dict[str, dict[str, Any]]:
+    """Every metadata document of a Zarr v2 / OME-NGFF 0.4 plate, by key."""
+    group = {"zarr_format": 2}
+    scales = multiscales(len(arrays), prefix="", name="image", version="0.4")
+    documents = {".zgroup": group, ".zattrs": {"plate": plate | {"version": "0.4"}}}
+    documents |= {f"{row}/.zgroup": group for row in rows}
+    for entry in plate["wells"]:
+        w = entry["path"]
+        documents[f"{w}/.zgroup"] = group
+        documents[f"{w}/.zattrs"] = {"well": well | {"version": "0.4"}}
+        for f in range(fields):
+            documents[f"{w}/{f}/.zgroup"] = group
+            documents[f"{w}/{f}/.zattrs"] = {"multiscales": scales, "omero": channels}
+            for level, array in enumerate(arrays):
+                documents[f"{w}/{f}/{level}/.zarray"] = array
+    return documents
 
-    def v3_group(attributes: dict[str, Any]) -> dict[str, Any]:
+
+def _plate_documents_v3(
+    plate: dict[str, Any],
+    well: dict[str, Any],
+    channels: dict[str, Any],
+    arrays: list[dict[str, Any]],
+    rows: Sequence[str],
+    fields: int,
+) -> dict[str, dict[str, Any]]:
+    """Every metadata document of a Zarr v3 / OME-NGFF 0.5 plate, by key."""
+
+    def group(attributes: dict[str, Any]) -> dict[str, Any]:
         return {"zarr_format": 3, "node_type": "group", "attributes": attributes}
 
-    _dump(root / "zarr.json", v3_group({"ome": {"version": "0.5", "plate": plate}}))
-    for row in rows:
-        _dump(root / row / "zarr.json", v3_group({}))
-    for w in wells:
-        _dump(root / w / "zarr.json", v3_group({"ome": {"version": "0.5", "well": well}}))
+    scales = multiscales(len(arrays), prefix="", name="image")
+    image = group({"ome": {"version": "0.5", "multiscales": scales, "omero": channels}})
+    documents = {"zarr.json": group({"ome": {"version": "0.5", "plate": plate}})}
+    documents |= {f"{row}/zarr.json": group({}) for row in rows}
+    for entry in plate["wells"]:
+        w = entry["path"]
+        documents[f"{w}/zarr.json"] = group({"ome": {"version": "0.5", "well": well}})
         for f in range(fields):
-            image = root / w / str(f)
-            scales = multiscales(levels, prefix="", name="image")
-            ome = {"version": "0.5", "multiscales": scales, "omero": channel_window}
-            _dump(image / "zarr.json", v3_group({"ome": ome}))
-            for level in range(levels):
-                _dump(image / str(level) / "zarr.json", array(level))
-    return root
+            documents[f"{w}/{f}/zarr.json"] = image
+            for level, array in enumerate(arrays):
+                documents[f"{w}/{f}/{level}/zarr.json"] = array
+    return documents
 
 
 def write_metadata_image(root: str | Path, *, levels: int = 2) -> Path:

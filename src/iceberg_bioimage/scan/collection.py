@@ -21,11 +21,9 @@ inherited from the nearest ancestor that declares them; a multiscale with a
 
 from __future__ import annotations
 
-import gc
 import posixpath
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -36,7 +34,7 @@ from iceberg_bioimage import identity
 from iceberg_bioimage.errors import UnsafePathError
 from iceberg_bioimage.io.paths import is_plain_key, printable, safe_key
 from iceberg_bioimage.models import Axis
-from iceberg_bioimage.scan import ngff
+from iceberg_bioimage.scan import collector, ngff
 
 if TYPE_CHECKING:
     from iceberg_bioimage.scan.zarr_store import _ZarrScan
@@ -79,7 +77,7 @@ def walk(scan: _ZarrScan, root_key: str, root: dict[str, Any]) -> None:
     """Every image of the collection whose root node is ``root`` (read from
     ``root_key``) becomes an asset of ``scan``."""
     _check_version(scan, root)
-    with _collector_paused():
+    with collector.paused():
         _Walk(scan).run(_root_place(root_key, root))
 
 
@@ -110,7 +108,7 @@ class _Walk:
         The walk makes a million small acyclic objects; the cyclic garbage
         collector would traverse them all again and again for nothing, so it
         is paused while the walk runs."""
-        with _collector_paused():
+        with collector.paused():
             self._walk_levels(root)
 
     def _walk_levels(self, root: _Place) -> None:
@@ -454,7 +452,7 @@ def image_nodes(location: str) -> list[tuple[_Place, str]]:
     from iceberg_bioimage.io import open_store
 
     folder, _, key = location.rstrip("/").rpartition("/")
-    with _collector_paused():
+    with collector.paused():
         scan, root = _document_scan(open_store(folder), key, "collection")
         walker = _Walk(scan)
         walker.walk_tree(_root_place(key, root))
@@ -497,7 +495,7 @@ def scan_collection_document(
     from iceberg_bioimage.errors import EmptyStoreError
     from iceberg_bioimage.models import ScanResult
 
-    with _collector_paused():  # a large document is a million small acyclic objects
+    with collector.paused():  # a large document is a million small acyclic objects
         scan, root = _document_scan(store, key, dataset_id, widened)
         walk(scan, key, root)
     if not scan.assets:
@@ -558,17 +556,6 @@ def _plain_relative(folder: str, text: str) -> str | None:
     if not is_plain_key(relative):
         return None
     return f"{folder}/{relative}" if folder else relative
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # Older drafts named image nodes "image" (and used ``node_type``).

@@ -86,6 +86,7 @@ class ZarrReader:
         self.root_format: int | None = None
         self.root: Node = MISSING
         self._parsed: dict[tuple[str | bytes, ...], Node] = {}
+        self._shareable = False  # whether consolidated entries may share nodes
 
     def open_root(self) -> Node:
         """Read the root once: its format, its node, consolidated metadata."""
@@ -93,9 +94,13 @@ class ZarrReader:
         raw = {key: value for key, value in fetched if value is not None}
         if V3_NODE in raw:
             self.root_format = 3
-            self.root = _node_from_documents({V3_NODE: raw[V3_NODE]})
+            try:  # parsed once: a consolidated root can be tens of megabytes
+                document = _load_json(raw[V3_NODE], V3_NODE)
+                self.root = _v3_node(document)
+            except MetadataError as error:
+                self.root = Node("invalid", problem=str(error))
             if self.root.exists:
-                self._load_v3_consolidated(raw[V3_NODE])
+                self._load_v3_consolidated(document, _finite(raw[V3_NODE]))
         elif any(key in raw for key in (V2_GROUP, V2_ARRAY, V2_ATTRS)):
             self.root_format = 2
             consolidated = raw.pop(V2_CONSOLIDATED, None)
@@ -169,10 +174,22 @@ class ZarrReader:
         return nodes
 
     def _from_consolidated(self, path: str) -> Node:
+        """A node from consolidated metadata; identical entries give one shared
+        node, as identical files do (their canonical bytes are the key, which
+        is exact when the document held no NaN or Infinity)."""
         assert self.consolidated is not None
         entry = self.consolidated.get(path)
         if entry is None:
             return MISSING
+        if not self._shareable:
+            return self._consolidated_node(entry)
+        key = ("", orjson.dumps(entry))
+        node = self._parsed.get(key)
+        if node is None:
+            node = self._parsed[key] = self._consolidated_node(entry)
+        return node
+
+    def _consolidated_node(self, entry: dict[str, Any]) -> Node:
         try:
             if self.root_format == 3:
                 return _v3_node(entry)
@@ -180,14 +197,11 @@ class ZarrReader:
         except MetadataError as error:
             return Node("invalid", problem=str(error))
 
-    def _load_v3_consolidated(self, raw: bytes) -> None:
-        try:
-            document = _load_json(raw, V3_NODE)
-        except MetadataError:
-            return  # the root itself was parsed already; read node by node
+    def _load_v3_consolidated(self, document: dict[str, Any], finite: bool) -> None:
         consolidated = document.get("consolidated_metadata") if isinstance(document, dict) else None
         documents = consolidated.get("metadata") if isinstance(consolidated, dict) else None
         if isinstance(documents, dict):
+            self._shareable = finite
             root = {"zarr_format": 3, "node_type": self.root.kind}
             self.consolidated = {"": root | {"attributes": self.root.attributes}} | {
                 key.strip("/"): value for key, value in documents.items()
@@ -203,6 +217,7 @@ class ZarrReader:
             path, _, name = key.rpartition("/")
             grouped.setdefault(path, {})[name] = value
         self.consolidated = grouped
+        self._shareable = _finite(raw)
 
 
 def _keys_for(root_format: int | None, expect: str) -> tuple[str, ...]:
@@ -228,6 +243,12 @@ def _node_from_documents(docs: dict[str, bytes]) -> Node:
         )
     except MetadataError as error:
         return Node("invalid", problem=str(error))
+
+
+def _finite(raw: bytes) -> bool:
+    """Whether a document holds no NaN or Infinity (which strict JSON writes
+    as null, so two entries could not be told apart by their bytes)."""
+    return b"NaN" not in raw and b"Infinity" not in raw
 
 
 def _load_json(raw: bytes, name: str) -> Any:

@@ -25,7 +25,7 @@ from iceberg_bioimage.models import (
     ScanResult,
     ScanWarning,
 )
-from iceberg_bioimage.scan import collection, ngff
+from iceberg_bioimage.scan import collection, collector, ngff
 from iceberg_bioimage.scan.zarr_meta import ArrayMeta, Node, ZarrReader
 
 _MAX_PLAIN_DEPTH = 16
@@ -510,7 +510,8 @@ class _ZarrScan:
 
 def scan_zarr_store(store: Store, dataset_id: str) -> ScanResult:
     """Scan a Zarr store (v2, v3, consolidated; plain or OME-NGFF 0.1-0.5)."""
-    return _ZarrScan(store, dataset_id).run()
+    with collector.paused():
+        return _ZarrScan(store, dataset_id).run()
 
 
 def _level(
