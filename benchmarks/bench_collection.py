@@ -20,8 +20,9 @@ from __future__ import annotations
 import gc
 import json
 from pathlib import Path
+from typing import Any
 
-from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, workdir
+from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, print_rows, row, workdir
 
 PLATES, WELLS = 20, 240
 
@@ -122,32 +123,40 @@ image_nodes(sys.argv[1])
 )
 
 
-def main() -> None:
-    parser = bench_parser(__doc__)
-    parser.add_argument("--scenes", type=int, default=11)
-    args = parser.parse_args()
+def suite(folder: Path, quick: bool = False, scenes: int = 11) -> list[dict[str, Any]]:
+    """The collection rows of the benchmark table (``quick``: one scene a well)."""
     import orjson
 
     from iceberg_bioimage.scan.collection import image_nodes
 
-    folder = workdir(args, "ib-bench-collection-")
-    single, split, (nodes, documents) = build(folder, args.scenes)
+    single, split, (nodes, documents) = build(folder, 1 if quick else scenes)
+    repeats = 3 if quick else 5
     # the bound reads the file and parses it, as the walk must
-    bound, _ = best_of(with_gc_paused(lambda: orjson.loads(single.read_bytes())), repeats=5)
-    ours, images = best_of(with_gc_paused(lambda: image_nodes(str(single))), repeats=5)
-    split_time, split_images = best_of(lambda: image_nodes(str(split)), repeats=3)
+    bound, _ = best_of(with_gc_paused(lambda: orjson.loads(single.read_bytes())), repeats)
+    ours, images = best_of(with_gc_paused(lambda: image_nodes(str(single))), repeats)
+    split_time, split_images = best_of(lambda: image_nodes(str(split)), 3)
+    assert len(split_images) == len(images)
     peak = peak_mb(WALK, str(single))
     print(
         f"collection: {nodes:,} nodes, {len(images):,} image nodes, {single.stat().st_size >> 20} MiB"
     )
-    print(f"{'workload':34} {'ours s':>8} {'bound s':>8} {'ratio':>6} {'goal':>6}")
-    print(
-        f"{'one document vs orjson.loads':34} {ours:8.2f} {bound:8.2f} {ours / bound:6.2f} {'<= 2':>6}"
-    )
-    per_document = split_time / documents * 1000
-    print(f"{'split, ms per document':34} {per_document:8.3f} {'':>8} {'':>6} {'<= .15':>6}")
-    print(f"peak memory of the one-document walk: {peak:.0f} MB (goal < 2048)")
-    assert len(split_images) == len(images)
+    name = f"collection of {nodes:,} nodes"
+    return [
+        row(f"{name}, one document", ours, bound, "orjson.loads, GC paused", "<=", 2),
+        row(
+            f"{name}, split: ms per document", split_time / documents * 1000, None, "ms", "<=", 0.15
+        ),
+        row(f"{name}, one document: peak memory", peak, None, "MB", "<=", 2048),
+    ]
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--scenes", type=int, default=11)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    folder = workdir(args, "ib-bench-collection-")
+    print_rows(suite(folder, args.quick, args.scenes))
 
 
 if __name__ == "__main__":

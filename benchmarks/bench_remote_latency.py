@@ -28,9 +28,10 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from bench_remote import _wait_for, counted_obstore_calls, free_port
-from common import bench_parser, traverse_with_zarr, workdir
+from common import bench_parser, print_rows, row, traverse_with_zarr, workdir
 from iceberg_bioimage.samples import SCREEN_COLUMNS, write_metadata_plate
 
 
@@ -120,6 +121,7 @@ class LatencyS3(http.server.BaseHTTPRequestHandler):
 SERVER = """
 import sys, http.server
 from pathlib import Path
+from typing import Any
 sys.path.insert(0, sys.argv[3])
 from bench_remote_latency import LatencyS3
 LatencyS3.root, LatencyS3.seconds = Path(sys.argv[2]), float(sys.argv[4])
@@ -144,53 +146,74 @@ def read_stats(endpoint: str) -> dict:  # type: ignore[type-arg]
         return json.loads(answer.read())
 
 
-def main() -> None:
-    parser = bench_parser(__doc__)
-    parser.add_argument("--latency-ms", type=float, default=30.0)
-    parser.add_argument("--rows", default="AB")
-    parser.add_argument("--fields", type=int, default=4)
-    args = parser.parse_args()
-    root = workdir(args, "bench_latency_")
-    plate = root / "plates" / "plate_v3.ome.zarr"
+def suite(
+    folder: Path, quick: bool = False, latency_ms: float = 30.0, rows: str = "AB", fields: int = 4
+) -> list[dict[str, Any]]:
+    """Ours and zarr-python's traversal through the latency server (``quick``:
+    one row of 12 wells, 2 fields)."""
+    rows, fields = ("A", 2) if quick else (rows, fields)
+    plate = folder / "plates" / f"plate_{rows}_{fields}.ome.zarr"
     if not plate.exists():
-        write_metadata_plate(plate, 3, rows=list(args.rows), columns=SCREEN_COLUMNS[:12],
-                             fields=args.fields)  # fmt: skip
+        write_metadata_plate(plate, 3, rows=list(rows), columns=SCREEN_COLUMNS[:12],
+                             fields=fields)  # fmt: skip
     for key, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
                        "AWS_REGION": "us-east-1"}.items():  # fmt: skip
         os.environ[key] = value
-    endpoint, server = serve(root, args.latency_ms / 1000)  # serves root as the bucket
+    seconds = latency_ms / 1000
+    endpoint, server = serve(folder, seconds)  # serves the folder as the bucket
+    try:
+        ours_s, ours_stats, images = _ours(endpoint, f"plates/{plate.name}")
+        zarr_s, zarr_stats, arrays = _zarr_python(endpoint, f"plates/{plate.name}")
+    finally:
+        server.terminate()
+    floor = ours_stats["requests"] / max(ours_stats["peak"], 1) * seconds
+    print(f"plate: {len(rows)} x 12 wells x {fields} fields, {images} image rows, "
+          f"{arrays} arrays; latency {latency_ms:.0f} ms per request")  # fmt: skip
+    for name, wall, stats in (("ours", ours_s, ours_stats), ("zarr-python", zarr_s, zarr_stats)):
+        print(f"  {name:<12}{wall:6.2f} s, {stats['requests']} requests, "
+              f"concurrency {stats['peak']}")  # fmt: skip
+    name = f"remote scan at {latency_ms:.0f} ms/request, {images} images"
+    return [
+        row(name, ours_s, zarr_s, "zarr-python traversal", ">=", 10),
+        row(name, ours_s, floor, "requests/conc x latency", "<=", 1.5),
+    ]
+
+
+def _ours(endpoint: str, key: str) -> tuple[float, dict, int]:  # type: ignore[type-arg]
     from iceberg_bioimage.io import open_store
     from iceberg_bioimage.io.settings import configure_remote
     from iceberg_bioimage.scan.zarr_store import scan_zarr_store
 
     configure_remote(endpoint_url=endpoint, region="us-east-1")
-    seconds = args.latency_ms / 1000
-    read_stats(endpoint)
+    read_stats(endpoint)  # resets the counters
     start = time.perf_counter()
-    result = scan_zarr_store(open_store("s3://bench/plates/plate_v3.ome.zarr"), "plate")
-    ours_s = time.perf_counter() - start
-    stats = read_stats(endpoint)
-    ours_requests, ours_peak = stats["requests"], stats["peak"]
-    floor = ours_requests / max(ours_peak, 1) * seconds
-    print(f"plate: {len(args.rows)} x 12 wells x {args.fields} fields, "
-          f"{len(result.image_assets)} image rows; latency {args.latency_ms:.0f} ms per request")  # fmt: skip
-    print(f"ours:   {ours_s:6.2f} s, {ours_requests} requests, concurrency {ours_peak}; "
-          f"(requests / concurrency) x latency = {floor:.2f} s -> {ours_s / floor:.2f}x (goal <= 1.5x)")  # fmt: skip
+    result = scan_zarr_store(open_store(f"s3://bench/{key}"), "plate")
+    return time.perf_counter() - start, read_stats(endpoint), len(result.image_assets)
+
+
+def _zarr_python(endpoint: str, key: str) -> tuple[float, dict, int]:  # type: ignore[type-arg]
     import zarr
     from obstore.store import S3Store
 
-    backend = S3Store("bench", prefix="plates/plate_v3.ome.zarr", endpoint=endpoint,
-                      region="us-east-1", client_options={"allow_http": True})  # fmt: skip
+    backend = S3Store("bench", prefix=key, endpoint=endpoint, region="us-east-1",
+                      client_options={"allow_http": True})  # fmt: skip
     start = time.perf_counter()
     with counted_obstore_calls():
         arrays = traverse_with_zarr(
             zarr.open_group(zarr.storage.ObjectStore(backend, read_only=True), mode="r")
         )
-    zarr_s = time.perf_counter() - start
-    stats = read_stats(endpoint)
-    server.terminate()
-    print(f"zarr:   {zarr_s:6.2f} s, {stats['requests']} requests, concurrency {stats['peak']}, "
-          f"{arrays} arrays -> ours is {zarr_s / ours_s:.1f}x faster (goal >= 10x)")  # fmt: skip
+    return time.perf_counter() - start, read_stats(endpoint), arrays
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--rows", default="AB")
+    parser.add_argument("--fields", type=int, default=4)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    folder = workdir(args, "bench_latency_")
+    print_rows(suite(folder, args.quick, args.latency_ms, args.rows, args.fields))
 
 
 if __name__ == "__main__":

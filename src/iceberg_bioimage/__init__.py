@@ -2,18 +2,19 @@
 
 ``import iceberg_bioimage as ib`` gives the whole public API: the functions
 of :mod:`iceberg_bioimage.api`, the result models, the canonical schemas and
-every error a user can meet (:mod:`iceberg_bioimage.errors`).
+every error a user can meet (:mod:`iceberg_bioimage.errors`). Functions are
+loaded on first use, so importing the package stays cheap.
 """
 
 import logging
+from typing import Any
 
 from iceberg_bioimage import api, errors
 from iceberg_bioimage._version import __version__
-from iceberg_bioimage.api import *  # noqa: F403  (the public functions, listed in api.__all__)
 
 # The same functions, also accepting the call forms of 0.1.0, and the names
 # 0.1.0 exported (iceberg_bioimage.compat; see docs/migration.md).
-from iceberg_bioimage.compat.forms import legacy_names, wrapped_api
+from iceberg_bioimage.compat import forms as _forms
 from iceberg_bioimage.errors import *  # noqa: F403  (every error, listed in errors.__all__)
 from iceberg_bioimage.models import (
     Axis,
@@ -31,9 +32,23 @@ from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA, SCHEMA_VERSION
 # to "iceberg_bioimage"; the CLI shows it with --verbose.
 logging.getLogger("iceberg_bioimage").addHandler(logging.NullHandler())
 
-_LEGACY = legacy_names()
-globals().update(wrapped_api())
-globals().update(_LEGACY)
+
+def __getattr__(name: str) -> Any:
+    """A public function or 0.1.0 name, loaded on first use and kept."""
+    value = _forms.wrapped(name)
+    if value is None and name in _forms.LEGACY_NAMES:
+        value = _forms.legacy(name)
+    if value is None and name in api.__all__:
+        value = getattr(api, name)
+    if value is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     *api.__all__,
@@ -49,5 +64,5 @@ __all__ = [
     "PhysicalSize",
     "ScanResult",
     "ScanWarning",
-    *_LEGACY,
+    *_forms.LEGACY_NAMES,
 ]

@@ -214,9 +214,8 @@ def run() -> None:
     finalisation (output flushed first): obstore's Rust runtime can abort a
     finalising interpreter, turning a finished, successful run into a crash."""
     code = main()
-    from iceberg_bioimage.io.remote import remote_runtime_started
-
-    if remote_runtime_started():
+    remote = sys.modules.get("iceberg_bioimage.io.remote")  # not loaded: no requests made
+    if remote is not None and remote.remote_runtime_started():
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

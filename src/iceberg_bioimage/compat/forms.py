@@ -18,6 +18,7 @@ migration page lists these differences.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -266,78 +267,103 @@ def _load_manifest(function: Callable[..., Any]) -> Callable[..., Any]:
     return accepting_010
 
 
-def wrapped_api() -> dict[str, Any]:
-    """Today's public functions, each accepting its 0.1.0 forms too."""
-    wrapped: dict[str, Any] = {
-        "register_store": _legacy(_namespace_third("register_store"))(api.register_store),
-        "deregister_store": _legacy(_namespace_third("deregister_store", chunks=False))(
-            api.deregister_store
-        ),
-        "register_directory": _legacy(_register_directory)(api.register_directory),
-        "register_profile_table": _legacy(_register_profile_table)(api.register_profile_table),
-        "load_catalog_table": _legacy(_qualified_table)(api.load_catalog_table),
-        "catalog_table_to_arrow": _legacy(_qualified_table)(api.catalog_table_to_arrow),
-        "join_catalog_image_assets_with_profiles": _legacy(_catalog_join)(
-            api.join_catalog_image_assets_with_profiles
-        ),
-        "export_scan_result_to_cytomining_warehouse": _legacy(_warehouse_export)(
-            api.export_scan_result_to_cytomining_warehouse
-        ),
-        "export_store_to_cytomining_warehouse": _legacy(_warehouse_export)(
-            api.export_store_to_cytomining_warehouse
-        ),
-        "export_catalog_to_cytomining_warehouse": _legacy(_warehouse_export)(
-            api.export_catalog_to_cytomining_warehouse
-        ),
-        "export_profiles_to_cytomining_warehouse": _legacy(_profiles_export)(
-            api.export_profiles_to_cytomining_warehouse
-        ),
-        "export_table_to_cytomining_warehouse": _legacy(_table_export)(
-            api.export_table_to_cytomining_warehouse
-        ),
-        "publish_image_assets": _legacy(_publish("image_assets"))(api.publish_image_assets),
-        "publish_chunk_index": _legacy(_publish("chunk_index"))(api.publish_chunk_index),
-        "validate_microscopy_profile_columns": _legacy(_validate_columns)(
-            api.validate_microscopy_profile_columns
-        ),
-        "create_duckdb_connection": _duckdb_connection(api.create_duckdb_connection),
-        "query_metadata_table": _query(api.query_metadata_table),
-        "load_warehouse_manifest": _load_manifest(api.load_warehouse_manifest),
-    }
-    ingest_results = _legacy(_namespace_third("ingest_scan_results_to_warehouse"))(
-        api.ingest_scan_results_to_catalog
-    )
-    ingest_stores = _legacy(_namespace_third("ingest_stores_to_warehouse"))(
-        api.ingest_stores_to_catalog
-    )
-    wrapped |= {
-        "ingest_scan_results_to_catalog": ingest_results,
-        "ingest_scan_results_to_warehouse": ingest_results,
-        "ingest_stores_to_catalog": ingest_stores,
-        "ingest_stores_to_warehouse": ingest_stores,
-    }
-    return wrapped
+# Today's public functions that also accept their 0.1.0 call forms: each
+# name, how its arguments are translated, and the function that does the work.
+_WRAPPED: dict[str, tuple[Callable[[Callable[..., Any]], Callable[..., Any]], str]] = {
+    "register_store": (_legacy(_namespace_third("register_store")), "register_store"),
+    "deregister_store": (
+        _legacy(_namespace_third("deregister_store", chunks=False)),
+        "deregister_store",
+    ),
+    "register_directory": (_legacy(_register_directory), "register_directory"),
+    "register_profile_table": (_legacy(_register_profile_table), "register_profile_table"),
+    "load_catalog_table": (_legacy(_qualified_table), "load_catalog_table"),
+    "catalog_table_to_arrow": (_legacy(_qualified_table), "catalog_table_to_arrow"),
+    "join_catalog_image_assets_with_profiles": (
+        _legacy(_catalog_join),
+        "join_catalog_image_assets_with_profiles",
+    ),
+    "export_scan_result_to_cytomining_warehouse": (
+        _legacy(_warehouse_export),
+        "export_scan_result_to_cytomining_warehouse",
+    ),
+    "export_store_to_cytomining_warehouse": (
+        _legacy(_warehouse_export),
+        "export_store_to_cytomining_warehouse",
+    ),
+    "export_catalog_to_cytomining_warehouse": (
+        _legacy(_warehouse_export),
+        "export_catalog_to_cytomining_warehouse",
+    ),
+    "export_profiles_to_cytomining_warehouse": (
+        _legacy(_profiles_export),
+        "export_profiles_to_cytomining_warehouse",
+    ),
+    "export_table_to_cytomining_warehouse": (
+        _legacy(_table_export),
+        "export_table_to_cytomining_warehouse",
+    ),
+    "publish_image_assets": (_legacy(_publish("image_assets")), "publish_image_assets"),
+    "publish_chunk_index": (_legacy(_publish("chunk_index")), "publish_chunk_index"),
+    "validate_microscopy_profile_columns": (
+        _legacy(_validate_columns),
+        "validate_microscopy_profile_columns",
+    ),
+    "create_duckdb_connection": (_duckdb_connection, "create_duckdb_connection"),
+    "query_metadata_table": (_query, "query_metadata_table"),
+    "load_warehouse_manifest": (_load_manifest, "load_warehouse_manifest"),
+    "ingest_scan_results_to_catalog": (
+        _legacy(_namespace_third("ingest_scan_results_to_warehouse")),
+        "ingest_scan_results_to_catalog",
+    ),
+    "ingest_stores_to_catalog": (
+        _legacy(_namespace_third("ingest_stores_to_warehouse")),
+        "ingest_stores_to_catalog",
+    ),
+}
 
 
-def legacy_names() -> dict[str, Any]:
-    """Names 0.1.0 exported that today's API calls otherwise."""
-    from iceberg_bioimage.catalog.register import RegisterResult
-    from iceberg_bioimage.profiles.validate import ContractReport
-    from iceberg_bioimage.warehouse.exports import ExportResult
-    from iceberg_bioimage.warehouse.manifest import Manifest, TableEntry
-    from iceberg_bioimage.warehouse.validate import ValidationReport
+# 0.1.0's names of the same functions: one object under both names.
+_SAME_AS = {
+    "ingest_scan_results_to_warehouse": "ingest_scan_results_to_catalog",
+    "ingest_stores_to_warehouse": "ingest_stores_to_catalog",
+}
 
-    return {
-        "CatalogScanOptions": CatalogScanOptions,
-        "ContractValidationResult": ContractReport,
-        "CytominingWarehouseResult": ExportResult,
-        "RegistrationResult": RegisterResult,
-        "WarehouseIngestResult": RegisterResult,
-        "WarehouseManifest": Manifest,
-        "WarehouseTableManifestEntry": TableEntry,
-        "WarehouseValidationResult": ValidationReport,
-        "validate_warehouse_manifest": _validate_manifest,
-        "create_ome_arrow_from_zarr": api.ome_arrow_from_ome_zarr,
-        "create_ome_arrow_from_tiff": api.ome_arrow_from_tiff,
-        "open_ome_arrow_dataset": api.read_ome_arrow_dataset,
-    }
+
+def wrapped(name: str) -> Callable[..., Any] | None:
+    """The public function ``name``, accepting its 0.1.0 forms too (None: not
+    one of those). Built on first use, so the work's module loads only then."""
+    return _wrapped_once(_SAME_AS.get(name, name))
+
+
+@functools.cache
+def _wrapped_once(name: str) -> Callable[..., Any] | None:
+    entry = _WRAPPED.get(name)
+    if entry is None:
+        return None
+    wrap, target = entry
+    return wrap(getattr(api, target))
+
+
+# Names 0.1.0 exported that today's API calls otherwise: (module, name).
+_LEGACY_NAMES = {
+    "CatalogScanOptions": ("iceberg_bioimage.compat.forms", "CatalogScanOptions"),
+    "ContractValidationResult": ("iceberg_bioimage.profiles.validate", "ContractReport"),
+    "CytominingWarehouseResult": ("iceberg_bioimage.warehouse.exports", "ExportResult"),
+    "RegistrationResult": ("iceberg_bioimage.catalog.register", "RegisterResult"),
+    "WarehouseIngestResult": ("iceberg_bioimage.catalog.register", "RegisterResult"),
+    "WarehouseManifest": ("iceberg_bioimage.warehouse.manifest", "Manifest"),
+    "WarehouseTableManifestEntry": ("iceberg_bioimage.warehouse.manifest", "TableEntry"),
+    "WarehouseValidationResult": ("iceberg_bioimage.warehouse.validate", "ValidationReport"),
+    "validate_warehouse_manifest": ("iceberg_bioimage.compat.forms", "_validate_manifest"),
+    "create_ome_arrow_from_zarr": ("iceberg_bioimage.api", "ome_arrow_from_ome_zarr"),
+    "create_ome_arrow_from_tiff": ("iceberg_bioimage.api", "ome_arrow_from_tiff"),
+    "open_ome_arrow_dataset": ("iceberg_bioimage.api", "read_ome_arrow_dataset"),
+}
+LEGACY_NAMES = tuple(_LEGACY_NAMES)
+
+
+def legacy(name: str) -> Any:
+    """What a name 0.1.0 exported is today (KeyError: not one of them)."""
+    module, attribute = _LEGACY_NAMES[name]
+    return getattr(importlib.import_module(module), attribute)

@@ -10,12 +10,15 @@ every schema year (2008 to 2016-06 and later) reads the same way.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from iceberg_bioimage import identity
 from iceberg_bioimage.errors import OmeXmlError
 from iceberg_bioimage.units import ngff_unit
+
+if TYPE_CHECKING:  # the parser is loaded on first use (start-up of other commands)
+    import xml.etree.ElementTree as ET
 
 _TRAILING_INT = re.compile(r"(\d+)$")
 
@@ -88,6 +91,8 @@ class OmeDocument:
 def parse_ome_xml(text: str | bytes) -> OmeDocument:
     """Parse an OME-XML document; raises :class:`OmeXmlError` with the reason."""
     try:
+        import xml.etree.ElementTree as ET
+
         root = ET.fromstring(text)
     except ET.ParseError as error:
         raise OmeXmlError(f"invalid OME-XML ({error})") from None

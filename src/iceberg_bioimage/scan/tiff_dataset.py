@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -98,6 +97,8 @@ def scan_tiff_folder(folder: str, dataset_id: str, *, workers: int | None = None
     workers = workers or os.cpu_count() or 1
     if workers > 1 and len(files) >= _PROCESS_THRESHOLD:
         chunk = max(8, len(files) // (workers * 8))
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
             outcomes = list(pool.map(read, files, chunksize=chunk))
     else:
