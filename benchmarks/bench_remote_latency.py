@@ -4,8 +4,8 @@ and hides the difference between a concurrent scanner and a sequential one.
 
 The benchmark writes a metadata-only OME-NGFF 0.5 plate (rows x 12 columns x
 fields) and serves it through a small S3 endpoint of its own (object GETs,
-HEAD, ListObjectsV2) that sleeps the latency before every answer, in a
-threaded server in another process, and measures in one run:
+HEAD, ListObjectsV2) that waits the latency before every answer, on asyncio
+in another process (any number of requests wait at once), and measures in one run:
   ours     iceberg_bioimage.scan_store("s3://...")
   zarr     zarr-python opening the plate and traversing every member through
            its ObjectStore (the same obstore transport)
@@ -18,12 +18,10 @@ Run: python benchmarks/bench_remote_latency.py [--latency-ms 30] [--rows AB] [--
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -35,99 +33,113 @@ from common import bench_parser, print_rows, row, traverse_with_zarr, workdir
 from iceberg_bioimage.samples import SCREEN_COLUMNS, write_metadata_plate
 
 
-class LatencyS3(http.server.BaseHTTPRequestHandler):
+class LatencyS3:
     """A tiny S3 endpoint serving a folder: GET object (whole or by Range), HEAD,
-    and ListObjectsV2 with a delimiter. Every request first sleeps the latency
-    (waiting, not computing); the threaded server answers many at once, so the
-    latency, not the server's CPU, sets the pace. ``/__stats`` returns and
-    resets the request count and the peak of requests in flight."""
+    and ListObjectsV2 with a delimiter, over HTTP/1.1 keep-alive on asyncio.
+    Every request first waits the latency (``asyncio.sleep``: waiting, not
+    computing) and any number wait at once, so the latency, not the server's
+    CPU, sets the pace. ``/__stats`` returns and resets the request count and
+    the peak of requests in flight."""
 
-    protocol_version = "HTTP/1.1"
-    root: Path
-    seconds = 0.03
-    lock = threading.Lock()
-    in_flight = peak = requests = 0
+    def __init__(self, root: Path, seconds: float) -> None:
+        self.root, self.seconds = root, seconds
+        self.in_flight = self.peak = self.requests = 0
 
-    def log_message(self, *args: object) -> None:
-        pass
+    async def connection(self, reader: Any, writer: Any) -> None:
+        import asyncio
 
-    def do_HEAD(self) -> None:
-        self.answer(head=True)
-
-    def do_GET(self) -> None:
-        self.answer(head=False)
-
-    def answer(self, head: bool) -> None:
-        url = urllib.parse.urlsplit(self.path)
-        if url.path == "/__stats":
-            with LatencyS3.lock:
-                body = json.dumps({"requests": LatencyS3.requests, "peak": LatencyS3.peak})
-                LatencyS3.requests = LatencyS3.peak = 0
-            return self.send(200, body.encode(), "application/json")
-        with LatencyS3.lock:
-            LatencyS3.in_flight += 1
-            LatencyS3.requests += 1
-            LatencyS3.peak = max(LatencyS3.peak, LatencyS3.in_flight)
         try:
-            time.sleep(self.seconds)
-            key = url.path.lstrip("/").partition("/")[2]  # one bucket: the folder
-            query = urllib.parse.parse_qs(url.query)
-            if not key and "list-type" in query:
-                return self.send(200, self.listing(query), "application/xml")
-            path = self.root / urllib.parse.unquote(key)
-            if not path.is_file():
-                return self.send(404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
-            data = path.read_bytes()
-            ranged = self.headers.get("Range")
-            if ranged and ranged.startswith("bytes="):
-                first, _, last = ranged[6:].partition("-")
-                data = data[int(first) : int(last) + 1 if last else None]
-            return self.send(206 if ranged else 200, data, "application/octet-stream", head)
+            while request := await reader.readline():
+                method, target, _ = request.decode("latin-1").split(" ", 2)
+                headers = {}
+                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                status, body, kind = await self.answer(target, headers)
+                writer.write(
+                    f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {kind}\r\n"
+                    f'Content-Length: {len(body)}\r\nETag: "0"\r\n'
+                    "Last-Modified: Thu, 01 Jan 2026 00:00:00 GMT\r\n\r\n".encode()
+                    + (b"" if method == "HEAD" else body)
+                )
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
         finally:
-            with LatencyS3.lock:
-                LatencyS3.in_flight -= 1
+            writer.close()
 
-    def listing(self, query: dict) -> bytes:  # type: ignore[type-arg]
-        prefix = query.get("prefix", [""])[0]
-        delimiter = query.get("delimiter", [""])[0]
-        folder = self.root / prefix
-        entries, prefixes = [], []
-        if folder.is_dir() and (prefix.endswith("/") or not prefix):
-            for child in sorted(folder.iterdir()):
-                name = f"{prefix}{child.name}"
-                if child.is_dir() and delimiter:
-                    prefixes.append(f"<CommonPrefixes><Prefix>{name}/</Prefix></CommonPrefixes>")
-                elif child.is_file():
-                    entries.append(f"<Contents><Key>{name}</Key><Size>{child.stat().st_size}"
-                                   "</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
-                                   '<ETag>"0"</ETag></Contents>')  # fmt: skip
-        xml = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>'
-               f"<Name>bench</Name><Prefix>{prefix}</Prefix><KeyCount>{len(entries)}</KeyCount>"
-               "<IsTruncated>false</IsTruncated>" + "".join(entries) + "".join(prefixes)
-               + "</ListBucketResult>")  # fmt: skip
-        return xml.encode()
+    async def answer(self, target: str, headers: dict[str, str]) -> tuple[int, bytes, str]:
+        import asyncio
 
-    def send(self, status: int, body: bytes, kind: str, head: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", '"0"')
-        self.send_header("Last-Modified", "Thu, 01 Jan 2026 00:00:00 GMT")
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        url = urllib.parse.urlsplit(target)
+        if url.path == "/__stats":
+            body = json.dumps({"requests": self.requests, "peak": self.peak}).encode()
+            self.requests = self.peak = 0
+            return 200, body, "application/json"
+        self.in_flight += 1
+        self.requests += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(self.seconds)
+        finally:
+            self.in_flight -= 1
+        key = url.path.lstrip("/").partition("/")[2]  # one bucket: the folder
+        query = urllib.parse.parse_qs(url.query)
+        if not key and "list-type" in query:
+            return 200, listing(self.root, query), "application/xml"
+        path = self.root / urllib.parse.unquote(key)
+        if not path.is_file():
+            return 404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml"
+        data = path.read_bytes()
+        ranged = headers.get("range")
+        if ranged and ranged.startswith("bytes="):
+            first, _, last = ranged[6:].partition("-")
+            data = data[int(first) : int(last) + 1 if last else None]
+        return (206 if ranged else 200), data, "application/octet-stream"
+
+
+_REASONS = {200: "OK", 206: "Partial Content", 404: "Not Found"}
+
+
+def listing(root: Path, query: dict) -> bytes:  # type: ignore[type-arg]
+    prefix = query.get("prefix", [""])[0]
+    delimiter = query.get("delimiter", [""])[0]
+    folder = root / prefix
+    entries, prefixes = [], []
+    if folder.is_dir() and (prefix.endswith("/") or not prefix):
+        for child in sorted(folder.iterdir()):
+            name = f"{prefix}{child.name}"
+            if child.is_dir() and delimiter:
+                prefixes.append(f"<CommonPrefixes><Prefix>{name}/</Prefix></CommonPrefixes>")
+            elif child.is_file():
+                entries.append(f"<Contents><Key>{name}</Key><Size>{child.stat().st_size}"
+                               "</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+                               '<ETag>"0"</ETag></Contents>')  # fmt: skip
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>'
+           f"<Name>bench</Name><Prefix>{prefix}</Prefix><KeyCount>{len(entries)}</KeyCount>"
+           "<IsTruncated>false</IsTruncated>" + "".join(entries) + "".join(prefixes)
+           + "</ListBucketResult>")  # fmt: skip
+    return xml.encode()
+
+
+def run_server(port: int, root: Path, seconds: float) -> None:
+    import asyncio
+
+    async def main() -> None:
+        handler = LatencyS3(root, seconds)
+        server = await asyncio.start_server(handler.connection, "127.0.0.1", port, backlog=1024)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
 
 
 SERVER = """
-import sys, http.server
+import sys
 from pathlib import Path
-from typing import Any
 sys.path.insert(0, sys.argv[3])
-from bench_remote_latency import LatencyS3
-LatencyS3.root, LatencyS3.seconds = Path(sys.argv[2]), float(sys.argv[4])
-server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), LatencyS3)
-server.request_queue_size = 1024
-server.serve_forever()
+from bench_remote_latency import run_server
+run_server(int(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[4]))
 """
 
 

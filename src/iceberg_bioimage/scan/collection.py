@@ -498,6 +498,7 @@ def scan_collection_document(
     with collector.paused():  # a large document is a million small acyclic objects
         scan, root = _document_scan(store, key, dataset_id, widened)
         walk(scan, key, root)
+        del root  # freed while paused: the next collection would walk it all
     if not scan.assets:
         raise EmptyStoreError(f"{store.uri}/{key}: the collection holds no readable image")
     return ScanResult(

@@ -152,26 +152,50 @@ class ZarrReader:
                 advance(len(part))
         return values
 
+    def read_together(self, batches: Sequence[tuple[Sequence[str], str]]) -> list[dict[str, Node]]:
+        """Several reads, each ``(paths, expect)``, in one round of requests (a
+        remote store keeps them all in flight); v2 groups are not probed."""
+        if self.consolidated is not None:
+            return [self.read(paths, expect) for paths, expect in batches]
+        wanted = [(list(dict.fromkeys(paths)), expect) for paths, expect in batches]
+        return self._fetch_many(
+            [(paths, _keys_for(self.root_format, expect)) for paths, expect in wanted]
+        )
+
     def _fetch(self, paths: Sequence[str], names: tuple[str, ...]) -> dict[str, Node]:
-        if len(names) == 1:  # v3, and v2 arrays: one document a node
-            (name,) = names
-            keys = [f"{path}/{name}" if path else name for path in paths]
-            values = self._get_many(keys)
-            return {
-                path: MISSING if value is None else self._node((name, value))
-                for path, value in zip(paths, values, strict=True)
-            }
-        keys = [f"{path}/{name}" if path else name for path in paths for name in names]
-        values = self._get_many(keys)
-        count = len(names)
-        nodes: dict[str, Node] = {}
-        for start, path in zip(range(0, len(keys), count), paths, strict=True):
-            docs: tuple[str | bytes, ...] = ()
-            for name, value in zip(names, values[start : start + count], strict=True):
-                if value is not None:
-                    docs += (name, value)
-            nodes[path] = self._node(docs) if docs else MISSING
-        return nodes
+        return self._fetch_many([(paths, names)])[0]
+
+    def _fetch_many(
+        self, batches: Sequence[tuple[Sequence[str], tuple[str, ...]]]
+    ) -> list[dict[str, Node]]:
+        keys = [
+            f"{path}/{name}" if path else name
+            for paths, names in batches
+            for path in paths
+            for name in names
+        ]
+        values = iter(self._get_many(keys))
+        found: list[dict[str, Node]] = []
+        for paths, names in batches:
+            if len(names) == 1:  # v3, and v2 arrays: one document a node
+                (name,) = names
+                found.append(
+                    {
+                        path: MISSING if value is None else self._node((name, value))
+                        for path, value in zip(paths, values)  # noqa: B905 (values runs on)
+                    }
+                )
+                continue
+            nodes: dict[str, Node] = {}
+            for path in paths:
+                docs: tuple[str | bytes, ...] = ()
+                for name in names:
+                    value = next(values)
+                    if value is not None:
+                        docs += (name, value)
+                nodes[path] = self._node(docs) if docs else MISSING
+            found.append(nodes)
+        return found
 
     def _from_consolidated(self, path: str) -> Node:
         """A node from consolidated metadata; identical entries give one shared

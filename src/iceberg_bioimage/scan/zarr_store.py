@@ -335,9 +335,10 @@ class _ZarrScan:
             if id(multiscale) not in level_keys:
                 level_keys[id(multiscale)] = tuple(safe_key(d.path) for d in multiscale.datasets)
         array_paths = [_under(r.path, key) for r, ms, _ in parsed for key in level_keys[id(ms)]]
-        arrays = self.reader.read(array_paths, expect="array")
         label_groups = [_under(r.path, "labels") for r, _, _ in parsed if r.kind == "image"]
-        label_nodes = self.reader.read(label_groups, probe=False) if label_groups else {}
+        arrays, label_nodes = self.reader.read_together(
+            [(array_paths, "array"), (label_groups, "group")]
+        )
         label_requests: list[_ImageRequest] = []
         shared: dict[tuple[Any, ...], _Parts] = {}
         for request, multiscale, ome in parsed:
@@ -511,7 +512,12 @@ class _ZarrScan:
 def scan_zarr_store(store: Store, dataset_id: str) -> ScanResult:
     """Scan a Zarr store (v2, v3, consolidated; plain or OME-NGFF 0.1-0.5)."""
     with collector.paused():
-        return _ZarrScan(store, dataset_id).run()
+        scan = _ZarrScan(store, dataset_id)
+        result = scan.run()
+        # Its parsed documents go while the collector is still paused: the
+        # first collection after it resumes would otherwise walk them all.
+        del scan
+    return result
 
 
 def _level(
