@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from common import bench_parser, best_of, print_rows, row, workdir
+from common import bench_parser, best_interleaved, print_rows, row, workdir
 
 
 def plate_xml(name: str, file_uuid: str, file_index: int) -> str:
@@ -85,10 +85,16 @@ def suite(workdir: Path, quick: bool = False, files: int = 2000) -> list[dict[st
     folder = workdir / f"tiffs_{files}"
     if not folder.exists():
         write_folder(folder, files)
-    repeats = 3
-    bound_s, read = best_of(lambda: lower_bound(folder), repeats)
-    single_s, images = best_of(lambda: ours(folder, workers=1), repeats)
-    workers_s, images_w = best_of(lambda: ours(folder), repeats)
+    timed = best_interleaved(
+        {
+            "bound": lambda: lower_bound(folder),
+            "one process": lambda: ours(folder, workers=1),
+            "workers": lambda: ours(folder),
+        },
+        repeats=5,
+    )
+    (bound_s, read), (single_s, images) = timed["bound"], timed["one process"]
+    workers_s, images_w = timed["workers"]
     assert read == images == images_w == files, (read, images, images_w)
     name = f"scan {files} OME-TIFF headers"
     return [

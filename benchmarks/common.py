@@ -111,3 +111,19 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
             f"{r['workload'][:57]:<58}{r['ours']:>10.4g}{baseline:>10}  {r['against'][:21]:<22}"
             f"{r['figure']:>8.3g}  {r['goal']:<9}{'yes' if r['met'] else 'NO'}"
         )
+
+
+def best_interleaved(
+    calls: dict[str, Callable[[], Any]], repeats: int = 3
+) -> dict[str, tuple[float, Any]]:
+    """Like :func:`best_of` for several calls, run in turns (a, b, a, b, ...)
+    so that a slow spell of a shared machine falls on all of them alike."""
+    best: dict[str, tuple[float, Any]] = {}
+    for _ in range(repeats):
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            value = fn()
+            seconds = time.perf_counter() - start
+            if name not in best or seconds < best[name][0]:
+                best[name] = (seconds, value)
+    return best

@@ -114,7 +114,8 @@ def _scan_open_tiff(tif: Any, path: str, context: _Context) -> TiffFileScan:
     scan = TiffFileScan(path)
     page = tif.pages.first
     description = page.description or ""
-    if tif.is_ome or (description.lstrip().startswith("<?xml") and "<OME" in description):
+    # the first page's own flag: TiffFile.is_ome counts every page first
+    if page.is_ome or (description.lstrip().startswith("<?xml") and "<OME" in description):
         try:
             document = parse_ome_xml(description)
         except OmeXmlError as error:
@@ -168,7 +169,7 @@ def _add_ome_images(
                 )
             )
         files = _image_files(image, document, here)
-        missing = [f for f in files if not _exists(f)]
+        missing = [f for f in files if f != here and not _exists(f)]  # here: open
         for name in missing:
             scan.warnings.append(
                 ScanWarning(_rel(path, context), f"{image.id} refers to missing file {name}")
@@ -285,7 +286,7 @@ def _ome_asset(
     document: OmeDocument,
 ) -> ImageAsset:
     shape = image.shape
-    axes = tuple(Axis(name, _AXIS_TYPES[name], _axis_unit(image, name)) for name in _OME_AXES)
+    axes = _ome_axes(tuple(_axis_unit(image, name) for name in _OME_AXES))
     levels, chunk_shape = _ome_levels(image, container)
     position = image.plate
     hcs: dict[str, Any] = {}
