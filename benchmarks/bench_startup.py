@@ -81,7 +81,16 @@ def suite(folder: Path, quick: bool = False) -> list[dict[str, Any]]:
     heavy = heavy_modules_loaded(store)
     print(f"scan loads: {', '.join(heavy) or 'none of ' + ', '.join(HEAVY)}")
     return [
-        row("start-up: scan of a tiny store", scan_s, pyarrow_s, "import pyarrow", "<=", 1.3),
+        # The floor; a Typer CLI alone is about 2x it, so the gate is the next row.
+        row(
+            "start-up: scan of a tiny store",
+            scan_s,
+            pyarrow_s,
+            "import pyarrow",
+            "<=",
+            1.3,
+            gate=False,
+        ),
         row("start-up: scan of a tiny store", scan_s, typer_s, "Typer + pyarrow app", "<=", 1.3),
         row("start-up: --help", help_s, typer_s, "Typer + pyarrow app", "<=", 1.3),
         row("start-up: heavy libraries scan loads", len(heavy), None, "modules", "<=", 0),

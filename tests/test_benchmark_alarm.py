@@ -44,3 +44,10 @@ def test_absolute_figures_compare_ours_to_the_goal() -> None:
         False,
     )
     assert row("heavy modules", 1, None, "modules", "<=", 0)["alarm"] is True
+
+
+def test_a_row_that_is_not_a_gate_never_alarms() -> None:
+    """A goal shown unreachable stays in the table, beside the gating row."""
+    informational = row("start-up", 0.5, 0.1, "import pyarrow", "<=", 1.3, gate=False)
+    assert (informational["met"], informational["alarm"]) == (False, False)
+    assert row("start-up", 0.5, 0.1, "import pyarrow", "<=", 1.3)["alarm"] is True

@@ -194,3 +194,19 @@ def test_an_internal_error_is_a_bug_with_its_own_exit_code(
     assert "RuntimeError: invariant broken" in err[0] and "--verbose" in err[0]
     assert main(["--verbose", "summarize", str(tmp_path)]) == 3
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_the_scan_command_loads_no_heavy_optional_library(tmp_path: Path) -> None:
+    """Start-up: ``iceberg-bioimage scan`` of a store imports none of pyiceberg,
+    DuckDB, tifffile or obstore (each costs start-up and none is needed)."""
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    heavy = ("pyiceberg", "duckdb", "tifffile", "obstore", "sqlalchemy")
+    code = (
+        "import sys\nfrom iceberg_bioimage.cli import main\n"
+        "code = main(['scan', sys.argv[1], '--format', 'csv'])\n"
+        f"print('loaded:', sorted(m for m in {heavy!r} if m in sys.modules), code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(plate)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "loaded: [] 0"
+    assert "test-plate/A01/0" in done.stdout  # the rows were printed
