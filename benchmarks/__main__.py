@@ -6,7 +6,7 @@ them all, prints one table and writes it as JSON.
 
   python -m benchmarks               full sizes (by hand; tens of minutes)
   python -m benchmarks --quick       small sizes (CI; a few minutes)
-  python -m benchmarks --only plate,startup
+  python -m benchmarks --only plate,startup --markdown
   python -m benchmarks --check       exit 1 when a figure is more than 3x
                                      worse than its goal: a regression alarm
                                      that tolerates noisy machines, never a
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="inputs are built here")
     parser.add_argument("--json", type=Path, default=Path("benchmark-results.json"))
     parser.add_argument("--check", action="store_true", help="exit 1 on a >3x regression")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SUITES)
     unknown = sorted(set(names) - set(SUITES))
@@ -77,10 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="ib-benchmarks-"))
     rows = run(names, folder, args.quick)
-    from common import print_rows
+    from common import markdown_rows, print_rows
 
     print()
     print_rows(rows)
+    if args.markdown:
+        print()
+        print(markdown_rows(rows))
     args.json.write_text(
         json.dumps(
             {

@@ -137,3 +137,16 @@ def best_interleaved(
             if name not in best or seconds < best[name][0]:
                 best[name] = (seconds, value)
     return best
+
+
+def markdown_rows(rows: list[dict[str, Any]]) -> str:
+    """The table as Markdown (for docs/performance.md)."""
+    lines = ["| workload | ours | baseline | figure | goal | met |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        baseline = "" if r["baseline"] is None else f"{r['baseline']:.4g} ({r['against']})"
+        ours = f"{r['ours']:.4g}" + (f" {r['against']}" if r["baseline"] is None else " s")
+        met = ("yes" if r["met"] else "no") + ("" if r["gate"] else " (no alarm)")
+        lines.append(
+            f"| {r['workload']} | {ours} | {baseline} | {r['figure']:.3g} | {r['goal']} | {met} |"
+        )
+    return "\n".join(lines)
