@@ -36,6 +36,25 @@ def test_remote_plate_equals_local_with_few_requests_and_no_listing(
     assert sum(store.requests.values()) / images <= 8
 
 
+def test_stores_of_one_bucket_share_a_client_only_within_a_many_store_scan(
+    s3: str, tmp_path: Path
+) -> None:
+    """Building an object-store client costs more than a small store's scan:
+    a scan of many stores shares one per bucket (and its connections); a
+    store opened on its own keeps its own."""
+    from iceberg_bioimage.io.remote import clients_shared
+
+    local = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    first, second = (upload_s3(s3, local, f"shared/{name}") for name in ("one", "two"))
+    assert open_store(first)._store is not open_store(second)._store
+    with clients_shared():
+        assert open_store(first)._store is open_store(second)._store
+    assert open_store(first)._store is not open_store(second)._store
+    results = ib.scan_paths([first, second]).results
+    assert sorted(r.uri for r in results) == sorted([first, second])
+    assert all(comparable(r) == comparable(ib.scan_store(local)) for r in results)
+
+
 def test_remote_consolidated_store_is_one_round(s3: str, tmp_path: Path) -> None:
     local = writers.consolidate(writers.write_plate(tmp_path / "c.ome.zarr", version="0.5"))
     store = open_store(upload_s3(s3, local, "consolidated"))

@@ -115,18 +115,20 @@ def run_task(task: IngestTask) -> TaskOutput:
     bucket, under the tables' locations (runs on any engine's worker)."""
     from pyiceberg.io import load_file_io
 
+    from iceberg_bioimage.io.resolve import sharing_clients
     from iceberg_bioimage.scan import scan_or_warning
 
     output = TaskOutput()
     results: list[ScanResult] = []
-    for uri in task.uris:
-        scanned = scan_or_warning(uri)
-        if isinstance(scanned, ScanWarning):
-            output.warnings.append(str(scanned))
-        else:
-            results.append(scanned)
-            output.warnings += [f"{scanned.dataset_id}: {w}" for w in scanned.warnings]
-            output.datasets.append((scanned.dataset_id, scanned.uri))
+    with sharing_clients(task.uris):
+        for uri in task.uris:
+            scanned = scan_or_warning(uri)
+            if isinstance(scanned, ScanWarning):
+                output.warnings.append(str(scanned))
+            else:
+                results.append(scanned)
+                output.warnings += [f"{scanned.dataset_id}: {w}" for w in scanned.warnings]
+                output.datasets.append((scanned.dataset_id, scanned.uri))
     if not results:
         return output
     by_bucket: dict[int, list[ScanResult]] = {}

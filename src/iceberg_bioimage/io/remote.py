@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import functools
 import io
+import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 from iceberg_bioimage.errors import (
@@ -348,8 +350,6 @@ class RangeFile(io.RawIOBase):
 
 
 def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> Any:
-    from obstore.store import from_url
-
     if not parsed.netloc:
         raise RemoteStoreError(f"{scheme}://: the URI names no bucket or host")
     client: dict[str, Any] = {"timeout": timedelta(seconds=options.timeout_seconds)}
@@ -358,26 +358,78 @@ def _make_store(uri: str, scheme: str, parsed: Any, options: RemoteOptions) -> A
         "retry_timeout": timedelta(seconds=options.timeout_seconds * 4),
     }
     if scheme in ("http", "https"):
-        return from_url(  # no trailing slash: obstore would request ".../store//key"
-            uri.rstrip("/"),
-            client_options=client | {"allow_http": True},
-            retry_config=retry,
-        )
+        # no trailing slash: obstore would request ".../store//key"
+        http = client | {"allow_http": True}
+        return _client(uri.rstrip("/"), (), _items(http), _items(retry))
     scheme = "gs" if scheme == "gcs" else scheme  # obstore knows GCS as gs:// only
     endpoint, config = obstore_settings(scheme, options)
     if endpoint and endpoint.startswith("http://"):
         client["allow_http"] = True
     try:
-        return from_url(
-            f"{scheme}://{parsed.netloc}",
-            config=config or None,
-            client_options=client,
-            retry_config=retry,
-        )
+        return _client(f"{scheme}://{parsed.netloc}", _items(config), _items(client), _items(retry))
     except Exception as error:
         raise RemoteStoreError(
             f"{uri}: cannot configure the store ({_first_line(error)})"
         ) from None
+
+
+Items = tuple[tuple[str, Any], ...]
+
+
+def _items(settings: dict[str, Any]) -> Items:
+    return tuple(sorted(settings.items()))
+
+
+class _SharedClients:
+    """While a many-store operation runs (:func:`clients_shared`), stores under
+    one bucket (or HTTP root) with the same settings share one obstore client:
+    building one loads TLS roots and credentials (about 10 ms, more than a
+    small store's scan), and a shared one keeps its connections open. Outside
+    such an operation every store has its own client, so no connection
+    outlives the work it was opened for."""
+
+    lock = threading.Lock()
+    depth = 0
+    clients: ClassVar[dict[tuple[str, Items, Items, Items], Any]] = {}
+
+
+@contextlib.contextmanager
+def clients_shared() -> Iterator[None]:
+    with _SharedClients.lock:
+        _SharedClients.depth += 1
+    try:
+        yield
+    finally:
+        with _SharedClients.lock:
+            _SharedClients.depth -= 1
+            if _SharedClients.depth == 0:
+                _SharedClients.clients = {}
+
+
+def _forget_shared_clients() -> None:
+    """A forked child builds its own: the parent's belong to its runtime."""
+    _SharedClients.lock = threading.Lock()
+    _SharedClients.clients = {}
+
+
+os.register_at_fork(after_in_child=_forget_shared_clients)
+
+
+def _client(url: str, config: Items, client: Items, retry: Items) -> Any:
+    from obstore.store import from_url
+
+    key = (url, config, client, retry)
+    with _SharedClients.lock:
+        shared = _SharedClients.clients.get(key) if _SharedClients.depth else None
+    if shared is not None:
+        return shared
+    made = from_url(
+        url, config=dict(config) or None, client_options=dict(client), retry_config=dict(retry)
+    )
+    with _SharedClients.lock:
+        if _SharedClients.depth:
+            made = _SharedClients.clients.setdefault(key, made)
+    return made
 
 
 _FORBIDDEN = re.compile(r"status(?: code)?:? 403\b|\b403 forbidden")

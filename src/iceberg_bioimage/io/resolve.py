@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from iceberg_bioimage.errors import StoreNotFoundError, UnsupportedStoreError
@@ -25,6 +27,16 @@ def open_store(uri: str | os.PathLike[str]) -> Store:
 
         return ObjectStoreStore(text)
     raise UnsupportedStoreError(f"{text}: unknown URI scheme '{scheme}://'")
+
+
+def sharing_clients(uris: Iterable[str]) -> AbstractContextManager[None]:
+    """For an operation over many stores: object stores under one bucket share
+    one client (and its connections) until the operation ends."""
+    if not any(is_remote(os.fspath(uri)) for uri in uris):
+        return nullcontext()
+    from iceberg_bioimage.io.remote import clients_shared
+
+    return clients_shared()
 
 
 def require_local_folder(path: str | os.PathLike[str]) -> str:

@@ -15,7 +15,7 @@ from iceberg_bioimage.errors import (
     UnsupportedStoreError,
 )
 from iceberg_bioimage.io import open_store, store_name
-from iceberg_bioimage.io.resolve import is_remote, require_local_folder
+from iceberg_bioimage.io.resolve import is_remote, require_local_folder, sharing_clients
 from iceberg_bioimage.io.uri import has_scheme
 from iceberg_bioimage.models import DirectoryScan, ScanResult, ScanWarning
 from iceberg_bioimage.scan.collection import scan_collection_document
@@ -249,11 +249,12 @@ def _scan_all(
                 advance(1)
 
         workers = scan_workers(targets, max_workers)
-        if len(targets) <= 1 or workers == 1:
-            outcomes = [scan_one(t) for t in targets]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                outcomes = list(pool.map(scan_one, targets))
+        with sharing_clients(targets):
+            if len(targets) <= 1 or workers == 1:
+                outcomes = [scan_one(t) for t in targets]
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    outcomes = list(pool.map(scan_one, targets))
     results = [o for o in outcomes if isinstance(o, ScanResult)]
     errors = [o for o in outcomes if isinstance(o, ScanWarning)]
     return results, errors
