@@ -174,7 +174,8 @@ def write_metadata_plate(
     consolidated metadata as zarr-python writes it (v2 ``.zmetadata``, v3
     inline in the root ``zarr.json``). Every document is schema-valid."""
     root = Path(root)
-    documents = (_plate_documents_v2 if zarr_format == 2 else _plate_documents_v3)(
+    documents = _plate_documents(
+        zarr_format,
         plate_document("bench-plate", rows, columns, fields),
         {"images": [{"path": str(f)} for f in range(fields)]},
         omero(channels),
@@ -185,7 +186,6 @@ def write_metadata_plate(
             for level in range(levels)
         ],
         rows,
-        fields,
     )
     if consolidated and zarr_format == 2:
         documents[".zmetadata"] = {"zarr_consolidated_format": 1, "metadata": dict(documents)}
@@ -201,55 +201,53 @@ def write_metadata_plate(
     return root
 
 
-def _plate_documents_v2(
+def _plate_documents(
+    zarr_format: int,
     plate: dict[str, Any],
     well: dict[str, Any],
     channels: dict[str, Any],
     arrays: list[dict[str, Any]],
     rows: Sequence[str],
-    fields: int,
 ) -> dict[str, dict[str, Any]]:
-    """Every metadata document of a Zarr v2 / OME-NGFF 0.4 plate, by key."""
-    group = {"zarr_format": 2}
-    scales = multiscales(len(arrays), prefix="", name="image", version="0.4")
-    documents = {".zgroup": group, ".zattrs": {"plate": plate | {"version": "0.4"}}}
-    documents |= {f"{row}/.zgroup": group for row in rows}
+    """Every metadata document of a plate, by key: Zarr v2 with OME-NGFF 0.4
+    (each object versioned) or Zarr v3 with 0.5 (all under ``ome``)."""
+
+    def ome(**content: Any) -> dict[str, Any]:
+        if zarr_format == 2:
+            versioned = ("plate", "well")
+            return {k: v | {"version": "0.4"} if k in versioned else v for k, v in content.items()}
+        return {"ome": {"version": "0.5", **content}}
+
+    version = "0.4" if zarr_format == 2 else None
+    scales = multiscales(len(arrays), prefix="", name="image", version=version)
+    groups = {"": ome(plate=plate)} | {row: {} for row in rows}
+    levels: dict[str, dict[str, Any]] = {}
     for entry in plate["wells"]:
-        w = entry["path"]
-        documents[f"{w}/.zgroup"] = group
-        documents[f"{w}/.zattrs"] = {"well": well | {"version": "0.4"}}
-        for f in range(fields):
-            documents[f"{w}/{f}/.zgroup"] = group
-            documents[f"{w}/{f}/.zattrs"] = {"multiscales": scales, "omero": channels}
-            for level, array in enumerate(arrays):
-                documents[f"{w}/{f}/{level}/.zarray"] = array
-    return documents
+        groups[entry["path"]] = ome(well=well)
+        for field_index in range(len(well["images"])):
+            image = f"{entry['path']}/{field_index}"
+            groups[image] = ome(multiscales=scales, omero=channels)
+            levels |= {f"{image}/{level}": array for level, array in enumerate(arrays)}
+    return _zarr_documents(zarr_format, groups, levels)
 
 
-def _plate_documents_v3(
-    plate: dict[str, Any],
-    well: dict[str, Any],
-    channels: dict[str, Any],
-    arrays: list[dict[str, Any]],
-    rows: Sequence[str],
-    fields: int,
+def _zarr_documents(
+    zarr_format: int, groups: dict[str, dict[str, Any]], arrays: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """Every metadata document of a Zarr v3 / OME-NGFF 0.5 plate, by key."""
-
-    def group(attributes: dict[str, Any]) -> dict[str, Any]:
-        return {"zarr_format": 3, "node_type": "group", "attributes": attributes}
-
-    scales = multiscales(len(arrays), prefix="", name="image")
-    image = group({"ome": {"version": "0.5", "multiscales": scales, "omero": channels}})
-    documents = {"zarr.json": group({"ome": {"version": "0.5", "plate": plate}})}
-    documents |= {f"{row}/zarr.json": group({}) for row in rows}
-    for entry in plate["wells"]:
-        w = entry["path"]
-        documents[f"{w}/zarr.json"] = group({"ome": {"version": "0.5", "well": well}})
-        for f in range(fields):
-            documents[f"{w}/{f}/zarr.json"] = image
-            for level, array in enumerate(arrays):
-                documents[f"{w}/{f}/{level}/zarr.json"] = array
+    """The files of a Zarr hierarchy: groups (path -> attributes) and arrays
+    (path -> array metadata document)."""
+    documents: dict[str, dict[str, Any]] = {}
+    for path, attributes in groups.items():
+        prefix = f"{path}/" if path else ""
+        if zarr_format == 2:
+            documents[f"{prefix}.zgroup"] = {"zarr_format": 2}
+            if attributes:
+                documents[f"{prefix}.zattrs"] = attributes
+        else:
+            group = {"zarr_format": 3, "node_type": "group", "attributes": attributes}
+            documents[f"{prefix}zarr.json"] = group
+    name = ".zarray" if zarr_format == 2 else "zarr.json"
+    documents |= {f"{path}/{name}": document for path, document in arrays.items()}
     return documents
 
 
@@ -257,11 +255,13 @@ def write_metadata_image(root: str | Path, *, levels: int = 2) -> Path:
     """A metadata-only OME-NGFF 0.5 image (one multiscale, no chunk files)."""
     root = Path(root)
     scales = multiscales(levels, prefix="", name="image")
-    attributes = {"ome": {"version": "0.5", "multiscales": scales}}
-    _dump(root / "zarr.json", {"zarr_format": 3, "node_type": "group", "attributes": attributes})
-    for level in range(levels):
-        shape = (3, 2160 >> level, 2560 >> level)
-        _dump(root / str(level) / "zarr.json", array_metadata(shape, (1, 1080, 1280)))
+    arrays = {
+        str(level): array_metadata((3, 2160 >> level, 2560 >> level), (1, 1080, 1280))
+        for level in range(levels)
+    }
+    groups = {"": {"ome": {"version": "0.5", "multiscales": scales}}}
+    for key, document in _zarr_documents(3, groups, arrays).items():
+        _dump(root / key, document)
     return root
 
 
