@@ -183,7 +183,8 @@ class _Walk:
                 and kind != "collection"
                 and (kind is not None or not _draft(child, kind))
             ):
-                others.append(kind if kind is not None else _draft_kind(child))
+                other = kind if kind is not None else _draft_kind(child)
+                others.append(other if other.__class__ is str else str(other))
                 continue
             name = child.get("name")
             if name is None and child.get("id").__class__ is str and child["id"]:
@@ -218,7 +219,7 @@ class _Walk:
         if leaves:
             found += self.place_leaves(leaves, place, parent_id)
         if others:
-            self.skipped.update(map(str, others))
+            self.skipped.update(others)
         return found
 
     def place_leaves(
@@ -446,9 +447,9 @@ class _Walk:
         return request, multiscale, {"collection_node": {"name": node.get("name")}}
 
 
-def image_nodes(location: str) -> list[tuple[_Place, str]]:
-    """The image nodes of a collection document and their image ids, without
-    reading the arrays they reference (for timing the walk alone)."""
+def image_nodes(location: str) -> list[str]:
+    """The image ids of a collection document's image nodes, without reading
+    the arrays they reference (for timing the walk alone)."""
     from iceberg_bioimage.io import open_store
 
     folder, _, key = location.rstrip("/").rpartition("/")
@@ -456,7 +457,7 @@ def image_nodes(location: str) -> list[tuple[_Place, str]]:
         scan, root = _document_scan(open_store(folder), key, "collection")
         walker = _Walk(scan)
         walker.walk_tree(_root_place(key, root))
-        return walker.images + [(None, leaf[4]) for leaf in walker.leaves]
+        return [image_id for _, image_id in walker.images] + [leaf[4] for leaf in walker.leaves]
 
 
 def collection_key(location: str) -> tuple[str, str] | None:
