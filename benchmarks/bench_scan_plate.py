@@ -166,11 +166,12 @@ def sweep(folder: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     return [
         row(
             f"scan sweep {sizes[0]}->{sizes[-1]} wells, time per image",
-            last,
-            first,
+            last * 1e6,
+            first * 1e6,
             f"per image at {sizes[0]} wells",
             "<=",
             1.3,
+            unit="us",
         )
     ]
 

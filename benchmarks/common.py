@@ -86,6 +86,7 @@ def row(
     op: str,
     goal: float,
     gate: bool = True,
+    unit: str = "s",
 ) -> dict[str, Any]:
     """One line of the benchmark table. With a ``baseline``, the figure is a
     ratio: ours / baseline for an "at most" goal (``op`` "<="), baseline / ours
@@ -99,14 +100,15 @@ def row(
     alarm = gate and (figure > 3 * goal if op == "<=" else figure < goal / 3)
     return {
         "workload": workload,
-        "ours": round(ours, 4),
-        "baseline": None if baseline is None else round(baseline, 4),
+        "ours": round(ours, 6),
+        "baseline": None if baseline is None else round(baseline, 6),
         "against": against,
         "figure": round(figure, 3),
         "goal": f"{op} {goal:g}{'' if baseline is None else 'x'}",
         "met": met,
         "gate": gate,
         "alarm": alarm,
+        "unit": unit if baseline is not None else against,
     }
 
 
@@ -144,7 +146,7 @@ def markdown_rows(rows: list[dict[str, Any]]) -> str:
     lines = ["| workload | ours | baseline | figure | goal | met |", "|---|---|---|---|---|---|"]
     for r in rows:
         baseline = "" if r["baseline"] is None else f"{r['baseline']:.4g} ({r['against']})"
-        ours = f"{r['ours']:.4g}" + (f" {r['against']}" if r["baseline"] is None else " s")
+        ours = f"{r['ours']:.4g} {r['unit']}"
         met = ("yes" if r["met"] else "no") + ("" if r["gate"] else " (no alarm)")
         lines.append(
             f"| {r['workload']} | {ours} | {baseline} | {r['figure']:.3g} | {r['goal']} | {met} |"
