@@ -136,7 +136,8 @@ def test_dataset_paths_that_leave_the_image_are_refused(tmp_path: Path) -> None:
         ib.scan_store(plate)
 
 
-def test_symbolic_links_out_of_a_store_are_not_followed(tmp_path: Path) -> None:
+def _plate_with_a_link_out(tmp_path: Path) -> Path:
+    """A plate whose second well is a symbolic link to another plate's well."""
     outside = _plate(tmp_path / "outside.ome.zarr")
     plate = _plate(tmp_path / "plate.ome.zarr")
     _edit_json(
@@ -147,7 +148,11 @@ def test_symbolic_links_out_of_a_store_are_not_followed(tmp_path: Path) -> None:
     )
     (plate / "B").mkdir()
     (plate / "B" / "1").symlink_to(outside / "A" / "1")
-    result = ib.scan_store(plate)
+    return plate
+
+
+def test_symbolic_links_out_of_a_store_are_not_followed(tmp_path: Path) -> None:
+    result = ib.scan_store(_plate_with_a_link_out(tmp_path))
     assert len([a for a in result.image_assets if a.image_kind == "image"]) == 1
     assert any("symbolic link out of the store" in str(w) for w in result.warnings)
 
@@ -163,16 +168,7 @@ def test_a_forked_worker_checks_links_against_its_own_descriptors(tmp_path: Path
     forked after the parent asked must not read the parent's."""
     import multiprocessing
 
-    outside = _plate(tmp_path / "outside.ome.zarr")
-    plate = _plate(tmp_path / "plate.ome.zarr")
-    _edit_json(
-        plate / "zarr.json",
-        lambda d: d["attributes"]["ome"]["plate"]["wells"].append(
-            {"path": "B/1", "rowIndex": 0, "columnIndex": 0}
-        ),
-    )
-    (plate / "B").mkdir()
-    (plate / "B" / "1").symlink_to(outside / "A" / "1")
+    plate = _plate_with_a_link_out(tmp_path)
     assert _images_and_link_warnings(str(plate)) == (1, True)  # the parent asked first
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply(_images_and_link_warnings, (str(plate),)) == (1, True)
