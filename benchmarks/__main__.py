@@ -19,13 +19,12 @@ for the detail and the peers that take long.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import platform
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +38,39 @@ SUITES: dict[str, str] = {
     "startup": "bench_startup",
     "latency": "bench_remote_latency",
     "collection": "bench_collection",
+    "chunks": "bench_chunk_index",
+    "publish": "bench_publish",
+    "join": "bench_join",
+    "pixels": "bench_pixels",
+    "catalogue": "bench_catalogue",
 }
+
+
+# Each suite runs in a process of its own: what one loads (a pixel backend
+# that makes forking unsafe, say) or leaves in memory must not change another's
+# figures.
+CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+module, folder, quick, out = sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5]
+from pathlib import Path
+rows = __import__(module).suite(Path(folder), quick=quick)
+Path(out).write_text(json.dumps(rows))
+"""
 
 
 def run(names: list[str], folder: Path, quick: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name in names:
-        module = importlib.import_module(SUITES[name])
-        suite: Callable[..., list[dict[str, Any]]] = module.suite
         start = time.perf_counter()
         print(f"== {name} ({SUITES[name]}.py)", flush=True)
         part = folder / name
         part.mkdir(parents=True, exist_ok=True)
-        found = suite(part, quick=quick)
+        out = part / "rows.json"
+        out.unlink(missing_ok=True)
+        arguments = [str(HERE), SUITES[name], str(part), "1" if quick else "0", str(out)]
+        subprocess.run([sys.executable, "-c", CHILD, *arguments], check=True)
+        found = json.loads(out.read_text())
         for entry in found:
             entry["suite"] = name
         rows += found

@@ -23,13 +23,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import zarr
 
 import iceberg_bioimage as ib
-from common import PRINT_PEAK_KB, bench_parser, best_of, workdir
+from common import PRINT_PEAK_KB, bench_parser, best_of, print_rows, row, workdir
 from iceberg_bioimage.pixels import array_source, available_backends, open_array
 
 RNG = np.random.default_rng(18)
@@ -65,18 +66,18 @@ def crop_profiles(image_id: str, dataset_id: str, count: int, height: int, width
     )
 
 
-def bench_field_crops(root: Path) -> None:
+def bench_field_crops(root: Path) -> list[dict[str, Any]]:
     data = microscopy_field(2048, 2048, 3)
     path = write_field(root / "field.ome.zarr", data)
     images = ib.scan_as_arrow_table(path)
-    row = images.to_pylist()[0]
-    profiles = crop_profiles(row["image_id"], row["dataset_id"], 500, 2048, 2048)
+    image = images.to_pylist()[0]
+    profiles = crop_profiles(image["image_id"], image["dataset_id"], 500, 2048, 2048)
     fastest = available_backends()[0]
     cx = profiles.column("Cells_AreaShape_Center_X").to_numpy()
     cy = profiles.column("Cells_AreaShape_Center_Y").to_numpy()
 
     def baseline() -> int:
-        array = open_array(array_source(row), fastest)
+        array = open_array(array_source(image), fastest)
         field = array.read((slice(None), slice(None), slice(None)))
         crops = [
             field[:, int(y) - 32 : int(y) + 32, int(x) - 32 : int(x) + 32]
@@ -93,36 +94,44 @@ def bench_field_crops(root: Path) -> None:
     print(f"[1] {count} crops 64x64x3 from one 2048x2048 field, backend {fastest}")
     print(f"    read once + numpy slicing: {base:.3f} s   ib.image_crops: {mine:.3f} s")
     print(f"    ratio {mine / base:.2f}x (goal <= 1.5x)")
+    name = f"{count} crops 64x64x3 from one 2048x2048 field ({fastest})"
+    return [row(name, mine, base, "read once + numpy slices", "<=", 1.5)]
 
 
-def bench_sharded_backends(root: Path) -> None:
+def bench_sharded_backends(root: Path) -> list[dict[str, Any]]:
     path = root / "sharded.zarr"
     if not path.exists():
         array = zarr.create_array(str(path), shape=(8192, 8192), chunks=(256, 256),
                                   shards=(1024, 1024), dtype="uint16", dimension_names=["y", "x"])  # fmt: skip
         for y in range(0, 8192, 1024):
             array[y : y + 1024] = microscopy_field(1024, 8192, 1)[0]
-    row = ib.scan_as_arrow_table(path).to_pylist()[0]
+    image = ib.scan_as_arrow_table(path).to_pylist()[0]
     region = (slice(3000, 5048), slice(2000, 4048))
     times = {}
     for backend in [b for b in available_backends() if b != "tifffile"]:
-        array = open_array(array_source(row), backend)
+        array = open_array(array_source(image), backend)
         times[backend], got = best_of(lambda a=array: a.read(region))
         assert got.shape == (2048, 2048)
     print("[2] sharded v3: 2048x2048 uint16 out of 8192x8192")
     for backend, seconds in sorted(times.items(), key=lambda kv: kv[1]):
         print(f"    {backend:<12} {seconds:.3f} s   {times['zarr'] / seconds:.2f}x zarr-python")
+    fastest = min(times, key=times.__getitem__)
+    return [
+        row(f"sharded 2048x2048 region, fastest backend ({fastest})", times[fastest],
+            times["zarr"], "zarr-python", ">=", 1),
+    ]  # fmt: skip
 
 
-def bench_parquet_size(root: Path) -> None:
+def bench_parquet_size(root: Path) -> list[dict[str, Any]]:
     print("[3] crop Parquet size / raw pixel bytes (goal <= 1.1x)")
+    rows = []
     for name, data in (
         ("microscopy-like", microscopy_field(2048, 2048, 3)),
         ("uniform noise", RNG.integers(0, 65535, (3, 2048, 2048), dtype="uint16")),
     ):
         path = write_field(root / f"size_{name.split()[0]}.ome.zarr", data)
-        row = ib.scan_as_arrow_table(path).to_pylist()[0]
-        profiles = crop_profiles(row["image_id"], row["dataset_id"], 500, 2048, 2048)
+        image = ib.scan_as_arrow_table(path).to_pylist()[0]
+        profiles = crop_profiles(image["image_id"], image["dataset_id"], 500, 2048, 2048)
         out = root / f"size_root_{name.split()[0]}"
         shutil.rmtree(out, ignore_errors=True)  # a fresh root: no retired parts counted
         ib.export_crops_to_cytomining_warehouse(profiles, path, out, size=64)
@@ -131,6 +140,9 @@ def bench_parquet_size(root: Path) -> None:
         print(
             f"    {name:<16} {size / raw:.3f}x  ({size / 2**20:.1f} MiB for {raw / 2**20:.1f} MiB)"
         )
+        rows.append(row(f"crop Parquet size, {name}", size, raw, "raw pixel bytes", "<=", 1.1,
+                        unit="bytes"))  # fmt: skip
+    return rows
 
 
 PLATE_JOB = (
@@ -148,7 +160,7 @@ print(json.dumps({"rows": result.tables["images.image_crops"], "seconds": second
 )
 
 
-def bench_plate(root: Path) -> None:
+def bench_plate(root: Path, crops: int = 10_000) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
     from ome_zarr.format import FormatV05
     from ome_zarr.writer import write_image, write_plate_metadata, write_well_metadata
@@ -165,7 +177,7 @@ def bench_plate(root: Path) -> None:
             write_well_metadata(group, ["0"], fmt=FormatV05())
             write_image(field, group.require_group("0"), axes=list("cyx"), fmt=FormatV05(),
                         scale_factors=[], storage_options={"chunks": (1, 256, 256)})  # fmt: skip
-    per_well = 10_000 // 96 + 1
+    per_well = crops // 96 + 1
     wells = [f"{r}{int(c):02d}" for r in rows for c in cols]
     profiles = pa.table(
         {
@@ -175,7 +187,7 @@ def bench_plate(root: Path) -> None:
             "Cells_AreaShape_Center_X": RNG.uniform(32, 1048, per_well * 96),
             "Cells_AreaShape_Center_Y": RNG.uniform(32, 1048, per_well * 96),
         }
-    ).slice(0, 10_000)
+    ).slice(0, crops)
     pq.write_table(profiles, root / "plate_profiles.parquet")
     out = root / "plate_root"
     done = subprocess.run(
@@ -185,18 +197,28 @@ def bench_plate(root: Path) -> None:
     lines = done.stdout.strip().splitlines()
     figures = json.loads(lines[-2])
     peak = int(lines[-1]) / 1024
-    print("[4] 10,000 crops 64x64x3 across a 96-well plate into a warehouse root (fresh process)")
+    print(
+        f"[4] {crops:,} crops 64x64x3 across a 96-well plate into a warehouse root (fresh process)"
+    )
     print(f"    {figures['rows']} crops in {figures['seconds']:.2f} s: "
           f"{figures['rows'] / figures['seconds']:.0f} crops/s; peak memory {peak:.0f} MB (goal < 1024)")  # fmt: skip
+    return [row(f"{crops:,} crops across a 96-well plate: peak memory", peak, None, "MB",
+                "<=", 1024)]  # fmt: skip
+
+
+def suite(folder: Path, quick: bool = False) -> list[dict[str, Any]]:
+    """The pixel rows (``quick``: 2,000 crops across the plate)."""
+    return (
+        bench_field_crops(folder)
+        + bench_sharded_backends(folder)
+        + bench_parquet_size(folder)
+        + bench_plate(folder, 2_000 if quick else 10_000)
+    )
 
 
 def main() -> None:
     args = bench_parser(__doc__).parse_args()
-    root = workdir(args, "bench_pixels_")
-    bench_field_crops(root)
-    bench_sharded_backends(root)
-    bench_parquet_size(root)
-    bench_plate(root)
+    print_rows(suite(workdir(args, "bench_pixels_")))
 
 
 if __name__ == "__main__":

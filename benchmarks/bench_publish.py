@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 from pyiceberg.catalog.sql import SqlCatalog
 
-from common import bench_parser, make_big_array, workdir
+from common import bench_parser, make_big_array, print_rows, row, workdir
 from iceberg_bioimage.samples import write_metadata_image
 
 
@@ -43,11 +44,11 @@ def fresh_catalog(root: Path, name: str) -> SqlCatalog:
     )
 
 
-def part1(root: Path) -> None:
+def part1(root: Path, count: int = 200) -> list[dict[str, Any]]:
     import iceberg_bioimage as ib
     from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA
 
-    stores = write_small_stores(root / "stores", 200)
+    stores = write_small_stores(root / "stores", count)
     start = time.perf_counter()
     results = [ib.scan_store(s) for s in stores]
     scan_s = time.perf_counter() - start
@@ -76,11 +77,11 @@ def part1(root: Path) -> None:
     assets_s = time.perf_counter() - start
 
     print(
-        f"200 stores: scan {scan_s:.2f} s; commits per table {report.commits} ({len(history)} snapshot(s) in image_assets)"
+        f"{count} stores: scan {scan_s:.2f} s; commits per table {report.commits} ({len(history)} snapshot(s) in image_assets)"
     )
     print(
-        f"  image_assets publish (incl. table creation): {assets_s / 200 * 1000:.1f} ms/store, "
-        f"plain table.append into the same partitioned table {plain_s / 200 * 1000:.1f} ms/store "
+        f"  image_assets publish (incl. table creation): {assets_s / count * 1000:.1f} ms/store, "
+        f"plain table.append into the same partitioned table {plain_s / count * 1000:.1f} ms/store "
         f"-> {assets_s / plain_s:.2f}x"
     )
     start = time.perf_counter()
@@ -89,14 +90,20 @@ def part1(root: Path) -> None:
     )
     again_s = time.perf_counter() - start
     assert ib.catalog_table_to_arrow(ours_catalog, "images.image_assets").num_rows == rows.num_rows
-    print(f"  image_assets + chunk_index together: {ours_s / 200 * 1000:.1f} ms/store")
+    print(f"  image_assets + chunk_index together: {ours_s / count * 1000:.1f} ms/store")
     print(
-        f"  re-ingesting the same 200 (replace, idempotent): {again_s / 200 * 1000:.1f} ms/store, "
+        f"  re-ingesting the same {count} (replace, idempotent): {again_s / count * 1000:.1f} ms/store, "
         f"commits {again.commits}"
     )
+    commits = max(report.commits.values())
+    return [
+        row(f"publish image_assets of {count} stores", assets_s, plain_s,
+            "pyiceberg table.append", "<=", 1.5),
+        row(f"ingest {count} stores: commits per table", commits, None, "commits", "<=", 2),
+    ]  # fmt: skip
 
 
-def part2(root: Path) -> None:
+def part2(root: Path) -> list[dict[str, Any]]:
     import iceberg_bioimage as ib
 
     store = make_big_array(root)
@@ -125,6 +132,15 @@ def part2(root: Path) -> None:
         f"publish_chunk_index (rows generated while writing, one commit) {min(ours):.3f} s "
         f"-> {min(ours) / min(plain):.2f}x"
     )
+    return [
+        row(f"publish {rows:,} chunk_index rows", min(ours), min(plain),
+            "pyarrow ParquetWriter", "<=", 1.5),
+    ]  # fmt: skip
+
+
+def suite(folder: Path, quick: bool = False) -> list[dict[str, Any]]:
+    """The publishing rows (``quick``: 50 stores)."""
+    return part1(folder, 50 if quick else 200) + part2(folder)
 
 
 def main() -> None:
@@ -132,10 +148,12 @@ def main() -> None:
     parser.add_argument("--part", choices=["1", "2", "both"], default="both")
     args = parser.parse_args()
     root = workdir(args, "ib-bench-publish-")
+    rows = []
     if args.part in ("1", "both"):
-        part1(root)
+        rows += part1(root)
     if args.part in ("2", "both"):
-        part2(root)
+        rows += part2(root)
+    print_rows(rows)
 
 
 if __name__ == "__main__":
