@@ -11,7 +11,6 @@ snapshots are expired only when asked (``expire_older_than``,
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from iceberg_bioimage.catalog.config import CatalogError
 from iceberg_bioimage.catalog.layout import (
     BUCKET_FIELD,
     PARTITION_COLUMN,
+    data_file_path,
     group_by_bucket,
     sorted_rows,
 )
@@ -111,10 +111,7 @@ def _rewrite(table: Table, transaction: Any, live: list[Any]) -> list[Any]:
         rows = sorted_rows(table.scan(row_filter=row_filter).to_arrow()).cast(arrow_schema)
         if not rows.num_rows:
             continue
-        folder = f"{table.location().rstrip('/')}/data" + (
-            f"/{BUCKET_FIELD}={bucket}" if bucket is not None else ""
-        )
-        path = f"{folder}/{uuid.uuid4()}-compacted.parquet"
+        path = data_file_path(table.location(), bucket, "-compacted")
         with table.io.new_output(path).create(overwrite=True) as sink:
             pq.write_table(rows, sink, compression="zstd")
         new_files.append(data_file(table.io, transaction.table_metadata, WrittenFile(path, bucket)))

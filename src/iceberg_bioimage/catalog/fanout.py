@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import math
 import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from iceberg_bioimage.catalog.layout import BUCKET_FIELD, BUCKETS, bucket_of, sorted_rows
+from iceberg_bioimage.catalog.layout import BUCKETS, group_by_bucket, sorted_rows
 from iceberg_bioimage.catalog.publish import (
     PublishReport,
     check_dataset_pairs,
     image_assets_snapshot,
     restore_image_assets,
     with_field_ids,
+    write_bucket_files,
 )
 from iceberg_bioimage.catalog.tables import (
     WrittenFile,
@@ -97,9 +97,7 @@ def plan_tasks(
 ) -> list[IngestTask]:
     """Stores grouped by the bucket of their (default) dataset id, each bucket
     cut into at most ``tasks_per_bucket`` tasks."""
-    by_bucket: dict[int, list[str]] = {}
-    for uri in uris:
-        by_bucket.setdefault(bucket_of(default_dataset_id(uri)), []).append(uri)
+    by_bucket = group_by_bucket(uris, default_dataset_id)
     tasks = []
     for bucket, members in sorted(by_bucket.items()):
         parts = min(tasks_per_bucket, max(1, math.ceil(len(members) / MIN_STORES_PER_TASK)))
@@ -131,44 +129,42 @@ def run_task(task: IngestTask) -> TaskOutput:
                 output.datasets.append((scanned.dataset_id, scanned.uri))
     if not results:
         return output
-    by_bucket: dict[int, list[ScanResult]] = {}
-    for result in sorted(results, key=lambda r: r.dataset_id):
-        by_bucket.setdefault(bucket_of(result.dataset_id), []).append(result)
     for target in task.tables:
         io = load_file_io(task.io_properties, target.location)
-        schema = _iceberg_schema(target.schema_json)
-        for bucket, members in by_bucket.items():
-            path = (
-                f"{target.location.rstrip('/')}/data/{BUCKET_FIELD}={bucket}/{uuid.uuid4()}.parquet"
-            )
-            rows = _write(target.name, io, path, members, schema, task)
-            if rows:
-                output.files.setdefault(target.name, []).append(WrittenFile(path, bucket))
-                output.rows[target.name] = output.rows.get(target.name, 0) + rows
-            else:
-                io.delete(path)
+        write = _writer(target.name, _iceberg_schema(target.schema_json), task)
+        files, _, rows = write_bucket_files(io, target.location, results, write)
+        if files:
+            output.files[target.name] = files
+            output.rows[target.name] = rows
     return output
 
 
-def _write(
-    name: str, io: Any, path: str, results: list[ScanResult], schema: Any, task: IngestTask
-) -> int:
-    with io.new_output(path).create(overwrite=True) as sink:
-        if name == IMAGE_ASSETS:
-            from pyiceberg.io.pyarrow import schema_to_pyarrow
+def _writer(name: str, schema: Any, task: IngestTask) -> Callable[[Any, list[ScanResult]], int]:
+    """How one bucket's rows of table ``name`` are written into a data file."""
+    if name == IMAGE_ASSETS:
+        from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-            rows = sorted_rows(scan_result_as_arrow_table(results))
-            rows = rows.cast(schema_to_pyarrow(schema, include_field_ids=True))
+        arrow_schema = schema_to_pyarrow(schema, include_field_ids=True)
+
+        def image_rows(sink: Any, results: list[ScanResult]) -> int:
+            rows = sorted_rows(scan_result_as_arrow_table(results)).cast(arrow_schema)
             pq.write_table(rows, sink, compression="zstd")
             return rows.num_rows
+
+        return image_rows
+    chunk_schema = with_field_ids(ENCODED_SCHEMA, schema)
+
+    def chunk_rows(sink: Any, results: list[ScanResult]) -> int:
         return stream_chunk_index_parquet(
             sink,
             results,
-            schema=with_field_ids(ENCODED_SCHEMA, schema),
+            schema=chunk_schema,
             stat=task.stat,
             byte_ranges=task.byte_ranges,
             overlap=False,  # the tasks themselves run side by side
         )
+
+    return chunk_rows
 
 
 def _iceberg_schema(text: str) -> Any:

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table, Transaction
+
+T = TypeVar("T")
 
 PARTITION_COLUMN = "dataset_id"
 SORT_COLUMNS = ("dataset_id", "image_id")
@@ -76,11 +79,22 @@ def _bucket_function(buckets: int) -> Any:
     return BucketTransform(buckets).transform(StringType())
 
 
-def group_by_bucket(dataset_ids: Sequence[str], buckets: int = BUCKETS) -> dict[int, list[str]]:
-    groups: dict[int, list[str]] = {}
-    for dataset_id in dataset_ids:
-        groups.setdefault(bucket_of(dataset_id, buckets), []).append(dataset_id)
+def group_by_bucket(
+    items: Iterable[T], dataset_id: Callable[[T], str] = str, buckets: int = BUCKETS
+) -> dict[int, list[T]]:
+    """``items`` grouped by the bucket of their dataset id, in their order."""
+    groups: dict[int, list[T]] = {}
+    for item in items:
+        groups.setdefault(bucket_of(dataset_id(item), buckets), []).append(item)
     return groups
+
+
+def data_file_path(location: str, bucket: int | None, suffix: str = "") -> str:
+    """A new data file's path under a table ``location``, in its bucket's folder."""
+    folder = f"{location.rstrip('/')}/data"
+    if bucket is not None:
+        folder += f"/{BUCKET_FIELD}={bucket}"
+    return f"{folder}/{uuid.uuid4()}{suffix}.parquet"
 
 
 def _identity() -> Any:

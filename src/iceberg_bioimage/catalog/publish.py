@@ -9,16 +9,16 @@ to the table in the same commit that removes the datasets' previous rows.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from iceberg_bioimage.catalog.layout import BUCKET_FIELD, bucket_of
+from iceberg_bioimage.catalog.layout import data_file_path, group_by_bucket
 from iceberg_bioimage.catalog.tables import (
     DEFAULT_IMAGE_NAMESPACE,
     WrittenFile,
@@ -143,27 +143,45 @@ class _ChunkFiles:
     def __call__(self, table_location: str, io: Any, iceberg_schema: Any) -> list[WrittenFile]:
         self.io = io
         schema = with_field_ids(ENCODED_SCHEMA, iceberg_schema)
-        by_bucket: dict[int, list[ScanResult]] = {}
-        for result in sorted(self.results, key=lambda r: r.dataset_id):
-            by_bucket.setdefault(bucket_of(result.dataset_id), []).append(result)
-        written = []
-        for bucket, results in sorted(by_bucket.items()):
-            folder = f"{table_location.rstrip('/')}/data/{BUCKET_FIELD}={bucket}"
-            location = f"{folder}/{uuid.uuid4()}.parquet"
-            with io.new_output(location).create(overwrite=True) as sink:
-                count = stream_chunk_index_parquet(sink, results, schema=schema, **self.options)
-            self.locations.append(location)
-            if count:
-                written.append(WrittenFile(location, bucket))
-                self.rows += count
-            else:
-                io.delete(location)
+
+        def write(sink: Any, results: list[ScanResult]) -> int:
+            return stream_chunk_index_parquet(sink, results, schema=schema, **self.options)
+
+        written, self.locations, self.rows = write_bucket_files(
+            io, table_location, self.results, write
+        )
         return written
 
     def remove(self) -> None:
         for location in self.locations:
             with contextlib.suppress(OSError, FileNotFoundError):
                 self.io.delete(location)
+
+
+def write_bucket_files(
+    io: Any,
+    table_location: str,
+    results: Sequence[ScanResult],
+    write: Callable[[Any, list[ScanResult]], int],
+) -> tuple[list[WrittenFile], list[str], int]:
+    """One data file per dataset bucket under ``table_location``, each filled by
+    ``write(sink, results of that bucket)`` (which returns its row count).
+    Returns the files that hold rows, every path written (empty files are
+    deleted at once), and the rows."""
+    dataset_id = attrgetter("dataset_id")
+    written, locations, rows = [], [], 0
+    groups = group_by_bucket(sorted(results, key=dataset_id), dataset_id)
+    for bucket, members in sorted(groups.items()):
+        location = data_file_path(table_location, bucket)
+        with io.new_output(location).create(overwrite=True) as sink:
+            count = write(sink, members)
+        locations.append(location)
+        if count:
+            written.append(WrittenFile(location, bucket))
+            rows += count
+        else:
+            io.delete(location)
+    return written, locations, rows
 
 
 def with_field_ids(schema: pa.Schema, iceberg_schema: Any) -> pa.Schema:
