@@ -77,8 +77,7 @@ def walk(scan: _ZarrScan, root_key: str, root: dict[str, Any]) -> None:
     """Every image of the collection whose root node is ``root`` (read from
     ``root_key``) becomes an asset of ``scan``."""
     _check_version(scan, root)
-    with collector.paused():
-        _Walk(scan).run(_root_place(root_key, root))
+    _Walk(scan).run(_root_place(root_key, root))
 
 
 def _root_place(key: str, root: dict[str, Any]) -> _Place:
@@ -103,15 +102,8 @@ class _Walk:
         self.build_images()
 
     def walk_tree(self, root: _Place) -> None:
-        """Every node, level by level; image nodes are kept in ``images``.
-
-        The walk makes a million small acyclic objects; the cyclic garbage
-        collector would traverse them all again and again for nothing, so it
-        is paused while the walk runs."""
-        with collector.paused():
-            self._walk_levels(root)
-
-    def _walk_levels(self, root: _Place) -> None:
+        """Every node, level by level; image nodes are kept in ``images`` and
+        ``leaves`` (callers pause the collector: :mod:`.collector`)."""
         level = [root]
         while level:
             references: list[tuple[_Place, str, str]] = []
@@ -195,26 +187,9 @@ class _Walk:
                 self.scan.warn(where, f"child node without a unique name: {printable(str(name))}")
                 continue
             seen.add(name)
-            if kind == "multiscale":  # most nodes of a screen: the leaf test inline
-                path = child.get("path")
-                if path.__class__ is dict and path.get("type") == "zarr" and "nodes" not in child:
-                    text = path.get("path")
-                    attributes = child.get("attributes")
-                    if (
-                        text.__class__ is str
-                        and text.startswith("./")
-                        and len(text) > 2
-                        and not (
-                            attributes
-                            and (
-                                "plate" in attributes
-                                or "well" in attributes
-                                or "acquisition" in attributes
-                            )
-                        )
-                    ):
-                        leaves.append((child, name, text[2:]))
-                        continue
+            if kind == "multiscale" and (tail := _leaf_tail(child)) is not None:
+                leaves.append((child, name, tail))
+                continue
             found.append(_Place(child, folder, (*names, name), parent_id, hcs, documents))
         if leaves:
             found += self.place_leaves(leaves, place, parent_id)
@@ -496,7 +471,7 @@ def scan_collection_document(
     from iceberg_bioimage.errors import EmptyStoreError
     from iceberg_bioimage.models import ScanResult
 
-    with collector.paused():  # a large document is a million small acyclic objects
+    with collector.paused():
         scan, root = _document_scan(store, key, dataset_id, widened)
         walk(scan, key, root)
         del root  # freed while paused: the next collection would walk it all
@@ -540,6 +515,21 @@ def _document_scan(
 # percent-encoding) and one test for control characters. Anything flagged
 # (hidden names too) takes the full resolution path.
 _LOOK_CLOSER = ("\\/", "/\\", "//", "\\.", "/.", ":", "%")
+
+
+def _leaf_tail(node: dict[str, Any]) -> str | None:
+    """``<key>`` of a multiscale node that refers to its image group as
+    ``./<key>`` and adds no HCS context (most nodes of a screen), else None."""
+    path = node.get("path")
+    if path.__class__ is not dict or path.get("type") != "zarr" or "nodes" in node:
+        return None
+    attributes = node.get("attributes")
+    if attributes and not _HCS_KEYS.isdisjoint(attributes):
+        return None
+    text = path.get("path")
+    if text.__class__ is not str or not text.startswith("./") or len(text) <= 2:
+        return None
+    return text[2:]
 
 
 def _all_plain(tails: list[str]) -> bool:

@@ -95,13 +95,11 @@ class _Parts:
     messages: list[tuple[int | None, str]]  # (level index, or None: the image; message)
     fields: dict[str, Any] | None  # ImageAsset fields; None: no asset
     base: int  # index of the first readable level
-    keep: tuple[Any, ...]  # the objects whose ids make the key, kept alive
 
 
 def _asset_parts(
     multiscale: ngff.Multiscale, ome: dict[str, Any], request: _ImageRequest, nodes: list[Node]
 ) -> _Parts:
-    keep = (multiscale, ome, *(n.array for n in nodes))
     messages: list[tuple[int | None, str]] = []
     levels: list[ImageLevel] = []
     base, first = 0, None
@@ -115,7 +113,7 @@ def _asset_parts(
         levels.append(_level(dataset.path, node.array, dataset.scale, dataset.translation))
     if first is None:
         messages.append((None, "image has no readable level; skipped"))
-        return _Parts(messages, None, 0, keep)
+        return _Parts(messages, None, 0)
     axes, problem = _axes_for(multiscale.axes, first, multiscale.version)
     if problem:
         messages.append((None, problem))
@@ -135,7 +133,7 @@ def _asset_parts(
         "compressor": first.compressor,
         "fill_value": first.fill_value,
     }
-    return _Parts(messages, fields, base, keep)
+    return _Parts(messages, fields, base)
 
 
 def _axes_for(
@@ -340,11 +338,12 @@ class _ZarrScan:
             [(array_paths, "array"), (label_groups, "group")]
         )
         label_requests: list[_ImageRequest] = []
+        # keyed by object ids: ``parsed`` and ``arrays`` keep the objects alive
         shared: dict[tuple[Any, ...], _Parts] = {}
         for request, multiscale, ome in parsed:
             keys = level_keys[id(multiscale)]
-            levels = [arrays[_under(request.path, key)] for key in keys]
-            asset = self.build_asset(request, multiscale, ome, (keys, levels), shared)
+            nodes = [arrays[_under(request.path, key)] for key in keys]
+            asset = self.build_asset(request, multiscale, ome, keys, nodes, shared)
             if asset is None:
                 continue
             self.assets.append(asset)
@@ -408,14 +407,15 @@ class _ZarrScan:
         request: _ImageRequest,
         multiscale: ngff.Multiscale,
         ome: dict[str, Any],
-        levels: tuple[tuple[str, ...], list[Node]],
+        keys: tuple[str, ...],
+        nodes: list[Node],
         shared: dict[tuple[Any, ...], _Parts],
     ) -> ImageAsset | None:
-        """One image's asset. What its documents decide (levels, axes, sizes,
-        channels) is worked out once per distinct set of documents, in ``shared``."""
-        keys, nodes = levels
-        key = (id(multiscale), id(ome), request.kind, request.version)
-        key += tuple(id(n.array) if n.array is not None else (n.kind, n.problem) for n in nodes)
+        """One image's asset, its levels at ``keys`` under the image, read as
+        ``nodes``. What the documents decide (levels, axes, sizes, channels) is
+        worked out once per distinct set of them (identical documents give one
+        shared node), in ``shared``."""
+        key = (id(multiscale), id(ome), request.kind, request.version, *map(id, nodes))
         parts = shared.get(key)
         if parts is None:
             parts = shared[key] = _asset_parts(multiscale, ome, request, nodes)
