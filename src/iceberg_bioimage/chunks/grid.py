@@ -8,7 +8,7 @@ dimension into a small cached vocabulary followed by one element-wise join.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -76,6 +76,13 @@ def _decimal(column: np.ndarray, size: int, prefix: str, suffix: str) -> pa.Arra
     return text
 
 
+def format_rows(
+    rows: Iterable[Sequence[int]], separator: str, prefix: str = "", suffix: str = ""
+) -> list[str]:
+    """``prefix + c0 + separator + c1 ... + suffix`` for a few rows, in Python."""
+    return [prefix + separator.join(map(str, row)) + suffix for row in rows]
+
+
 def join_coordinates(
     columns: list[np.ndarray],
     grid: Sequence[int],
@@ -92,9 +99,7 @@ def join_coordinates(
     """
     if columns and len(columns[0]) <= _SMALL_BATCH:  # a few chunks: formatting is cheaper
         rows = zip(*(column.tolist() for column in columns), strict=True)
-        return pa.array(
-            [prefix + separator.join(map(str, row)) + suffix for row in rows], pa.string()
-        )
+        return pa.array(format_rows(rows, separator, prefix, suffix), pa.string())
     last = len(columns) - 1
     parts = [
         _decimal(column, int(size), prefix if d == 0 else "", suffix if d == last else "")

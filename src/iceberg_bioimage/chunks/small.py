@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from iceberg_bioimage.chunks import grid
 from iceberg_bioimage.chunks.rows import ENCODED_SCHEMA, LevelTarget
+from iceberg_bioimage.chunks.zarr_chunks import chunk_kind, key_prefix
 from iceberg_bioimage.schema import CHUNK_INDEX_SCHEMA
 
 SMALL_LEVEL = 64  # chunks; at most this many makes a level "small"
@@ -49,17 +50,14 @@ class SmallLevels:
         outer = target.shard_shape or target.chunk_shape
         chunk_grid = grid.grid_shape(target.shape, outer)
         positions = np.indices(chunk_grid).reshape(len(chunk_grid), -1).T  # C order
-        prefix = f"{target.array_path}/" if target.array_path else ""
-        if target.key_encoding == "default":
-            prefix += "c" + target.separator
         listed = positions.tolist()
-        self.keys += [prefix + target.separator.join(map(str, p)) for p in listed]
-        self.coords_json += ["[" + ", ".join(map(str, p)) + "]" for p in listed]
+        self.keys += grid.format_rows(listed, target.separator, key_prefix(target))
+        self.coords_json += grid.format_rows(listed, ", ", "[", "]")
         self.coords.append(positions.ravel())
         self.targets.append(target)
         self.counts.append(len(listed))
         self.ndims.append(len(chunk_grid))
-        self.kinds.append("shard" if target.shard_shape is not None else "chunk")
+        self.kinds.append(chunk_kind(target))
 
     def batch(self) -> pa.RecordBatch:
         counts = np.asarray(self.counts, np.int64)

@@ -40,7 +40,7 @@ def zarr_level_batches(
     chunk_grid = grid.grid_shape(target.shape, outer)
     total = grid.chunk_count(chunk_grid)
     listing = _listing(store, target.array_path) if stat and total else None
-    kind = "shard" if target.shard_shape is not None else "chunk"
+    kind = chunk_kind(target)
     for start in range(0, total, batch_rows):
         stop = min(total, start + batch_rows)
         columns = grid.coordinates(chunk_grid, start, stop)
@@ -58,10 +58,20 @@ def _keys(
     v3_default = target.key_encoding == "default"
     if not columns:  # 0-d array: its single chunk
         return grid.constant_strings(join_key(target.array_path, "c" if v3_default else "0"), rows)
+    return grid.join_coordinates(columns, chunk_grid, target.separator, prefix=key_prefix(target))
+
+
+def key_prefix(target: LevelTarget) -> str:
+    """What every chunk key of the array starts with, before its coordinates."""
     prefix = f"{target.array_path}/" if target.array_path else ""
-    if v3_default:
+    if target.key_encoding == "default":
         prefix += "c" + target.separator
-    return grid.join_coordinates(columns, chunk_grid, target.separator, prefix=prefix)
+    return prefix
+
+
+def chunk_kind(target: LevelTarget) -> str:
+    """``shard`` for a sharded array's stored objects, else ``chunk``."""
+    return "shard" if target.shard_shape is not None else "chunk"
 
 
 @dataclass(frozen=True, slots=True)
