@@ -87,18 +87,16 @@ def ensure_namespace(catalog: Catalog, namespace: Sequence[str]) -> None:
 
 # Column statistics in the manifests only where reads filter: the keys. Every
 # other column's bounds would cost manifest size and commit time for nothing.
-_METRICS = {
-    "write.metadata.metrics.default": "none",
-    **{f"write.metadata.metrics.column.{c}": "full" for c in ("dataset_id", "image_id", "level")},
-}
+_STATISTICS_COLUMNS = ("dataset_id", "image_id", "level")
 
 
 def table_properties(schema: pa.Schema) -> dict[str, str]:
     """What the table records about who wrote it and in which schema version,
     and which columns get statistics (the keys reads filter on)."""
     metadata = schema.metadata or {}
-    metrics = {
-        k: v for k, v in _METRICS.items() if k.rsplit(".", 1)[-1] in schema.names or "default" in k
+    keys = [c for c in _STATISTICS_COLUMNS if c in schema.names]
+    metrics = {"write.metadata.metrics.default": "none"} | {
+        f"write.metadata.metrics.column.{c}": "full" for c in keys
     }
     return {
         **metrics,

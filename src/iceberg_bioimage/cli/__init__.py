@@ -83,9 +83,12 @@ def _main_options(
     ] = None,
 ) -> None:
     state.quiet, state.verbose = quiet, verbose
-    from iceberg_bioimage.scan import allow_references_outside_root
+    # Set when asked, or reset when scan/ was loaded by an earlier call; a
+    # command that scans nothing does not load scan/ for this.
+    if allow_outside_root or "iceberg_bioimage.scan" in sys.modules:
+        from iceberg_bioimage.scan import allow_references_outside_root
 
-    allow_references_outside_root(allow_outside_root)
+        allow_references_outside_root(allow_outside_root)
     show_library_log(verbose)
     if anonymous or endpoint_url or timeout:
         from iceberg_bioimage.io.settings import configure_remote
