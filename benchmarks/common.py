@@ -20,12 +20,7 @@ PRINT_PEAK_KB = (
 
 def best_of(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
     """Fastest of ``repeats`` calls: (seconds, the call's return value)."""
-    times, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), value
+    return best_interleaved({"": fn}, repeats)[""]
 
 
 def peak_mb(code: str, *args: str) -> float:
