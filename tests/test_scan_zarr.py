@@ -228,3 +228,23 @@ def test_consolidated_entries_differing_only_by_nan_stay_apart(tmp_path: Path) -
     )
     a, b = scan_store(root).image_assets
     assert a.fill_value is None and math.isnan(b.fill_value)
+
+
+def test_data_type_names_are_numpys_without_loading_it() -> None:
+    """Numeric types are named without numpy (start-up); every name, including
+    the ones numpy still answers, equals numpy's."""
+    import numpy as np
+
+    from iceberg_bioimage.scan.zarr_meta import _dtype_name, _numeric_dtype_name
+
+    typestrs = [f"{order}{kind}{size}" for order in ("<", ">", "|", "=", "")
+                for kind in "biufcUSMV" for size in (1, 2, 4, 8, 16)]  # fmt: skip
+    names = ["bool", "uint16", "float32", "complex128", "float128", "B", "?", "datetime64[ns]"]
+    for text in typestrs + names:
+        try:
+            expected = np.dtype(text).name
+        except TypeError:
+            expected = text
+        assert _dtype_name(text) == expected, text
+    assert _numeric_dtype_name("<u2") == "uint16" and _numeric_dtype_name(">f8") == "float64"
+    assert _numeric_dtype_name("|b1") == "bool" and _numeric_dtype_name("<U5") is None

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import orjson
 
 from iceberg_bioimage import progress
@@ -36,6 +35,14 @@ V2_GROUP, V2_ARRAY, V2_ATTRS, V2_CONSOLIDATED = (
     ".zmetadata",
 )
 V3_NODE = "zarr.json"
+# numpy's names of the plain numeric types, by typestr kind; named here so that
+# a scan needs no numpy (a fifth of a small command's start-up).
+_NUMERIC_KINDS = {"i": "int", "u": "uint", "f": "float", "c": "complex"}
+_NUMERIC_NAMES = frozenset(
+    ["bool"]
+    + [f"{kind}{bits}" for kind in ("int", "uint") for bits in (8, 16, 32, 64)]
+    + ["float16", "float32", "float64", "complex64", "complex128"]
+)
 ROOT_KEYS = (V3_NODE, V2_CONSOLIDATED, V2_GROUP, V2_ARRAY, V2_ATTRS)
 
 _COMPRESSORS = ("blosc", "zstd", "gzip", "zlib", "lz4", "bz2", "lzma", "lzf", "jpeg2k")
@@ -408,15 +415,36 @@ def _check_rank(shape: tuple[int, ...], chunks: tuple[int, ...], what: str) -> N
 
 def _dtype_name(value: Any) -> str:
     if isinstance(value, str):
-        try:
-            return np.dtype(value).name
-        except TypeError:
-            return value
+        return _numeric_dtype_name(value) or _numpy_dtype_name(value)
     if isinstance(value, dict) and "name" in value:  # v3 extension data types
         return str(value["name"])
     if isinstance(value, list):  # v2 structured dtype
         return json.dumps(value)
     raise MetadataError(f"unknown data type {value!r}")
+
+
+def _numeric_dtype_name(text: str) -> str | None:
+    """numpy's name of a plain numeric type ("<u2", "uint16", "|b1"), or None."""
+    if text in _NUMERIC_NAMES:
+        return text
+    body = text[1:] if text[:1] in ("<", ">", "|", "=") else text
+    kind, size = body[:1], body[1:]
+    if kind == "b" and size == "1":
+        return "bool"
+    prefix = _NUMERIC_KINDS.get(kind)
+    if prefix is None or not size.isdigit():
+        return None
+    name = f"{prefix}{8 * int(size)}"
+    return name if name in _NUMERIC_NAMES else None
+
+
+def _numpy_dtype_name(text: str) -> str:
+    import numpy as np
+
+    try:
+        return np.dtype(text).name
+    except TypeError:
+        return text
 
 
 def _codec_id(codec: Any) -> str:
