@@ -26,7 +26,9 @@ from iceberg_bioimage.models import (
     ScanResult,
     ScanWarning,
 )
-from iceberg_bioimage.schema import IMAGE_ASSETS_SCHEMA, SCHEMA_VERSION
+
+# The canonical schema needs pyarrow, which commands that print rows never load.
+_SCHEMA_NAMES = ("IMAGE_ASSETS_SCHEMA", "SCHEMA_VERSION")
 
 # Library logging (what was scanned, which catalog, what was committed) goes
 # to "iceberg_bioimage"; the CLI shows it with --verbose.
@@ -34,7 +36,12 @@ logging.getLogger("iceberg_bioimage").addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> Any:
-    """A public function or 0.1.0 name, loaded on first use and kept."""
+    """A public function, schema constant or 0.1.0 name, loaded on first use and kept."""
+    if name in _SCHEMA_NAMES:
+        from iceberg_bioimage import schema
+
+        globals()[name] = value = getattr(schema, name)
+        return value
     value = _forms.wrapped(name)
     if value is None and name in _forms.LEGACY_NAMES:
         value = _forms.legacy(name)
@@ -54,8 +61,7 @@ __all__ = [
     *api.__all__,
     *errors.__all__,
     "__version__",
-    "IMAGE_ASSETS_SCHEMA",
-    "SCHEMA_VERSION",
+    *_SCHEMA_NAMES,
     "Axis",
     "DatasetSummary",
     "DirectoryScan",
