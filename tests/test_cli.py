@@ -210,3 +210,35 @@ def test_the_scan_command_loads_no_heavy_optional_library(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "loaded: [] 0"
     assert "test-plate/A01/0" in done.stdout  # the rows were printed
+
+
+def test_a_scan_printed_to_a_pipe_loads_only_what_it_prints_with(tmp_path: Path) -> None:
+    """Start-up (issue 21): TSV rows to a pipe need neither pyarrow, numpy nor
+    rich, and typer builds only the scan commands' module."""
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    unneeded = ("pyarrow", "numpy", "rich", "pydantic", "iceberg_bioimage.cli.commands.catalog")
+    code = (
+        "import runpy, sys\nsys.argv = ['iceberg-bioimage', 'scan', sys.argv[1]]\n"
+        "try:\n    runpy.run_module('iceberg_bioimage', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        f"    print('loaded:', sorted(m for m in {unneeded!r} if m in sys.modules), done.code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(plate)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "loaded: [] 0"
+    assert lines[0].startswith("dataset_id\timage_id\t") and "test-plate/A01/0" in done.stdout
+
+
+def test_each_command_is_registered_by_the_module_the_cli_loads_for_it() -> None:
+    """``COMMAND_MODULES`` (which module a run loads) names every command once,
+    with the module that registers it."""
+    import typer.main
+
+    from iceberg_bioimage.cli import COMMAND_MODULES, build_app
+
+    registered = {}
+    for module in sorted(set(COMMAND_MODULES.values())):
+        for name in typer.main.get_command(build_app([module])).commands:
+            registered[name] = module
+    assert registered == COMMAND_MODULES

@@ -173,19 +173,14 @@ def test_warnings_of_a_multi_store_scan_name_their_store(tmp_path: Path) -> None
                       "(char 1))"], run.stderr  # fmt: skip
 
 
-def test_progress_counts_chunk_rows_against_their_total_in_a_terminal(tmp_path: Path) -> None:
+def _run_on_a_terminal(*args: str) -> tuple[int, str]:
+    """``iceberg-bioimage args`` with stdin, stdout and stderr on a pseudo-terminal:
+    its exit code and everything it drew."""
     import pty
 
-    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="AB",
-                                columns=("1", "2", "3"))  # fmt: skip
-    import iceberg_bioimage as ib
-    from iceberg_bioimage.chunks import expected_rows
-
-    total = expected_rows([ib.scan_store(plate)])
     leader, follower = pty.openpty()
     done = subprocess.run(
-        [sys.executable, "-m", "iceberg_bioimage", "chunk-index", str(plate), "-o",
-         str(tmp_path / "c.parquet")],
+        [sys.executable, "-m", "iceberg_bioimage", *args],
         stdin=follower, stdout=follower, stderr=follower, timeout=300,
         env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
     )  # fmt: skip
@@ -200,10 +195,31 @@ def test_progress_counts_chunk_rows_against_their_total_in_a_terminal(tmp_path: 
             break
         chunks.append(data)
     os.close(leader)
-    text = b"".join(chunks).decode(errors="replace")
-    assert done.returncode == 0
+    return done.returncode, b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_counts_chunk_rows_against_their_total_in_a_terminal(tmp_path: Path) -> None:
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="AB",
+                                columns=("1", "2", "3"))  # fmt: skip
+    import iceberg_bioimage as ib
+    from iceberg_bioimage.chunks import expected_rows
+
+    total = expected_rows([ib.scan_store(plate)])
+    code, text = _run_on_a_terminal("chunk-index", str(plate), "-o", str(tmp_path / "c.parquet"))
+    assert code == 0
     assert "chunk rows" in text and f"/{total}" in text, text[-500:]
     assert f"wrote {total} chunk rows" in text
+
+
+def test_a_scan_shown_in_a_terminal_is_a_table(tmp_path: Path) -> None:
+    """The console is made on first use: a terminal still gets the drawn table
+    (a pipe gets TSV, see test_cli)."""
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A",
+                                columns=("1",), fields=1)  # fmt: skip
+    code, text = _run_on_a_terminal("scan", str(plate))
+    assert code == 0
+    assert "┏━" in text and "image_id" in text and "│ test-plate/A01/0" in text, text
+    assert "\t" not in text
 
 
 def test_rows_of_several_stores_are_one_table(tmp_path: Path) -> None:

@@ -12,24 +12,17 @@ error, 3 internal error (a bug). Errors are one line on stderr; ``--verbose`` ad
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
 
 from iceberg_bioimage import progress
 from iceberg_bioimage._version import __version__
-from iceberg_bioimage.cli.commands import (
-    catalog,
-    demo,
-    pixels,
-    profiles,
-    report,
-    scan,
-    warehouse,
-)
 from iceberg_bioimage.cli.output import (
     EXIT_BUG,
     EXIT_INPUT,
@@ -44,16 +37,52 @@ from iceberg_bioimage.cli.output import (
 )
 from iceberg_bioimage.errors import IcebergBioimageError
 
-app = typer.Typer(
-    name="iceberg-bioimage",
-    help="Scan OME-Zarr / OME-TIFF stores into canonical tables, publish them, join profiles.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,
-)
+# The module under cli/commands/ that registers each command: a run imports,
+# and typer builds, only the module of the command it calls (a test checks
+# this table against the registrations).
+COMMAND_MODULES = {
+    "scan": "scan",
+    "summarize": "scan",
+    "chunk-index": "scan",
+    "register": "catalog",
+    "ingest": "catalog",
+    "register-directory": "catalog",
+    "publish-chunks": "catalog",
+    "deregister": "catalog",
+    "register-profiles": "catalog",
+    "catalog": "catalog",
+    "validate-contract": "profiles",
+    "join-profiles": "profiles",
+    "export-cytomining": "warehouse",
+    "export-cytomining-catalog": "warehouse",
+    "export-cytomining-profiles": "warehouse",
+    "export-cytomining-table": "warehouse",
+    "validate-warehouse": "warehouse",
+    "export-crops": "pixels",
+    "export-source-images": "pixels",
+    "pixel-backends": "pixels",
+    "report": "report",
+    "demo": "demo",
+}
+# Listing order of the commands in --help.
+_MODULE_ORDER = ("scan", "catalog", "profiles", "warehouse", "pixels", "report", "demo")
 
 
-@app.callback(invoke_without_command=True)
+def build_app(modules: Iterable[str] = _MODULE_ORDER) -> typer.Typer:
+    """The app with the commands of the given cli/commands modules (all by default)."""
+    group = typer.Typer(
+        name="iceberg-bioimage",
+        help="Scan OME-Zarr / OME-TIFF stores into canonical tables, publish them, join profiles.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=True,
+    )
+    group.callback(invoke_without_command=True)(_main_options)
+    for name in modules:
+        importlib.import_module(f"iceberg_bioimage.cli.commands.{name}").register_commands(group)
+    return group
+
+
 def _main_options(
     context: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print results.")] = False,
@@ -104,10 +133,6 @@ def _main_options(
         raise typer.Exit(EXIT_OK)
 
 
-for _commands in (scan, catalog, profiles, warehouse, pixels, report, demo):
-    _commands.register_commands(app)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning errors into one line and an exit code."""
     args = _global_flags_first(sys.argv[1:] if argv is None else argv)
@@ -115,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Without standalone mode click returns the code of a typer.Exit.
         with progress.listening(LazyProgress()):
-            command = _without_flag_metavars(typer.main.get_command(app))
+            command = _without_flag_metavars(typer.main.get_command(_app_for(args)))
             code = command.main(args=args, prog_name="iceberg-bioimage", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
@@ -151,6 +176,18 @@ def _without_flag_metavars(command: Any) -> Any:
 
 _GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--anonymous", "--allow-outside-root")
 _GLOBAL_OPTIONS = ("--endpoint-url", "--timeout")
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """Only the module of the command called; the whole app for help, an
+    unknown command or shell completion (global options come first)."""
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] in _GLOBAL_OPTIONS else 1
+    module = COMMAND_MODULES.get(args[index]) if index < len(args) else None
+    if module is None or "_ICEBERG_BIOIMAGE_COMPLETE" in os.environ:
+        return build_app()
+    return build_app([module])
 
 
 def _global_flags_first(args: list[str]) -> list[str]:
@@ -225,4 +262,12 @@ def run() -> None:
     sys.exit(code)
 
 
-__all__ = ["app", "main", "run"]
+def __getattr__(name: str) -> Any:
+    """``app``: the whole app (every command), built on first use."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()["app"] = whole = build_app()
+    return whole
+
+
+__all__ = ["COMMAND_MODULES", "app", "build_app", "main", "run"]

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 _SHOWN_WARNINGS = 20
@@ -28,8 +31,41 @@ class _State:
 
 
 state = _State()
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use: rich is a tenth of a small command's
+    start-up, and a command printing TSV to a pipe never needs it."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+    def may_be_terminal(self) -> bool:
+        """False when rich could not call this stream a terminal (not a TTY,
+        and neither TTY_COMPATIBLE=1 nor FORCE_COLOR set): asked without rich."""
+        stream = sys.stderr if self._stderr else sys.stdout
+        try:
+            tty = stream.isatty()
+        except (AttributeError, ValueError):
+            tty = False
+        forced = os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ
+        return tty or forced
+
+
+out = _LazyConsole(stderr=False)
+err = _LazyConsole(stderr=True)
 
 
 def print_json(data: Any) -> None:
@@ -127,7 +163,7 @@ def choose_format(chosen: str | None, as_json: bool = False) -> str:
     if as_json:
         return "json"
     if chosen is None:
-        return "table" if out.is_terminal else "tsv"
+        return "table" if out.may_be_terminal() and out.is_terminal else "tsv"
     if chosen not in FORMATS:
         refuse(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
     return chosen
@@ -200,7 +236,7 @@ class RichProgress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=err,
+            console=err.console,
             transient=True,
         )
 
@@ -220,7 +256,9 @@ class RichProgress:
 
 def progress_listener() -> RichProgress | None:
     """Bars only for a person at a terminal: never for pipes, files, CI or --quiet."""
-    return RichProgress() if err.is_terminal and not state.quiet else None
+    if state.quiet or not err.may_be_terminal():
+        return None
+    return RichProgress() if err.is_terminal else None
 
 
 class LazyProgress:

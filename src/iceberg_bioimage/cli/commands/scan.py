@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from iceberg_bioimage import api
 from iceberg_bioimage.cli.options import (
@@ -168,6 +167,8 @@ def _hcs(asset: Any) -> str:
 
 
 def _render_summary(summary: DatasetSummary) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{summary.dataset_id}", title_justify="left", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
