@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from iceberg_bioimage.scan.ome_xml import (
     OmeXmlError,
     parse_ome_xml,
 )
+from iceberg_bioimage.scan.tiff_ifd import IfdPage, IfdReader, NeedsTifffile
 from iceberg_bioimage.scan.tiff_log import tifffile_messages
 from iceberg_bioimage.units import ngff_unit
 
@@ -36,6 +38,11 @@ COMPANION_SUFFIX = ".companion.ome"
 _OME_AXES = "tczyx"
 _AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
 _MICROMETRES_PER_CM = 1e4
+# tifffile's names of the common compression codes (others are asked of tifffile)
+_COMPRESSION_NAMES = {
+    1: "none", 5: "lzw", 7: "jpeg", 8: "adobe_deflate", 32773: "packbits",
+    32946: "deflate", 34925: "lzma", 50000: "zstd", 50001: "webp",
+}  # fmt: skip
 
 
 def is_tiff_name(name: str) -> bool:
@@ -68,7 +75,30 @@ def scan_tiff_file(path: str, context: _Context) -> TiffFileScan:
     path = absolute(path)  # every helper below may rely on an absolute path (or a URI)
     if path.lower().endswith(COMPANION_SUFFIX):
         return _scan_companion(path, context)
+    if not has_scheme(path):
+        scan = _scan_ome_tiff_directly(path, context)
+        if scan is not None:
+            return scan
     return _read_tiff(path, path, context)
+
+
+def _scan_ome_tiff_directly(path: str, context: _Context) -> TiffFileScan | None:
+    """An OME-TIFF read through its IFDs without tifffile (:mod:`tiff_ifd`,
+    half the time); None for any file that is not plainly one, which tifffile
+    then reads (and warns about)."""
+    try:
+        with open(path, "rb") as handle:
+            reader = IfdReader(handle)
+            if not _is_ome(reader.description):
+                return None
+            document = parse_ome_xml(reader.description)
+
+            def container_at(ifd: int) -> _Container | None:
+                return _container(reader.image(ifd), ifd, reader.bigtiff)
+
+            return _scan_ome(TiffFileScan(path), container_at, document, path, context)
+    except (NeedsTifffile, OmeXmlError, OSError):
+        return None
 
 
 def make_context(dataset_id: str, root: str, in_folder: bool) -> _Context:
@@ -112,20 +142,40 @@ def _unreadable(path: str, reason: str, logged: list[str]) -> str:
 
 def _scan_open_tiff(tif: Any, path: str, context: _Context) -> TiffFileScan:
     scan = TiffFileScan(path)
-    page = tif.pages.first
-    description = page.description or ""
-    # the first page's own flag: TiffFile.is_ome counts every page first
-    if page.is_ome or (description.lstrip().startswith("<?xml") and "<OME" in description):
+    description = tif.pages.first.description or ""
+    if _is_ome(description):
         try:
             document = parse_ome_xml(description)
         except OmeXmlError as error:
             scan.warnings.append(ScanWarning(_rel(path, context), f"{error}; read as plain TIFF"))
         else:
-            if document.metadata_file and not document.images:
-                return _binary_only(scan, path, document.metadata_file, context)
-            _add_ome_images(scan, tif, document, path, context)
-            return scan
+
+            def container_at(ifd: int) -> _Container | None:
+                return _container(_tifffile_image(tif, ifd), ifd, tif.is_bigtiff)
+
+            return _scan_ome(scan, container_at, document, path, context)
     _add_plain_series(scan, tif, path, context)
+    return scan
+
+
+def _is_ome(description: str) -> bool:
+    """OME-XML in the first page's description: tifffile's test (it ends with
+    ``OME>``) or an XML document holding an OME element."""
+    return description[-10:].strip().endswith("OME>") or (
+        description.lstrip().startswith("<?xml") and "<OME" in description
+    )
+
+
+def _scan_ome(
+    scan: TiffFileScan,
+    container_at: ContainerAt,
+    document: OmeDocument,
+    path: str,
+    context: _Context,
+) -> TiffFileScan:
+    if document.metadata_file and not document.images:
+        return _binary_only(scan, path, document.metadata_file, context)
+    _add_ome_images(scan, container_at, document, path, context)
     return scan
 
 
@@ -155,7 +205,11 @@ def _scan_companion(path: str, context: _Context) -> TiffFileScan:
 
 
 def _add_ome_images(
-    scan: TiffFileScan, tif: Any, document: OmeDocument, path: str, context: _Context
+    scan: TiffFileScan,
+    container_at: ContainerAt | None,
+    document: OmeDocument,
+    path: str,
+    context: _Context,
 ) -> None:
     here = path
     covered: set[str] = {here}
@@ -175,7 +229,8 @@ def _add_ome_images(
                 ScanWarning(_rel(path, context), f"{image.id} refers to missing file {name}")
             )
         covered.update(files)
-        container = _first_page(tif if files[0] == here else None, image, files, missing)
+        opened = container_at if files[0] == here else None
+        container = _first_page(opened, image, files, missing)
         if container is not None:
             image = _sizes_from_file(image, container, scan, _rel(path, context))
         scan.assets.append(_ome_asset(image, container, path, files, context, document))
@@ -236,45 +291,93 @@ class _Container:
     level_yx: tuple[tuple[int, int, tuple[int, int] | None, str], ...]  # (y, x, tile, path)
 
 
+ContainerAt = Callable[[int], "_Container | None"]  # the container facts of an IFD of an open file
+
+
 def _first_page(
-    tif: Any, image: OmeImage, files: list[str], missing: list[str]
+    container_at: ContainerAt | None, image: OmeImage, files: list[str], missing: list[str]
 ) -> _Container | None:
-    """The container facts of the image's first plane (``tif`` when it is open)."""
+    """The container facts of the image's first plane (``container_at``: the
+    file holding the XML, open)."""
     first = image.tiff_data[0] if image.tiff_data else None
-    if tif is not None:
-        return _container(tif, first.ifd if first else image.index)
+    if container_at is not None:
+        return container_at(first.ifd if first else image.index)
     source = files[0]
     if source in missing or source.lower().endswith(COMPANION_SUFFIX) or has_scheme(source):
+        return None
+    return _container_in_file(source, first.ifd if first else 0)
+
+
+def _container_in_file(source: str, ifd: int) -> _Container | None:
+    """The container facts of an IFD of another file of the image."""
+    try:
+        with open(source, "rb") as handle:
+            reader = IfdReader(handle)
+            return _container(reader.image(ifd), ifd, reader.bigtiff)
+    except NeedsTifffile:
+        pass
+    except OSError:
         return None
     import tifffile
 
     try:
         with tifffile.TiffFile(source) as other:
-            return _container(other, first.ifd if first else 0)
+            return _container(_tifffile_image(other, ifd), ifd, other.is_bigtiff)
     except (tifffile.TiffFileError, OSError, ValueError):
         return None
 
 
-def _container(tif: Any, ifd: int) -> _Container | None:
+def _tifffile_image(tif: Any, ifd: int) -> tuple[IfdPage, list[IfdPage]] | None:
+    """An IFD read by tifffile, as :meth:`IfdReader.image` gives it."""
     try:
         page = tif.pages[ifd]
     except (IndexError, ValueError, KeyError):
         return None
-    levels = [(page.imagelength, page.imagewidth, _tile_yx(page), f"ifd/{ifd}")]
-    for index, sub in enumerate(page.pages or ()):
-        levels.append((sub.imagelength, sub.imagewidth, _tile_yx(sub), f"ifd/{ifd}/subifd/{index}"))
-    compression = page.compression.name.lower()
+    return _page_facts(page), [_page_facts(sub) for sub in page.pages or ()]
+
+
+def _page_facts(page: Any) -> IfdPage:
+    tile = (page.tiledepth or 1, page.tilelength, page.tilewidth) if page.is_tiled else None
+    return IfdPage(
+        page.imagelength, page.imagewidth, tile, int(page.compression), page.planarconfig == 1
+    )
+
+
+def _container(
+    image: tuple[IfdPage, list[IfdPage]] | None, ifd: int, bigtiff: bool
+) -> _Container | None:
+    if image is None:
+        return None
+    page, reduced = image
+    levels = [(page.length, page.width, _tile_yx(page), f"ifd/{ifd}")]
+    for index, sub in enumerate(reduced):
+        levels.append((sub.length, sub.width, _tile_yx(sub), f"ifd/{ifd}/subifd/{index}"))
+    compression = compression_name(page.compression)
     return _Container(
-        tile=(page.tiledepth or 1, page.tilelength, page.tilewidth) if page.is_tiled else None,
+        tile=page.tile,
         compressor=None if compression == "none" else compression,
-        variant="bigtiff" if tif.is_bigtiff else "tiff",
-        contiguous_samples=page.planarconfig == 1,
+        variant="bigtiff" if bigtiff else "tiff",
+        contiguous_samples=page.contiguous_samples,
         level_yx=tuple(levels),
     )
 
 
-def _tile_yx(page: Any) -> tuple[int, int] | None:
-    return (page.tilelength, page.tilewidth) if page.is_tiled else None
+def _tile_yx(page: IfdPage) -> tuple[int, int] | None:
+    return None if page.tile is None else (page.tile[1], page.tile[2])
+
+
+def compression_name(code: int) -> str:
+    """tifffile's name of a TIFF compression code, lower case (the code itself
+    when tifffile has no name for it)."""
+    name = _COMPRESSION_NAMES.get(code)
+    if name is None:
+        import tifffile
+
+        try:
+            name = tifffile.COMPRESSION(code).name.lower()
+        except ValueError:
+            name = str(code)
+    return name
 
 
 def _ome_asset(
@@ -397,21 +500,21 @@ def _add_plain_series(scan: TiffFileScan, tif: Any, path: str, context: _Context
         names = _plain_axes(series.axes)
         sizes = _plain_physical_sizes(page, imagej)
         axes = tuple(Axis(name, _AXIS_TYPES.get(name), _unit_of(name, sizes)) for name in names)
-        tile = _tile_yx(page)
+        tile = _tile_yx(_page_facts(page))
         chunk = (*([1] * (len(series.shape) - 2)), *tile) if tile and _ends_yx(names) else None
         levels = tuple(
             ImageLevel(
                 path=f"series/{index}/level/{k}",
                 shape=tuple(level.shape),
                 chunk_shape=(
-                    (*([1] * (len(level.shape) - 2)), *_tile_yx(level.keyframe))
-                    if chunk and _tile_yx(level.keyframe)
+                    (*([1] * (len(level.shape) - 2)), *level_tile)
+                    if chunk and (level_tile := _tile_yx(_page_facts(level.keyframe)))
                     else None
                 ),
             )
             for k, level in enumerate(series.levels)
         )
-        compression = page.compression.name.lower()
+        compression = compression_name(int(page.compression))
         scan.assets.append(
             ImageAsset(
                 dataset_id=context.dataset_id,
