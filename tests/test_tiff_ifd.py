@@ -133,3 +133,21 @@ def test_compression_names_are_tifffiles() -> None:
         assert tifffile.COMPRESSION(code).name.lower() == name
     assert tiff.compression_name(34887) == "lerc"  # asked of tifffile
     assert tiff.compression_name(12345) == "12345"  # no name anywhere
+
+
+def test_a_compression_code_without_a_name_is_scanned(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """tifffile keeps an unknown compression code as a bare int (it used to
+    crash the scan as an internal error); the code itself names it."""
+    from iceberg_bioimage.cli import main
+
+    path = tmp_path / "odd.tif"
+    tifffile.imwrite(path, np.zeros((8, 8), "uint8"))
+    at = _first_ifd_entry(path, 259)
+    _patch(path, at, struct.pack("<HHII", 259, 3, 1, 12345))
+    assert main(["scan", str(path), "--format", "csv"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.startswith("dataset_id,") and row.startswith("odd,")
+    import iceberg_bioimage as ib
+
+    (asset,) = ib.scan_store(path).image_assets
+    assert asset.codecs == ("12345",) and asset.compressor == "12345"
