@@ -22,6 +22,7 @@ inherited from the nearest ancestor that declares them; a multiscale with a
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -95,7 +96,9 @@ class _Walk:
         self.drafts: Counter[str] = Counter()  # older draft shapes read, counted
         self.images: list[tuple[_Place, str]] = []  # (place, image id)
         self.leaves: list[tuple[Any, _Place, str, str, str]] = []  # see place_leaves
-        self.ids: dict[str, str] = {}  # node id -> image id
+        self.leaf_ids: list[str] = []  # node ids of the placed leaves (their image ids)
+        self.node_ids: dict[str, str] = {}  # node id -> image id, the other images
+        self._ids: dict[str, str] | None = None
 
     def run(self, root: _Place) -> None:
         self.walk_tree(root)
@@ -210,11 +213,11 @@ class _Walk:
                     for n, name, _ in leaves]  # fmt: skip
         context = _Place(place.node, folder, names, parent_id, hcs, documents)
         prefix = f"{folder}/" if folder else ""
-        placed, ids = self.leaves, self.ids
+        placed, leaf_ids = self.leaves, self.leaf_ids
         for child, name, tail in leaves:
             node_id = child.get("id")
             if node_id.__class__ is str and node_id:
-                ids[node_id] = node_id
+                leaf_ids.append(node_id)
                 placed.append((child, context, name, prefix + tail, node_id))
             else:
                 placed.append((child, context, name, prefix + tail, "/".join((*names, name))))
@@ -232,8 +235,17 @@ class _Walk:
         node_id = place.node.get("id")
         image_id = node_id if isinstance(node_id, str) and node_id else "/".join(place.names)
         if isinstance(node_id, str):
-            self.ids[node_id] = image_id or "0"
+            self.node_ids[node_id] = image_id or "0"
         return image_id or "0"
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """Node id -> image id, for labels naming their source: built once,
+        after the walk, and only when a label asks (a screen has a million)."""
+        if self._ids is None:
+            self._ids = dict(zip(self.leaf_ids, self.leaf_ids, strict=True))
+            self._ids.update(self.node_ids)
+        return self._ids
 
     # -- references ---------------------------------------------------------
     def reference(self, place: _Place, path: Any) -> tuple[str, str] | None:
@@ -510,11 +522,11 @@ def _document_scan(
 
 # -- helpers ----------------------------------------------------------------------
 # Paths checked many at a time, joined by a backslash (never valid in a key):
-# a substring search for each pattern that needs a closer look (a leading,
+# one search for the patterns that need a closer look (a leading,
 # trailing or doubled slash, a segment starting with ".", a drive or scheme,
 # percent-encoding) and one test for control characters. Anything flagged
 # (hidden names too) takes the full resolution path.
-_LOOK_CLOSER = ("\\/", "/\\", "//", "\\.", "/.", ":", "%")
+_LOOK_CLOSER = re.compile(r"\\/|/\\|//|\\\.|/\.|:|%")
 
 
 def _leaf_tail(node: dict[str, Any]) -> str | None:
@@ -536,7 +548,7 @@ def _all_plain(tails: list[str]) -> bool:
     joined = "\\" + "\\".join(tails) + "\\"
     if joined.count("\\") != len(tails) + 1 or not joined.isprintable():
         return False
-    return not any(pattern in joined for pattern in _LOOK_CLOSER)
+    return _LOOK_CLOSER.search(joined) is None
 
 
 def _plain_relative(folder: str, text: str) -> str | None:
