@@ -8,8 +8,8 @@ import ast
 import inspect
 import json
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 
 import iceberg_bioimage as ib
@@ -22,9 +22,11 @@ RECORDED = json.loads((Path(__file__).parent / "data" / "public_surface_0.2.json
 def _cli_options() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
 
-    def walk(command: click.Command, path: list[str]) -> None:
-        if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+    def walk(command: Any, path: list[str]) -> None:
+        # typer 0.26+ ships its own copy of click: groups are known by their commands
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            for name, sub in subcommands.items():
                 walk(sub, [*path, name])
         else:
             found[" ".join(path)] = {o for p in command.params for o in p.opts if o[0] == "-"}
