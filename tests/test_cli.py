@@ -242,3 +242,16 @@ def test_each_command_is_registered_by_the_module_the_cli_loads_for_it() -> None
         for name in typer.main.get_command(build_app([module])).commands:
             registered[name] = module
     assert registered == COMMAND_MODULES
+
+
+def test_shell_completion_sees_every_command() -> None:
+    """Completion runs with the whole app (a normal run builds only the module
+    of the command it calls)."""
+    env = {**os.environ, "_ICEBERG_BIOIMAGE_COMPLETE": "complete_bash", "COMP_CWORD": "1",
+           "COMP_WORDS": "iceberg-bioimage export-cy"}  # fmt: skip
+    command = [sys.executable, "-m", "iceberg_bioimage"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert done.stdout.split() == [
+        "export-cytomining", "export-cytomining-catalog", "export-cytomining-profiles",
+        "export-cytomining-table",
+    ], done.stderr  # fmt: skip

@@ -180,14 +180,13 @@ _GLOBAL_OPTIONS = ("--endpoint-url", "--timeout")
 
 def _app_for(args: list[str]) -> typer.Typer:
     """Only the module of the command called; the whole app for help, an
-    unknown command or shell completion (global options come first)."""
+    unknown command or shell completion (which passes its words in the
+    environment, no arguments). Global options come first."""
     index = 0
     while index < len(args) and args[index].startswith("-"):
         index += 2 if args[index] in _GLOBAL_OPTIONS else 1
     module = COMMAND_MODULES.get(args[index]) if index < len(args) else None
-    if module is None or "_ICEBERG_BIOIMAGE_COMPLETE" in os.environ:
-        return build_app()
-    return build_app([module])
+    return build_app() if module is None else build_app([module])
 
 
 def _global_flags_first(args: list[str]) -> list[str]:
