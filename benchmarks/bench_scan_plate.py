@@ -5,8 +5,10 @@ Compares, in one run, for Zarr v2 / NGFF 0.4 and Zarr v3 / NGFF 0.5, each with
 and without consolidated metadata:
   bound    the tight bound: read exactly the metadata files the plate's
            metadata names (plate, wells, images, arrays; no listing, no
-           probes) and parse each with orjson, the garbage collector paused;
-           with consolidated metadata, read and parse the one document
+           probes) and parse each with orjson, the garbage collector paused
+           (a consolidated plate has those files too, as zarr-python writes it)
+  one doc  consolidated plates only: read and parse the one consolidated
+           document (a stricter floor than the issue's; reported, no alarm)
   ours     iceberg_bioimage.scan_store (identical documents are parsed once,
            which the issue counts toward us)
   zarr     zarr-python: open the plate group and traverse every member
@@ -124,16 +126,20 @@ def suite(folder: Path, quick: bool = False, peers: bool = False) -> list[dict[s
         for consolidated in (False, True):
             root = plate(folder, zarr_format, consolidated, wells)
             name = f"{wells}-well plate, v{zarr_format}{', consolidated' if consolidated else ''}"
-            timed = best_interleaved(
-                {
-                    "bound": lambda r=root, z=zarr_format, c=consolidated: tight_bound(r, z, c),
-                    "ours": lambda r=root: ours(r),
-                },
-                repeats,
-            )
+            calls = {
+                "bound": lambda r=root, z=zarr_format: tight_bound(r, z, False),
+                "ours": lambda r=root: ours(r),
+            }
+            if consolidated:
+                calls["one doc"] = lambda r=root, z=zarr_format: tight_bound(r, z, True)
+            timed = best_interleaved(calls, repeats)
             (bound_s, _), (ours_s, images) = timed["bound"], timed["ours"]
             assert images == wells * 9, images
             results.append(row(f"scan {name}", ours_s, bound_s, "tight bound", "<=", 1.5))
+            if consolidated:
+                one_doc_s = timed["one doc"][0]
+                results.append(row(f"scan {name}", ours_s, one_doc_s, "its one document", "<=",
+                                   1.5, gate=False))  # fmt: skip
             if peers and not consolidated:
                 zarr_s, _ = best_of(lambda r=root: zarr_python(r), 1)
                 results.append(row(f"scan {name}", ours_s, zarr_s, "zarr-python", ">=", 5))
