@@ -22,7 +22,6 @@ inherited from the nearest ancestor that declares them; a multiscale with a
 from __future__ import annotations
 
 import posixpath
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -521,12 +520,6 @@ def _document_scan(
 
 
 # -- helpers ----------------------------------------------------------------------
-# Paths checked many at a time, joined by a backslash (never valid in a key):
-# one search for the patterns that need a closer look (a leading,
-# trailing or doubled slash, a segment starting with ".", a drive or scheme,
-# percent-encoding) and one test for control characters. Anything flagged
-# (hidden names too) takes the full resolution path.
-_LOOK_CLOSER = re.compile(r"\\/|/\\|//|\\\.|/\.|:|%")
 
 
 def _leaf_tail(node: dict[str, Any]) -> str | None:
@@ -545,10 +538,18 @@ def _leaf_tail(node: dict[str, Any]) -> str | None:
 
 
 def _all_plain(tails: list[str]) -> bool:
+    """Paths checked many at a time, joined by a backslash (never valid in a
+    key): one test for control characters and a substring search for each
+    pattern that needs a closer look (a leading, trailing or doubled slash, a
+    segment starting with ".", a drive or scheme, percent-encoding). Anything
+    flagged (hidden names too) takes the full resolution path."""
     joined = "\\" + "\\".join(tails) + "\\"
     if joined.count("\\") != len(tails) + 1 or not joined.isprintable():
         return False
-    return _LOOK_CLOSER.search(joined) is None
+    return not (  # spelled out: twice as fast as a loop or a regular expression
+        "\\/" in joined or "/\\" in joined or "//" in joined or "\\." in joined
+        or "/." in joined or ":" in joined or "%" in joined
+    )  # fmt: skip
 
 
 def _plain_relative(folder: str, text: str) -> str | None:
