@@ -80,6 +80,9 @@ def test_reads_of_present_and_absent_keys(filled) -> None:  # type: ignore[no-un
     assert data == b'{"zarr_format": 3}'
     assert version is not None or store.uri.startswith("http")  # read-only: no versions
     assert store.get_versioned("missing.json") == (None, None)
+    big = bytes(range(256)) * 800 + b"end"  # past a local store's first read (64 KiB)
+    place("a/big.bin", big)
+    assert store.get_many(["a/big.bin"]) == [big]
 
 
 @pytest.mark.writes

@@ -264,17 +264,20 @@ _FIRST_READ = 64 << 10
 def _read_all(fd: int | None) -> bytes | None:
     """The whole file behind ``fd`` (closed after). A read of a regular file
     returns less than asked only at its end, so a metadata document (nearly
-    always under 64 KiB) takes one read; larger files are read on in 1 MiB parts."""
+    always under 64 KiB) takes one read; a larger file is read again whole,
+    into one buffer of its size (parts joined would hold it twice)."""
     if fd is None:
         return None
     try:
         first = os.read(fd, _FIRST_READ)
         if len(first) < _FIRST_READ:
             return first
-        chunks = [first]
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        parts = [os.pread(fd, os.fstat(fd).st_size + 1, 0)]
+        offset = len(parts[0])
+        while chunk := os.pread(fd, 1 << 20, offset):  # it grew, or a read stopped short
+            parts.append(chunk)
+            offset += len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
     except IsADirectoryError:
         return None
     finally:
