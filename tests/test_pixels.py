@@ -469,3 +469,28 @@ def test_profiles_that_match_no_image_say_so(plates, tmp_path: Path) -> None:  #
     elsewhere = _profiles(PROFILE_ROWS).set_column(0, "Metadata_Plate", pa.array(["P9"] * 4))
     with pytest.raises(ib.InputError, match=r"^the profiles match no image: "):
         list(ib.image_crops(elsewhere, path, size=8))
+
+
+def test_crop_ids_hash_plain_values_whatever_numpys_scalar_repr() -> None:
+    """An object without a finite number is named by its centre: the id hashes
+    the text of plain Python numbers (numpy 2 writes np.float64(1.5) where 1.x
+    wrote 1.5, which changed every such id with the numpy version)."""
+    import hashlib
+
+    from iceberg_bioimage.pixels.crops import _crop_ids, _object_ids
+
+    row = {"dataset_id": "ds", "image_id": "plate/A01/0"}
+    numbers = np.array([5.0, np.nan])
+    ids = _object_ids(row, "Cells", numbers, np.array([10.0, 1.23456]), np.array([2.0, 5.5]))
+
+    def digest(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()[:32]
+
+    assert ids == [
+        "obj-" + digest("['ds', 'plate/A01/0', 'Cells', 5]"),
+        "obj-" + digest("['ds', 'plate/A01/0', 'Cells', 1.235, 5.5]"),
+    ]
+    boxes = np.array([[0, 64, 8, 72], [1, 65, 9, 73]], np.int32)
+    assert _crop_ids(ids, boxes, 0, ["DNA"])[1] == "crop-" + digest(
+        f"['{ids[1]}', [1, 65, 9, 73], 0, ['DNA']]"
+    )

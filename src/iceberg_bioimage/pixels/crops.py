@@ -444,13 +444,8 @@ def _crop_batch(
     index = np.asarray(members, np.int64)
     numbers = None if geometry.object_number is None else geometry.object_number[index]
     cx, cy = geometry.center_x[index], geometry.center_y[index]
-    object_ids = [
-        _object_id(
-            first, geometry.compartment, numbers[i] if numbers is not None else None, cx[i], cy[i]
-        )
-        for i in range(n)
-    ]
-    crop_ids = [_crop_id(o, boxes[i], options.level, labels) for i, o in enumerate(object_ids)]
+    object_ids = _object_ids(first, geometry.compartment, numbers, cx, cy)
+    crop_ids = _crop_ids(object_ids, boxes, options.level, labels)
     files = [file_of(rows[s.row]) for s in sources]
     image_meta = ImageMeta(
         channel_names=tuple(labels),
@@ -499,18 +494,38 @@ def _crop_batch(
     return pa.RecordBatch.from_pydict(columns)
 
 
-def _object_id(
-    row: dict[str, Any], compartment: str | None, number: Any, cx: float, cy: float
-) -> str:
-    what = [row["dataset_id"], row["image_id"], compartment]
-    what += (
-        [int(number)]
-        if number is not None and np.isfinite(number)
-        else [round(cx, 3), round(cy, 3)]
-    )
-    return "obj-" + hashlib.sha1(repr(what).encode()).hexdigest()[:32]
+# Ids hash the text of a list of plain Python values, written out: the same
+# text as repr() of that list, built once per batch where it can be, and never
+# numpy's repr of a scalar (numpy 2 writes np.float64(1.5) where 1.x wrote 1.5).
+def _object_ids(
+    row: dict[str, Any],
+    compartment: str | None,
+    numbers: np.ndarray | None,
+    cx: np.ndarray,
+    cy: np.ndarray,
+) -> list[str]:
+    """``obj-`` + hash of [dataset, image, compartment, object number] (or the
+    centre, to a thousandth of a pixel, for rows without a finite number)."""
+    head = f"[{row['dataset_id']!r}, {row['image_id']!r}, {compartment!r}, "
+    finite = np.isfinite(numbers) if numbers is not None else np.zeros(len(cx), bool)
+    tails = [
+        f"{int(number)!r}]" if ok else f"{round(x, 3)!r}, {round(y, 3)!r}]"
+        for number, ok, x, y in zip(
+            numbers.tolist() if numbers is not None else [None] * len(cx),
+            finite.tolist(), cx.tolist(), cy.tolist(), strict=True,
+        )
+    ]  # fmt: skip
+    return ["obj-" + _digest(head + tail) for tail in tails]
 
 
-def _crop_id(object_id: str, box: np.ndarray, level: int, labels: list[str]) -> str:
-    what = [object_id, [int(v) for v in box], level, labels]
-    return "crop-" + hashlib.sha1(repr(what).encode()).hexdigest()[:32]
+def _crop_ids(object_ids: list[str], boxes: np.ndarray, level: int, labels: list[str]) -> list[str]:
+    """``crop-`` + hash of [object id, box, level, channel labels]."""
+    tail = f", {int(level)!r}, {list(labels)!r}]"
+    return [
+        f"crop-{_digest(f'[{object_id!r}, {box!r}{tail}')}"
+        for object_id, box in zip(object_ids, boxes.astype(np.int64).tolist(), strict=True)
+    ]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:32]
