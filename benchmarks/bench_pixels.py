@@ -30,7 +30,7 @@ import pyarrow as pa
 import zarr
 
 import iceberg_bioimage as ib
-from common import PRINT_PEAK_KB, bench_parser, best_of, print_rows, row, workdir
+from common import PRINT_PEAK_KB, bench_parser, best_interleaved, best_of, print_rows, row, workdir
 from iceberg_bioimage.pixels import array_source, available_backends, open_array
 
 RNG = np.random.default_rng(18)
@@ -89,8 +89,8 @@ def bench_field_crops(root: Path) -> list[dict[str, Any]]:
         batches = ib.image_crops(profiles, images, size=64, backend=fastest)
         return sum(b.num_rows for b in batches)
 
-    base, _ = best_of(baseline, repeats=7)
-    mine, count = best_of(ours, repeats=7)
+    timed = best_interleaved({"baseline": baseline, "ours": ours}, repeats=7)
+    base, (mine, count) = timed["baseline"][0], timed["ours"]
     print(f"[1] {count} crops 64x64x3 from one 2048x2048 field, backend {fastest}")
     print(f"    read once + numpy slicing: {base:.3f} s   ib.image_crops: {mine:.3f} s")
     print(f"    ratio {mine / base:.2f}x (goal <= 1.5x)")
