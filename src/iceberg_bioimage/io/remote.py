@@ -78,9 +78,36 @@ class _Loop:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
 
+class _Pool:
+    """Threads for blocking object-store requests, one pool per size per
+    process (a forked child makes its own)."""
+
+    pools: ClassVar[dict[int, Any]] = {}
+    lock = threading.Lock()
+
+    @classmethod
+    def get(cls, workers: int) -> Any:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with cls.lock:
+            pool = cls.pools.get(workers)
+            if pool is None:
+                pool = cls.pools[workers] = ThreadPoolExecutor(
+                    workers, thread_name_prefix="iceberg-bioimage-get"
+                )
+            return pool
+
+
+def _forget_pools() -> None:
+    _Pool.pools, _Pool.lock = {}, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pools)
+
+
 def remote_runtime_started() -> bool:
     """Whether this process has made object-store requests (obstore's runtime runs)."""
-    return _Loop._instance is not None
+    return _Loop._instance is not None or bool(_Pool.pools)
 
 
 class ObjectStoreStore:
@@ -98,7 +125,12 @@ class ObjectStoreStore:
 
     # -- the Store protocol --------------------------------------------------
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        return _Loop.get().run(self._gather([self._get(k) for k in keys]))
+        """Whole objects, up to ``max_concurrency`` at once, each on a thread
+        making obstore's blocking request (it lets the GIL go): a third less
+        CPU per request than a future through the event loop, which set the
+        pace of a remote scan."""
+        self.requests["get"] += len(keys)
+        return list(_Pool.get(self.options.max_concurrency).map(self._get, keys))
 
     def list_dir(self, prefix: str) -> DirListing:
         obstore = _obstore()
@@ -220,20 +252,13 @@ class ObjectStoreStore:
             return key
         return f"{self.prefix}/{key}".strip("/") if key else self.prefix
 
-    async def _gather(self, requests: list[Coroutine[Any, Any, T]]) -> list[T]:
-        return list(await asyncio.gather(*requests))
-
-    async def _get(self, key: str) -> bytes | None:
-        obstore = _obstore()
-        async with self._limit:
-            self.requests["get"] += 1
-            try:
-                result = await obstore.get_async(self._store, self._key(key))
-                return bytes(await result.bytes_async())
-            except FileNotFoundError:
-                return None
-            except Exception as error:
-                raise self._error(error, key) from None
+    def _get(self, key: str) -> bytes | None:
+        try:
+            return bytes(_obstore().get(self._store, self._key(key)).bytes())
+        except FileNotFoundError:
+            return None
+        except Exception as error:
+            raise self._error(error, key) from None
 
     async def _range(self, key: str, start: int, length: int) -> bytes | None:
         obstore = _obstore()
