@@ -362,3 +362,23 @@ def test_a_timing_that_contains_403_is_not_a_denial() -> None:
     denied = "Error performing GET http://127.0.0.1:9/b/k in 2ms - status code: 403 Forbidden"
     assert str(_translate(Exception(missing), "s3://b", "", 30)) == "s3://b: no such bucket"
     assert "access denied" in str(_translate(Exception(denied), "s3://b", "", 30))
+
+
+def _read_keys(job: tuple[str, list[str]]) -> list[bytes | None]:
+    uri, keys = job
+    return open_store(uri).get_many(keys)
+
+
+def test_worker_processes_read_remote_stores_after_the_parent_did(s3: str, tmp_path: Path) -> None:
+    """After the parent's object-store requests, worker processes are spawned,
+    not forked: obstore's runtime does not survive a fork (a forked child's
+    requests waited forever)."""
+    from iceberg_bioimage.engines import process_context, run_all
+
+    local = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A", columns=("1",))
+    store = open_store(upload_s3(s3, local, "forked"))
+    keys = ["zarr.json", "A/1/zarr.json", "missing.json"]
+    expected = store.get_many(keys)
+    assert expected[0] is not None and expected[2] is None
+    assert process_context().get_start_method() == "spawn"
+    assert run_all(_read_keys, [(store.uri, keys)] * 2, "processes") == [expected, expected]

@@ -13,6 +13,7 @@ result. Telemetry of both engines is switched off.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -66,19 +67,38 @@ def _processes(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     workers = min(len(items), os.cpu_count() or 1)
     if workers <= 1:
         return [function(item) for item in items]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+    # a spawned worker must also reach the stores its parent was configured for
+    settings = sys.modules.get("iceberg_bioimage.io.settings")
+    options = (settings.remote_options(),) if settings is not None else ()
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=process_context(),
+        initializer=_use_remote_options if options else None,
+        initargs=options,
+    ) as pool:
         return list(pool.map(function, items))
 
 
+def _use_remote_options(options: Any) -> None:
+    from iceberg_bioimage.io.settings import use_remote_options
+
+    use_remote_options(options)
+
+
 def process_context() -> Any:
-    """fork where it is safe and available (fast start), else spawn."""
+    """fork where it is safe and available (fast start), else spawn. Not safe:
+    a library whose threads a child would lack (zarrs, TensorStore), or
+    object-store requests made already (obstore's runtime: a forked child's
+    requests wait forever)."""
     import multiprocessing
-    import sys
     import threading
 
     methods = multiprocessing.get_all_start_methods()
     main_thread = threading.current_thread() is threading.main_thread()
-    unsafe = any(name in sys.modules for name in _FORK_UNSAFE)
+    remote = sys.modules.get("iceberg_bioimage.io.remote")
+    unsafe = any(name in sys.modules for name in _FORK_UNSAFE) or (
+        remote is not None and remote.remote_runtime_started()
+    )
     return multiprocessing.get_context(
         "fork" if "fork" in methods and main_thread and not unsafe else "spawn"
     )

@@ -50,6 +50,13 @@ def remote_options() -> RemoteOptions:
     return _defaults
 
 
+def use_remote_options(options: RemoteOptions) -> None:
+    """Take another process's defaults whole (a spawned worker starts with
+    the environment's, not what its parent configured)."""
+    global _defaults
+    _defaults = options
+
+
 # -- S3 -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class S3Settings:
