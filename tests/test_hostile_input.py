@@ -537,3 +537,25 @@ def test_object_store_paths_stay_under_the_store_prefix(s3: str, tmp_path: Path)
     assert any("path refused" in str(w) for w in result.warnings)
     with pytest.raises(ib.UnsafePathError):
         open_store(uri).get_many(["../outside.ome.zarr/zarr.json"])
+
+
+def test_a_named_pipe_in_a_store_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """Opening a named pipe to read it waits for a writer (forever, in a scan):
+    files are opened without blocking and anything but a file or a folder is
+    refused, with a warning, while the rest of the store is read."""
+    plate = writers.write_plate(tmp_path / "p.ome.zarr", version="0.5", rows="A",
+                                columns=("1", "2"), fields=1, label_wells=())  # fmt: skip
+    well = plate / "A" / "2" / "zarr.json"
+    well.unlink()
+    os.mkfifo(well)
+    command = [sys.executable, "-m", "iceberg_bioimage", "scan", str(plate), "--format", "csv"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.splitlines()[1:]  # the refused well's field is still found by listing
+    assert [row.split(",")[1] for row in rows] == ["test-plate/A01/0", "test-plate/A02/0"]
+    assert "A/2/zarr.json: not a regular file (a pipe or a device)" in done.stderr
+    (tmp_path / "pipe.zarr").mkdir()
+    os.mkfifo(tmp_path / "pipe.zarr" / "zarr.json")
+    command[4] = str(tmp_path / "pipe.zarr")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -73,22 +73,29 @@ class LocalStore:
     def _open(self, key: str) -> int | None:
         """A descriptor for reading ``key``'s file (None: absent or a directory),
         refused when the file really lies outside the root (a link anywhere on
-        its path): one look at where the opened descriptor points."""
+        its path): one look at where the opened descriptor points. Opened
+        without blocking, and refused unless a file or directory: reading a
+        named pipe or a device would wait, or read, forever."""
         path = self._full(key)
+        flags = os.O_RDONLY | os.O_NONBLOCK
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = os.open(path, flags | os.O_NOFOLLOW)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as error:
             if error.errno != errno.ELOOP:
                 raise
             try:  # the file itself is a link
-                fd = os.open(self._require_inside(key, path), os.O_RDONLY)
+                fd = os.open(self._require_inside(key, path), flags)
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 return None
         if not within(self._real_root, _opened_path(fd, path)):
             os.close(fd)
             raise UnsafePathError(f"{printable(key)}: a symbolic link out of the store")
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            os.close(fd)
+            raise UnsafePathError(f"{printable(key)}: not a regular file (a pipe or a device)")
         return fd
 
     def _stat(self, key: str) -> os.stat_result | None:
