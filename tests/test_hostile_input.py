@@ -559,3 +559,19 @@ def test_a_named_pipe_in_a_store_is_refused_not_waited_on(tmp_path: Path) -> Non
     command[4] = str(tmp_path / "pipe.zarr")
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_named_pipe_among_tiffs_is_never_opened(tmp_path: Path) -> None:
+    """A pipe scanned as a TIFF, or named by another file's OME-XML, is
+    refused or treated as missing: opening it to read would wait forever."""
+    first, second = tiff_writers.write_multifile_ome_tiff(tmp_path)
+    second.unlink()
+    os.mkfifo(second)
+    command = [sys.executable, "-m", "iceberg_bioimage", "scan", str(first), "--format", "csv"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"refers to missing file {second}" in done.stderr
+    command[4] = str(second)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {second}: not a regular file (a pipe or a device)"
