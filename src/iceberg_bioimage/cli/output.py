@@ -52,16 +52,18 @@ class _LazyConsole:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.console, name)
 
-    def may_be_terminal(self) -> bool:
-        """False when rich could not call this stream a terminal (not a TTY,
-        and neither TTY_COMPATIBLE=1 nor FORCE_COLOR set): asked without rich."""
+    @property
+    def is_terminal(self) -> bool:
+        """rich's answer, asked only when it could be yes: a stream that is
+        not a TTY, with neither TTY_COMPATIBLE=1 nor FORCE_COLOR set, is no
+        terminal for rich either (and a pipe needs no rich at all)."""
         stream = sys.stderr if self._stderr else sys.stdout
         try:
             tty = stream.isatty()
         except (AttributeError, ValueError):
             tty = False
         forced = os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ
-        return tty or forced
+        return (tty or forced) and self.console.is_terminal
 
 
 out = _LazyConsole(stderr=False)
@@ -163,7 +165,7 @@ def choose_format(chosen: str | None, as_json: bool = False) -> str:
     if as_json:
         return "json"
     if chosen is None:
-        return "table" if out.may_be_terminal() and out.is_terminal else "tsv"
+        return "table" if out.is_terminal else "tsv"
     if chosen not in FORMATS:
         refuse(f"--format must be one of {', '.join(FORMATS)}, not {chosen!r}")
     return chosen
@@ -256,9 +258,7 @@ class RichProgress:
 
 def progress_listener() -> RichProgress | None:
     """Bars only for a person at a terminal: never for pipes, files, CI or --quiet."""
-    if state.quiet or not err.may_be_terminal():
-        return None
-    return RichProgress() if err.is_terminal else None
+    return RichProgress() if err.is_terminal and not state.quiet else None
 
 
 class LazyProgress:
