@@ -79,8 +79,9 @@ class _Loop:
 
 
 class _Pool:
-    """Threads for blocking object-store requests, one pool per size per
-    process (a forked child makes its own)."""
+    """Threads for blocking object-store requests, one pool per size. Like
+    obstore's runtime they do not survive a fork (``engines`` spawns workers
+    once requests were made)."""
 
     pools: ClassVar[dict[int, Any]] = {}
     lock = threading.Lock()
@@ -96,13 +97,6 @@ class _Pool:
                     workers, thread_name_prefix="iceberg-bioimage-get"
                 )
             return pool
-
-
-def _forget_pools() -> None:
-    _Pool.pools, _Pool.lock = {}, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_pools)
 
 
 def remote_runtime_started() -> bool:
