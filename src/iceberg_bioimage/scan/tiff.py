@@ -73,8 +73,6 @@ class _Context:
 def scan_tiff_file(path: str, context: _Context) -> TiffFileScan:
     """Read one TIFF / OME-TIFF / companion file; raises TiffReadError if unreadable."""
     path = absolute(path)  # every helper below may rely on an absolute path (or a URI)
-    if not _exists(path) and os.path.exists(path):  # reading it would wait forever
-        raise TiffReadError(f"{path}: not a regular file (a pipe or a device)")
     if path.lower().endswith(COMPANION_SUFFIX):
         return _scan_companion(path, context)
     if not has_scheme(path):

@@ -37,6 +37,8 @@ def tiff_files_in(folder: str) -> list[str]:
 
 def scan_tiff_path(path: str, dataset_id: str) -> ScanResult:
     """One TIFF file as its own dataset: an unreadable file is an input error."""
+    if not os.path.isfile(path):  # a pipe or a device: reading it would wait forever
+        raise InputError(f"{os.path.abspath(path)}: not a regular file (a pipe or a device)")
     context = make_context(dataset_id, os.path.dirname(os.path.abspath(path)), in_folder=False)
     try:
         scan = scan_tiff_file(path, context)
