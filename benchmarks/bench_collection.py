@@ -20,12 +20,19 @@ Run: python benchmarks/bench_collection.py [--scenes 11] [--workdir DIR]
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from common import PRINT_PEAK_KB, bench_parser, best_of, peak_mb, print_rows, row, workdir
+from common import (
+    PRINT_PEAK_KB,
+    bench_parser,
+    best_of,
+    last_line_of,
+    peak_mb,
+    print_rows,
+    row,
+    workdir,
+)
 
 PLATES, WELLS = 20, 240
 
@@ -134,10 +141,7 @@ def fresh_process_seconds(name: str, path: Path) -> tuple[float, int]:
     """(seconds, count) of one of ``CALLS`` on ``path`` in a fresh interpreter."""
     imports, work = CALLS[name]
     code = TIMED.format(imports=imports, work=work)
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
-    )
-    seconds, count = done.stdout.split()
+    seconds, count = last_line_of(code, str(path)).split()
     return float(seconds), int(count)
 
 

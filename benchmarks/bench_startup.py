@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import bench_parser, best_interleaved, print_rows, row
+from common import bench_parser, best_interleaved, last_line_of, print_rows, row
 from iceberg_bioimage.samples import write_metadata_image
 
 CLI = [sys.executable, "-m", "iceberg_bioimage"]
@@ -73,9 +73,7 @@ def heavy_modules_loaded(store: Path) -> list[str]:
         f"main(['scan', {str(store)!r}])\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    last = done.stdout.strip().splitlines()[-1]
-    return [name for name in last.split(",") if name in HEAVY]
+    return [name for name in last_line_of(code).split(",") if name in HEAVY]
 
 
 def suite(folder: Path, quick: bool = False) -> list[dict[str, Any]]:

@@ -23,13 +23,18 @@ def best_of(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
     return best_interleaved({"": fn}, repeats)[""]
 
 
-def peak_mb(code: str, *args: str) -> float:
-    """Peak memory (MB) of a fresh interpreter running ``code`` (it must end by
-    printing ``PRINT_PEAK_KB``)."""
+def last_line_of(code: str, *args: str) -> str:
+    """The last line a fresh interpreter running ``code`` (with ``args``) prints."""
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
     )
-    return int(done.stdout.strip().splitlines()[-1]) / 1024
+    return done.stdout.strip().splitlines()[-1]
+
+
+def peak_mb(code: str, *args: str) -> float:
+    """Peak memory (MB) of a fresh interpreter running ``code`` (it must end by
+    printing ``PRINT_PEAK_KB``)."""
+    return int(last_line_of(code, *args)) / 1024
 
 
 def bench_parser(description: str | None) -> argparse.ArgumentParser:
