@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -34,6 +35,80 @@ def test_remote_plate_equals_local_with_few_requests_and_no_listing(
     assert store.requests["list"] == 0  # metadata named every child
     images = sum(a.image_kind == "image" for a in remote.image_assets)
     assert sum(store.requests.values()) / images <= 8
+
+
+class _Counted:
+    """Counts progress the library reports, per task name."""
+
+    def __init__(self) -> None:
+        self.totals: Counter[str] = Counter()
+        self.advanced: Counter[str] = Counter()
+
+    def start(self, name: str, total: int | None) -> object:
+        self.totals[name] += total or 0
+        return name
+
+    def advance(self, handle: object, amount: int) -> None:
+        self.advanced[str(handle)] += amount
+
+    def stop(self, handle: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_remote_plate_reads_ahead_yet_asks_for_each_document_once(
+    s3: str, tmp_path: Path, zarr_format: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An image's arrays and labels are asked for as soon as its document
+    arrives, while other images' documents are in flight; every document is
+    still requested once, and the rows and warnings are those of a local scan
+    (here with an absent image, which a v2 scan probes for at the end). The
+    documents are counted in the progress bar as they arrive."""
+    from iceberg_bioimage import progress
+    from iceberg_bioimage.io.remote import ObjectStoreStore
+    from iceberg_bioimage.samples import write_metadata_plate
+    from iceberg_bioimage.scan import zarr_meta
+
+    local = write_metadata_plate(
+        tmp_path / "p.ome.zarr", zarr_format, rows="AB", columns=["1", "2", "3"], fields=3,
+        levels=2,
+    )  # fmt: skip
+    for name in ("zarr.json", ".zattrs", ".zgroup"):
+        (local / "B" / "3" / "2" / name).unlink(missing_ok=True)
+    uri = upload_s3(s3, local, f"ahead/v{zarr_format}")
+    asked: Counter[str] = Counter()
+    request = ObjectStoreStore._get
+    below_an_image = threading.Event()  # a level or labels document was asked for
+    waited_in_vain: list[str] = []
+
+    def counted(self: ObjectStoreStore, key: str) -> bytes | None:
+        """Counts requests; holds every image document but the first until a
+        document below an image is asked for (read ahead, it comes first)."""
+        asked[key] += 1
+        depth = key.count("/")  # row/column/field/name: an image's document
+        if depth == 4:
+            below_an_image.set()
+        elif depth == 3 and not key.startswith("A/1/0/") and not below_an_image.wait(10):
+            waited_in_vain.append(key)
+        return request(self, key)
+
+    monkeypatch.setattr(ObjectStoreStore, "_get", counted)
+    monkeypatch.setattr(zarr_meta, "_PROGRESS_BATCH", 8)  # a bar for 8 documents or more
+    store = open_store(uri)
+    listener = _Counted()
+    with progress.listening(listener):
+        remote = scan_zarr_store(store, "p")
+    assert comparable(remote) == comparable(ib.scan_store(local))
+    assert len(remote.image_assets) == 2 * 3 * 3 - 1
+    assert [w.path for w in remote.warnings] == ["B/3/2"]
+    assert waited_in_vain == []
+    assert max(asked.values()) == 1
+    assert sum(asked.values()) == store.requests["get"]
+    rows_and_wells, images, arrays_and_label_probes = 2 + 6, 2 * 3 * 3, (2 * 3 * 3 - 1) * 3
+    assert listener.totals["reading metadata documents"] == (
+        rows_and_wells + images + arrays_and_label_probes
+    )
+    assert listener.advanced == listener.totals
 
 
 def test_stores_of_one_bucket_share_a_client_only_within_a_many_store_scan(

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Coroutine, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 from iceberg_bioimage.errors import (
@@ -41,6 +41,9 @@ from iceberg_bioimage.io.settings import (
     remote_options,
 )
 from iceberg_bioimage.io.uri import AZURE_SCHEMES, bucket_path
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 
@@ -116,15 +119,32 @@ class ObjectStoreStore:
         self.requests: Counter[str] = Counter()
         self._store = _make_store(self.uri, self.scheme, parsed, self.options)
         self._limit = asyncio.Semaphore(self.options.max_concurrency)
+        self._ahead: dict[str, Future[bytes | None]] = {}  # requested, not yet taken
 
     # -- the Store protocol --------------------------------------------------
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         """Whole objects, up to ``max_concurrency`` at once, each on a thread
         making obstore's blocking request (it lets the GIL go): a third less
         CPU per request than a future through the event loop, which set the
-        pace of a remote scan."""
-        self.requests["get"] += len(keys)
-        return list(_Pool.get(self.options.max_concurrency).map(self._get, keys))
+        pace of a remote scan. Keys asked for by :meth:`read_ahead` are not
+        requested again."""
+        self.read_ahead(keys)
+        futures = [self._ahead[key] for key in keys]
+        for key in keys:
+            self._ahead.pop(key, None)
+        return [future.result() for future in futures]
+
+    def read_ahead(self, keys: Sequence[str]) -> None:
+        """Start requesting ``keys`` (queued behind earlier requests); a later
+        :meth:`get_many` of them waits for these requests instead of making
+        its own. The scanner asks for an image's arrays as soon as its
+        document arrives, so the requests in flight never dwindle to the
+        stragglers of one level of the hierarchy."""
+        pool = _Pool.get(self.options.max_concurrency)
+        for key in keys:
+            if key not in self._ahead:
+                self.requests["get"] += 1
+                self._ahead[key] = pool.submit(self._get, key)
 
     def list_dir(self, prefix: str) -> DirListing:
         obstore = _obstore()

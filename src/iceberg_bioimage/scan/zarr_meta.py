@@ -8,9 +8,10 @@ without touching the store again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,11 +131,51 @@ class ZarrReader:
         if self.consolidated is not None:
             return {path: self._from_consolidated(path) for path in paths}
         nodes = self._fetch(paths, _keys_for(self.root_format, expect))
-        if probe and self.root_format == 2 and expect == "group":
+        if probe:
+            self._probe_missing(nodes, expect)
+        return nodes
+
+    def _probe_missing(self, nodes: dict[str, Node], expect: str) -> None:
+        """v2 groups that came back missing, asked for ``.zgroup`` / ``.zarray``."""
+        if self.root_format == 2 and expect == "group":
             missing = [path for path, node in nodes.items() if node is MISSING]
             if missing:
                 nodes.update(self._fetch(missing, (V2_GROUP, V2_ARRAY)))
-        return nodes
+
+    @property
+    def reads_ahead(self) -> bool:
+        """Whether reads can be started before they are needed (a store with
+        ``read_ahead``, remote ones, and no consolidated metadata)."""
+        return self.consolidated is None and hasattr(self.store, "read_ahead")
+
+    def read_ahead(self, paths: Sequence[str], expect: str) -> None:
+        """Start reading the nodes at ``paths`` that a later read will ask for,
+        where the store can (:attr:`reads_ahead`); elsewhere nothing."""
+        if self.reads_ahead:
+            self.store.read_ahead(_keys(paths, _keys_for(self.root_format, expect)))  # type: ignore[attr-defined]
+
+    def read_each(self, paths: Sequence[str], expect: str = "group") -> Iterator[tuple[str, Node]]:
+        """The nodes :meth:`read` gives, handed over one by one. Where the
+        store reads ahead, all are requested first and each is handed over
+        as it arrives, so the caller can ask for what a node names while the
+        rest are still in flight (v2 groups that come back missing are
+        probed together, last)."""
+        if not self.reads_ahead:
+            yield from self.read(paths, expect).items()
+            return
+        paths = list(dict.fromkeys(paths))
+        self.read_ahead(paths, expect)
+        missing: dict[str, Node] = {}
+        with _documents_task(len(paths)) as advance:
+            for path in paths:
+                node = self.read([path], expect, probe=False)[path]
+                advance(1)
+                if node is MISSING:
+                    missing[path] = node
+                else:
+                    yield path, node
+        self._probe_missing(missing, expect)
+        yield from missing.items()
 
     def _node(self, docs: tuple[str | bytes, ...]) -> Node:
         """The node of a path's documents (name, content, name, content...);
@@ -151,8 +192,10 @@ class ZarrReader:
         bar (when one listens) counts the metadata documents as they arrive."""
         if len(keys) < _PROGRESS_BATCH or not progress.listening_now():
             return self.store.get_many(keys)
+        if self.reads_ahead:  # every part in flight while the first is counted
+            self.store.read_ahead(keys)  # type: ignore[attr-defined]
         values: list[bytes | None] = []
-        with progress.task("reading metadata documents", total=len(keys)) as advance:
+        with _documents_task(len(keys)) as advance:
             for start in range(0, len(keys), _PROGRESS_BATCH):
                 part = keys[start : start + _PROGRESS_BATCH]
                 values += self.store.get_many(part)
@@ -175,12 +218,7 @@ class ZarrReader:
     def _fetch_many(
         self, batches: Sequence[tuple[Sequence[str], tuple[str, ...]]]
     ) -> list[dict[str, Node]]:
-        keys = [
-            f"{path}/{name}" if path else name
-            for paths, names in batches
-            for path in paths
-            for name in names
-        ]
+        keys = [key for paths, names in batches for key in _keys(paths, names)]
         values = iter(self._get_many(keys))
         found: list[dict[str, Node]] = []
         for paths, names in batches:
@@ -249,6 +287,22 @@ class ZarrReader:
             grouped.setdefault(path, {})[name] = value
         self.consolidated = grouped
         self._shareable = _finite(raw)
+
+
+def _documents_task(total: int) -> contextlib.AbstractContextManager[Callable[[int], None]]:
+    """Progress of a read of ``total`` documents; small reads are not shown."""
+    if total < _PROGRESS_BATCH:
+        return contextlib.nullcontext(_uncounted)
+    return progress.task("reading metadata documents", total=total)
+
+
+def _uncounted(amount: int) -> None:
+    return None
+
+
+def _keys(paths: Sequence[str], names: tuple[str, ...]) -> list[str]:
+    """The store keys of the documents ``names`` of every node at ``paths``."""
+    return [f"{path}/{name}" if path else name for path in paths for name in names]
 
 
 def _keys_for(root_format: int | None, expect: str) -> tuple[str, ...]:

@@ -3,7 +3,9 @@
 Navigation follows metadata (``plate.wells[].path``, ``well.images[].path``,
 ``multiscales[].datasets[].path``, ``labels``); a directory is listed only where
 no metadata names the children. Every level of the hierarchy is read as one
-batch, so a plate costs a handful of rounds however many wells it has.
+batch, so a plate costs a handful of rounds however many wells it has; on a
+remote store an image's arrays are asked for as soon as its document arrives,
+so the requests in flight stay at the store's concurrency between levels.
 """
 
 from __future__ import annotations
@@ -86,6 +88,29 @@ def _read_multiscale(attributes: dict[str, Any], version: str | None, what: str)
             return [*messages, f"path refused: {error}"], None
     messages += [f"OME-NGFF rule broken: {b}" for b in ngff.spec_breaches(multiscales[0])]
     return messages, (multiscales[0], ome)
+
+
+def _what(request: _ImageRequest) -> str:
+    return "label image" if request.kind == "label" else "image"
+
+
+def _parse_multiscale(
+    request: _ImageRequest, node: Node, documents: dict[tuple[Any, ...], _Read]
+) -> _Read:
+    """What an image's group document says (see :func:`_read_multiscale`).
+    Images whose documents are identical (every field of a plate) share one
+    parse, remembered in ``documents``."""
+    what = _what(request)
+    key = (id(node.attributes), request.version, what)
+    read = documents.get(key)
+    if read is None:
+        read = documents[key] = _read_multiscale(node.attributes, request.version, what)
+    return read
+
+
+def _level_keys(multiscale: ngff.Multiscale) -> tuple[str, ...]:
+    """The keys of a multiscale's levels under its image (checked by :func:`_read_multiscale`)."""
+    return tuple(safe_key(d.path) for d in multiscale.datasets)
 
 
 @dataclass(slots=True)
@@ -312,11 +337,13 @@ class _ZarrScan:
     ) -> None:
         if not requests:
             return
-        known = known or {}
-        unread = [r.path for r in requests if r.path not in known]
-        nodes = known | (self.reader.read(unread) if unread else {})
-        parsed: list[_Parsed] = []
+        nodes = dict(known or {})
         documents: dict[tuple[Any, ...], _Read] = {}
+        unread = {r.path: r for r in requests if r.path not in nodes}
+        for path, node in self.reader.read_each(list(unread)):
+            nodes[path] = node
+            self.read_ahead(unread[path], node, documents)
+        parsed: list[_Parsed] = []
         for request in requests:
             found = self.multiscale_of(request, nodes[request.path], documents)
             if found is not None:
@@ -331,7 +358,7 @@ class _ZarrScan:
         level_keys: dict[int, tuple[str, ...]] = {}
         for _, multiscale, _ in parsed:
             if id(multiscale) not in level_keys:
-                level_keys[id(multiscale)] = tuple(safe_key(d.path) for d in multiscale.datasets)
+                level_keys[id(multiscale)] = _level_keys(multiscale)
         array_paths = [_under(r.path, key) for r, ms, _ in parsed for key in level_keys[id(ms)]]
         label_groups = [_under(r.path, "labels") for r, _, _ in parsed if r.kind == "image"]
         arrays, label_nodes = self.reader.read_together(
@@ -352,24 +379,34 @@ class _ZarrScan:
                 label_requests += self.label_requests(asset, labels, label_nodes[labels])
         self.visit_images(label_requests)
 
+    def read_ahead(
+        self, request: _ImageRequest, node: Node, documents: dict[tuple[Any, ...], _Read]
+    ) -> None:
+        """Where the store reads ahead (remote), ask for an image's levels and
+        labels as soon as its document arrives, while other images' documents
+        are still in flight."""
+        if not self.reader.reads_ahead or node.kind in ("missing", "invalid"):
+            return
+        found = _parse_multiscale(request, node, documents)[1]
+        if found is None:
+            return
+        keys = _level_keys(found[0])
+        self.reader.read_ahead([_under(request.path, key) for key in keys], "array")
+        if request.kind == "image":
+            self.reader.read_ahead([_under(request.path, "labels")], "group")
+
     def multiscale_of(
         self, request: _ImageRequest, node: Node, documents: dict[tuple[Any, ...], _Read]
     ) -> tuple[ngff.Multiscale, dict[str, Any]] | None:
-        """The image's first multiscale, warnings said at its path. Images whose
-        group documents are identical (every field of a plate) share one parse,
-        remembered in ``documents``."""
-        what = "label image" if request.kind == "label" else "image"
+        """The image's first multiscale, warnings said at its path."""
+        what = _what(request)
         if node.kind == "missing":
             self.warn(request.path, f"{what} is listed but absent from the store")
             return None
         if node.kind == "invalid":
             self.warn(request.path, f"{what} metadata unreadable: {node.problem}")
             return None
-        key = (id(node.attributes), request.version, what)
-        read = documents.get(key)
-        if read is None:
-            read = documents[key] = _read_multiscale(node.attributes, request.version, what)
-        messages, found = read
+        messages, found = _parse_multiscale(request, node, documents)
         for message in messages:
             self.warn(request.path, message)
         if found is not None:
