@@ -24,7 +24,9 @@ class Store(Protocol):
 
     Keys are ``/``-separated and relative to the root; ``""`` is the root.
     Reads never raise for a missing key (they return None or an empty
-    listing); writes are whole-object and atomic.
+    listing); writes are whole-object and atomic. A store whose reads wait
+    on a network may also offer ``read_ahead(keys)``: start reading keys that
+    a later :meth:`get_many` will ask for (the scanner looks for it).
     """
 
     uri: str
