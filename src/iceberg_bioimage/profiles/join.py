@@ -151,8 +151,8 @@ def join_image_assets_with_profiles(
     ``how="left"`` keeps unmatched profile rows (image columns null);
     ``"inner"`` drops them and says how many. ``profile_dataset_id`` fills a
     missing (or null) dataset id. ``strategy`` forces one of ``STRATEGIES``.
-    Image columns arrive dictionary-encoded over one shared index: each
-    image's values are held once, whatever the number of profile rows.
+    Image columns arrive as plain arrays (every reader takes them: pandas,
+    Polars, Parquet writers); the profile columns are the input's own.
     """
     if how not in ("left", "inner"):
         raise InputError(f"how must be 'left' or 'inner', not {how!r}")
