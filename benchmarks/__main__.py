@@ -23,7 +23,6 @@ import json
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -95,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(SUITES))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
-    folder = args.workdir or Path(tempfile.mkdtemp(prefix="ib-benchmarks-"))
-    rows = run(names, folder, args.quick)
-    from common import markdown_rows, print_rows
+    from common import markdown_rows, print_rows, workdir
+
+    rows = run(names, workdir(args, "ib-benchmarks-"), args.quick)
 
     print()
     print_rows(rows)

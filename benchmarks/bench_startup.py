@@ -21,11 +21,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import bench_parser, best_interleaved, last_line_of, print_rows, row
+from common import bench_parser, best_interleaved, last_line_of, print_rows, row, workdir
 from iceberg_bioimage.samples import write_metadata_image
 
 CLI = [sys.executable, "-m", "iceberg_bioimage"]
@@ -122,9 +121,7 @@ def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    folder = args.workdir or Path(tempfile.mkdtemp(prefix="ib-bench-startup-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    print_rows(suite(folder, args.quick))
+    print_rows(suite(workdir(args, "ib-bench-startup-"), args.quick))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,9 +50,14 @@ def bench_parser(description: str | None) -> argparse.ArgumentParser:
 
 
 def workdir(args: argparse.Namespace, prefix: str) -> Path:
-    """``--workdir`` if given, else a fresh temporary folder."""
-    folder = args.workdir or Path(tempfile.mkdtemp(prefix=prefix))
-    folder.mkdir(parents=True, exist_ok=True)
+    """``--workdir`` if given (kept, so its inputs are reused), else a fresh
+    temporary folder removed when the process exits (a full run builds
+    gigabytes of inputs)."""
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        return args.workdir
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,7 @@ def test_examples_run(example: Path, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(example), str(tmp_path / "work")],
         cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # notebook examples write to a temp folder
         capture_output=True,
         text=True,
         check=False,
