@@ -637,3 +637,29 @@ def test_the_rfc_inline_multiscale_example_shape(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert rows["segmentation"].physical_size("x").size == pytest.approx(11.24)
     assert any("color: dataset path refused" in str(w) for w in result.warnings)
+
+
+def test_a_collection_reads_the_zarr_v2_images_it_references(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Labs group the OME-NGFF 0.4 images they have (Zarr v2: ``.zattrs``,
+    no ``zarr.json``): those are read as any 0.4 image, labels included, and
+    keep their place in the tree; only a group that is truly absent warns."""
+    root = tmp_path / "c"
+    writers.write_single_image(root / "new.zarr", version="0.5", label=None)
+    writers.write_single_image(root / "old.zarr", version="0.4", label="cells")
+    nodes = [_image("new", "new.zarr", id="new"), _image("old", "old.zarr", id="old"),
+             _image("gone", "gone.zarr")]  # fmt: skip
+    _zarr_group(root, {"version": "0.x", "type": "collection", "name": "c", "nodes": nodes})
+    out = tmp_path / "assets.parquet"
+    assert main(["scan", str(root), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "gone.zarr: image is listed but absent" in err
+    assert "old.zarr" not in err
+    import pyarrow.parquet as pq
+
+    rows = {r["image_id"]: r for r in pq.read_table(out).to_pylist()}
+    assert sorted(rows) == ["new", "old", "old/labels/cells"]
+    old, label = rows["old"], rows["old/labels/cells"]
+    assert (old["ome_ngff_version"], old["storage_variant"]) == ("0.4", "zarr-v2")
+    assert old["array_path"] == "old.zarr/s0" and old["axes"] == rows["new"]["axes"]
+    assert (old["collection_node_path"], old["collection_depth"]) == ("old", 1)
+    assert (label["parent_image_id"], label["collection_parent_id"]) == ("old", "old")

@@ -363,16 +363,34 @@ class _Walk:
         if not referenced:
             return [], [], {}
         nodes = self.scan.reader.read([request.path for request, _ in referenced])
-        legacy, groups = [], []
+        legacy, groups, absent = [], [], []
         for request, place in referenced:
-            ome = (nodes[request.path].attributes or {}).get("ome")
+            node = nodes[request.path]
+            ome = (node.attributes or {}).get("ome")
             if isinstance(ome, dict) and ome.get("type") == "multiscale":
                 group = _Place(ome, request.path, place.names, place.parent_id, place.hcs,
                                place.documents)  # fmt: skip
                 groups.append((self.as_label_if_declared(request, ome), group))
             else:
-                legacy.append(request)
+                (legacy if node.exists else absent).append(request)
+        legacy += self.zarr_v2_images(absent)
         return legacy, groups, nodes
+
+    def zarr_v2_images(self, requests: list[Any]) -> list[Any]:
+        """Scan the referenced images that have no ``zarr.json`` as Zarr v2
+        (OME-NGFF 0.4 and older, as labs have them), in one more batch of
+        reads; the requests that are not Zarr v2 groups either come back."""
+        from iceberg_bioimage.scan.zarr_store import _ZarrScan
+
+        if not requests:
+            return []
+        v2 = _ZarrScan(self.scan.store, self.scan.dataset_id)
+        v2.reader.root_format = 2
+        nodes = v2.reader.read([request.path for request in requests])
+        v2.visit_images([r for r in requests if nodes[r.path].exists], nodes)
+        self.scan.assets += v2.assets
+        self.scan.warnings += v2.warnings
+        return [r for r in requests if not nodes[r.path].exists]
 
     def inline_ngff(self, request: Any, place: _Place) -> tuple[Any, ngff.Multiscale, dict] | None:  # type: ignore[type-arg]
         """OME-NGFF ``multiscales`` written into the node itself: dataset paths
@@ -514,7 +532,7 @@ def _document_scan(
         raise UnsupportedStoreError(f"{store.uri}/{key}: not an OME-Zarr collection document")
     scan = _ZarrScan(store, dataset_id)
     scan.widened = widened
-    scan.reader.root_format = 3  # collections reference Zarr v3 nodes (zarr.json)
+    scan.reader.root_format = 3  # collections are Zarr v3 (zarr.json); v2 images: zarr_v2_images
     scan.is_ome = True
     return scan, root
 
