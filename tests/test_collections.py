@@ -663,3 +663,35 @@ def test_a_collection_reads_the_zarr_v2_images_it_references(tmp_path: Path, cap
     assert old["array_path"] == "old.zarr/s0" and old["axes"] == rows["new"]["axes"]
     assert (old["collection_node_path"], old["collection_depth"]) == ("old", 1)
     assert (label["parent_image_id"], label["collection_parent_id"]) == ("old", "old")
+
+
+@pytest.mark.parametrize(
+    "escape",
+    ["./../outside.img", "./a/../../outside.img", "./%2e%2e/outside.img", "./..%2Foutside.img"],
+)
+def test_dot_slash_paths_that_escape_are_refused_among_plain_siblings(
+    tmp_path: Path, escape: str, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """Sibling image nodes written ``./<key>`` are checked many at a time; one
+    that escapes sends them all through the full resolution: it is refused,
+    nothing outside the root is read, and its plain siblings still give rows."""
+    writers.write_single_image(tmp_path / "outside.img", version="0.5", label=None)
+    root = tmp_path / "c"
+    for name in ("a", "b"):
+        writers.write_single_image(root / f"{name}.img", version="0.5", label=None)
+    nodes = [_image("a", "./a.img"), _image("evil", escape), _image("b", "./b.img")]
+    _zarr_group(root, {"version": "0.x", "type": "collection", "name": "c", "nodes": nodes})
+    opened: list[str] = []
+    real = LocalStore.get_many
+
+    def recording(self, keys):  # type: ignore[no-untyped-def]
+        opened.extend(f"{self.path}/{k}" for k in keys)
+        return real(self, keys)
+
+    monkeypatch.setattr(LocalStore, "get_many", recording)
+    assert main(["scan", str(root), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert sorted(r["image_id"] for r in rows) == ["a", "b"]
+    assert "evil: path refused" in captured.err
+    assert not [p for p in opened if "outside.img" in p]

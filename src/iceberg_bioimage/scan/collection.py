@@ -167,7 +167,7 @@ class _Walk:
         parent_id = node_id if isinstance(node_id, str) else place.parent_id
         folder, names, hcs, documents = place.folder, place.names, place.hcs, place.documents
         found: list[_Place] = []
-        leaves: list[tuple[dict[str, Any], str, str]] = []  # (node, name, "./" path tail)
+        leaves: list[tuple[dict[str, Any], str, str]] = []  # (node, name, "./<key>")
         seen: set[str] = set()
         others: list[Any] = []  # kinds of leaves we do not read: counted, never placed
         for child in nodes:
@@ -189,8 +189,8 @@ class _Walk:
                 self.scan.warn(where, f"child node without a unique name: {printable(str(name))}")
                 continue
             seen.add(name)
-            if kind == "multiscale" and (tail := _leaf_tail(child)) is not None:
-                leaves.append((child, name, tail))
+            if kind == "multiscale" and (path := _leaf_path(child)) is not None:
+                leaves.append((child, name, path))
                 continue
             found.append(_Place(child, folder, (*names, name), parent_id, hcs, documents))
         if leaves:
@@ -204,30 +204,31 @@ class _Walk:
     ) -> list[_Place]:
         """Image nodes that refer to their group with ``./<key>``: one path check
         for all of them (a screen's millions of nodes), each an image at once,
-        kept as (node, context, name, group key, image id) until its row is
+        kept as (node, context, name, "./<key>", image id) until its row is
         built. Returns the ones that need the full resolution."""
         folder, names, hcs, documents = place.folder, place.names, place.hcs, place.documents
-        if not _all_plain([tail for _, _, tail in leaves]):
+        if not _all_plain([path for _, _, path in leaves]):
             return [_Place(n, folder, (*names, name), parent_id, hcs, documents)
                     for n, name, _ in leaves]  # fmt: skip
         context = _Place(place.node, folder, names, parent_id, hcs, documents)
-        prefix = f"{folder}/" if folder else ""
         placed, leaf_ids = self.leaves, self.leaf_ids
-        for child, name, tail in leaves:
+        for child, name, path in leaves:
             node_id = child.get("id")
             if node_id.__class__ is str and node_id:
                 leaf_ids.append(node_id)
-                placed.append((child, context, name, prefix + tail, node_id))
+                placed.append((child, context, name, path, node_id))
             else:
-                placed.append((child, context, name, prefix + tail, "/".join((*names, name))))
+                placed.append((child, context, name, path, "/".join((*names, name))))
         return []
 
     def leaf_places(self) -> Iterator[tuple[_Place, str]]:
         """The placed leaves as (place, image id), like ``images``."""
-        for child, context, name, key, image_id in self.leaves:
-            leaf = _Place(child, context.folder, (*context.names, name), context.parent_id,
+        for child, context, name, path, image_id in self.leaves:
+            tail = path[2:]
+            folder = context.folder
+            leaf = _Place(child, folder, (*context.names, name), context.parent_id,
                           context.hcs, context.documents)  # fmt: skip
-            leaf.ref = key
+            leaf.ref = f"{folder}/{tail}" if folder else tail
             yield leaf, image_id
 
     def image_id(self, place: _Place) -> str:
@@ -540,9 +541,9 @@ def _document_scan(
 # -- helpers ----------------------------------------------------------------------
 
 
-def _leaf_tail(node: dict[str, Any]) -> str | None:
-    """``<key>`` of a multiscale node that refers to its image group as
-    ``./<key>`` and adds no HCS context (most nodes of a screen), else None."""
+def _leaf_path(node: dict[str, Any]) -> str | None:
+    """The path ``./<key>`` of a multiscale node that refers to its image group
+    that way and adds no HCS context (most nodes of a screen), else None."""
     path = node.get("path")
     if path.__class__ is not dict or path.get("type") != "zarr" or "nodes" in node:
         return None
@@ -552,22 +553,22 @@ def _leaf_tail(node: dict[str, Any]) -> str | None:
     text = path.get("path")
     if text.__class__ is not str or not text.startswith("./") or len(text) <= 2:
         return None
-    return text[2:]
+    return text
 
 
-def _all_plain(tails: list[str]) -> bool:
-    """Paths checked many at a time, joined by a backslash (never valid in a
-    key): one test for control characters and a substring search for each
-    pattern that needs a closer look (a leading, trailing or doubled slash, a
-    segment starting with ".", a drive or scheme, percent-encoding). Anything
-    flagged (hidden names too) takes the full resolution path."""
-    joined = "\\" + "\\".join(tails) + "\\"
-    if joined.count("\\") != len(tails) + 1 or not joined.isprintable():
+def _all_plain(paths: list[str]) -> bool:
+    """Paths ``./<key>`` checked many at a time, joined by a backslash (never
+    valid in a key): one test for control characters and a substring search
+    for each pattern that needs a closer look (a trailing or doubled slash,
+    which a key starting with one gives too, a segment starting with ".", a
+    drive or scheme, percent-encoding). Anything flagged (hidden names too)
+    takes the full resolution path."""
+    joined = "\\".join(paths) + "\\"
+    if joined.count("\\") != len(paths) or not joined.isprintable():
         return False
     return not (  # spelled out: twice as fast as a loop or a regular expression
-        "\\/" in joined or "/\\" in joined or "//" in joined or "\\." in joined
-        or "/." in joined or ":" in joined or "%" in joined
-    )  # fmt: skip
+        "/\\" in joined or "//" in joined or "/." in joined or ":" in joined or "%" in joined
+    )
 
 
 def _plain_relative(folder: str, text: str) -> str | None:
