@@ -639,7 +639,9 @@ def test_the_rfc_inline_multiscale_example_shape(tmp_path: Path) -> None:
     assert any("color: dataset path refused" in str(w) for w in result.warnings)
 
 
-def test_a_collection_reads_the_zarr_v2_images_it_references(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_collection_reads_the_zarr_v2_images_it_references(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """Labs group the OME-NGFF 0.4 images they have (Zarr v2: ``.zattrs``,
     no ``zarr.json``): those are read as any 0.4 image, labels included, and
     keep their place in the tree; only a group that is truly absent warns."""
@@ -650,9 +652,19 @@ def test_a_collection_reads_the_zarr_v2_images_it_references(tmp_path: Path, cap
              _image("gone", "gone.zarr")]  # fmt: skip
     _zarr_group(root, {"version": "0.x", "type": "collection", "name": "c", "nodes": nodes})
     out = tmp_path / "assets.parquet"
+    asked: list[str] = []
+    real = LocalStore.get_many
+
+    def recording(self, keys):  # type: ignore[no-untyped-def]
+        asked.extend(keys)
+        return real(self, keys)
+
+    monkeypatch.setattr(LocalStore, "get_many", recording)
     assert main(["scan", str(root), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert "gone.zarr: image is listed but absent" in err
+    assert [k for k in asked if k.startswith("gone.zarr")] == ["gone.zarr/zarr.json",
+                                                              "gone.zarr/.zattrs"]  # fmt: skip
     assert "old.zarr" not in err
     import pyarrow.parquet as pq
 

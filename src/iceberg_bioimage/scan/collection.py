@@ -379,15 +379,16 @@ class _Walk:
 
     def zarr_v2_images(self, requests: list[Any]) -> list[Any]:
         """Scan the referenced images that have no ``zarr.json`` as Zarr v2
-        (OME-NGFF 0.4 and older, as labs have them), in one more batch of
-        reads; the requests that are not Zarr v2 groups either come back."""
+        (OME-NGFF 0.4 and older, as labs have them), with one more batch of
+        reads (their ``.zattrs``, where such an image keeps its metadata);
+        the requests that are not Zarr v2 images either come back."""
         from iceberg_bioimage.scan.zarr_store import _ZarrScan
 
         if not requests:
             return []
         v2 = _ZarrScan(self.scan.store, self.scan.dataset_id)
         v2.reader.root_format = 2
-        nodes = v2.reader.read([request.path for request in requests])
+        nodes = v2.reader.read([request.path for request in requests], probe=False)
         v2.visit_images([r for r in requests if nodes[r.path].exists], nodes)
         self.scan.assets += v2.assets
         self.scan.warnings += v2.warnings
