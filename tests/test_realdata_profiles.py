@@ -163,3 +163,20 @@ def test_examplehuman_cytomining_workflow(shared_data: Path, tmp_path: Path) -> 
     report = ib.validate_warehouse(root)
     assert report.valid, [str(f) for f in report.findings]
     assert main(["validate-warehouse", str(root), "-q"]) == 0
+
+
+def test_a_cellprofiler_object_table_says_to_join_its_image_table(
+    shared_data: Path, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """CellProfiler's Cells.csv names its images by ImageNumber only: the one
+    error line says so and points at the Image table, which joins."""
+    base = shared_data / "cytotable_examplehuman"
+    out = tmp_path / "joined.parquet"
+    assert main(["join-profiles", str(base), str(base / "Cells.csv"), "-o", str(out)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 600, lines  # was 4,000 characters
+    assert "ImageNumber" in lines[0] and "Image table" in lines[0]
+    assert "and 96 more" in lines[0]
+    assert not out.exists()
+    assert main(["join-profiles", str(base), str(base / "Image.csv"), "-o", str(out)]) == 0
+    assert pq.read_table(out).num_rows == 1

@@ -303,8 +303,23 @@ def _choose(
         notes.append(f"strategy {name} is possible but matched no row")
         first = first or plan
     if first is None:
-        notes.append(NO_JOIN_KEY + f" (columns: {', '.join(profiles.column_names) or 'none'})")
+        notes.append(NO_JOIN_KEY + _keyless_detail(profiles.column_names))
     return first, notes
+
+
+def _keyless_detail(columns: list[str], shown: int = 8) -> str:
+    """What the profiles without a join key hold, short enough for one line,
+    and what to join instead when they are a CellProfiler object table."""
+    listed = ", ".join(columns[:shown]) or "none"
+    if len(columns) > shown:
+        listed += f" and {len(columns) - shown} more"
+    detail = f" (columns: {listed})"
+    if any(c == "ImageNumber" or c.endswith("_ImageNumber") for c in columns):
+        detail += (
+            "; a CellProfiler object table names its images by ImageNumber only:"
+            " join its Image table, or the table CytoTable merges from both"
+        )
+    return detail
 
 
 def _dataset_part(
