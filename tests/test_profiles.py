@@ -309,3 +309,31 @@ def test_chunk_level_join_is_explicit(plate: Path) -> None:
     )
     with pytest.raises(InputError, match="join them to images first"):
         ib.join_profiles_with_chunk_index(cellprofiler_profiles(), chunks)
+
+
+def test_well_level_profiles_join_on_plate_and_well_when_a_well_has_one_image(
+    tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """Aggregated (per-well) profiles carry plate and well but no site: they
+    join when each well holds one image, and when a well holds several the
+    one error line says the site is what is missing (a key must name one image)."""
+    one = writers.write_plate(tmp_path / "one.ome.zarr", fields=1, label_wells=())
+    wells = ["A01", "B03", "C09"]
+    per_well = pa.table({"Metadata_Plate": ["test-plate"] * 3, "Metadata_Well": wells,
+                         "Cells_Intensity": [1.0, 2.0, 3.0]})  # fmt: skip
+    profiles, out = tmp_path / "wells.parquet", tmp_path / "joined.parquet"
+    pq.write_table(per_well, profiles)
+    assert main(["join-profiles", str(one), str(profiles), "-o", str(out)]) == 0
+    joined = pq.read_table(out).to_pylist()
+    assert [r["Metadata_image_id"] for r in joined] == [
+        "test-plate/A01/0",
+        "test-plate/B03/0",
+        None,
+    ]
+    assert [r["Cells_Intensity"] for r in joined] == [1.0, 2.0, 3.0]
+    capsys.readouterr()
+    two = writers.write_plate(tmp_path / "two.ome.zarr", fields=2, label_wells=())
+    assert main(["join-profiles", str(two), str(profiles), "-o", str(out)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "no join key" in lines[0]
+    assert "plate and well found (Metadata_Plate, Metadata_Well) but no site" in lines[0]

@@ -180,3 +180,25 @@ def test_a_cellprofiler_object_table_says_to_join_its_image_table(
     assert not out.exists()
     assert main(["join-profiles", str(base), str(base / "Image.csv"), "-o", str(out)]) == 0
     assert pq.read_table(out).num_rows == 1
+
+
+def test_per_well_profiles_join_a_one_field_plate_and_name_the_site_for_more(
+    shared_data: Path, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """pycytominer's profiles carry plate and well, no site: against a plate
+    of one field per well (fractal's) plate and well are the key; against one
+    of two fields (yaozarrs') the error names the missing site."""
+    fractal = shared_data / "fractal_plate_ones_v04" / "plate_ones.zarr"
+    per_well = pa.table({"Image_Metadata_Plate": ["plate_ones"], "Image_Metadata_Well": ["B03"]})
+    profiles, out = tmp_path / "wells.parquet", tmp_path / "joined.parquet"
+    pq.write_table(per_well, profiles)
+    assert main(["join-profiles", str(fractal), str(profiles), "-o", str(out)]) == 0
+    assert pq.read_table(out).column("Metadata_image_id").to_pylist() == ["plate_ones/B03/0"]
+    capsys.readouterr()
+    real = shared_data / "pycytominer_testdata" / "cytominer_database_example_data"
+    plate = shared_data / "generated_ome_zarr" / "plate_v05.ome.zarr"
+    assert main(["join-profiles", str(plate), str(real / "test_SQ00014613.parquet"),
+                 "-o", str(out)]) == 2  # fmt: skip
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert "(Image_Metadata_Plate, Image_Metadata_Well) but no site" in lines[0]

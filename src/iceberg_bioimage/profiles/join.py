@@ -303,18 +303,25 @@ def _choose(
         notes.append(f"strategy {name} is possible but matched no row")
         first = first or plan
     if first is None:
-        notes.append(NO_JOIN_KEY + _keyless_detail(profiles.column_names))
+        notes.append(NO_JOIN_KEY + _keyless_detail(profiles.column_names, resolved))
     return first, notes
 
 
-def _keyless_detail(columns: list[str], shown: int = 8) -> str:
+def _keyless_detail(columns: list[str], resolved: dict[str, str | None], shown: int = 8) -> str:
     """What the profiles without a join key hold, short enough for one line,
-    and what to join instead when they are a CellProfiler object table."""
+    and what they lack: a site beside plate and well, or, in a CellProfiler
+    object table, the Image table's keys."""
     listed = ", ".join(columns[:shown]) or "none"
     if len(columns) > shown:
         listed += f" and {len(columns) - shown} more"
     detail = f" (columns: {listed})"
-    if any(c == "ImageNumber" or c.endswith("_ImageNumber") for c in columns):
+    plate, well = resolved.get("plate_id"), resolved.get("well_id")
+    if plate and well and not resolved.get("site_id"):
+        detail += (
+            f"; plate and well found ({plate}, {well}) but no site, and the images"
+            " are not one per well: add the site (Metadata_Site) or file names"
+        )
+    elif any(c == "ImageNumber" or c.endswith("_ImageNumber") for c in columns):
         detail += (
             "; a CellProfiler object table names its images by ImageNumber only:"
             " join its Image table, or the table CytoTable merges from both"
@@ -353,34 +360,49 @@ def _by_image_id(
 def _by_plate_well_site(
     images: pa.Table, profiles: pa.Table, resolved: dict[str, str | None], dataset: Any
 ) -> _Plan | None:
-    columns = [resolved.get(k) for k in ("plate_id", "well_id", "site_id")]
-    if None in columns:
+    """Plate, well and site; plate and well alone (a well-level table) only
+    when every well has one image, since a key must name one image."""
+    plate_column, well_column = resolved.get("plate_id"), resolved.get("well_id")
+    site_column = resolved.get("site_id")
+    if plate_column is None or well_column is None:
         return None
     candidates = images.filter(
         pc.and_(
             pc.equal(images.column("image_kind"), "image"), pc.is_valid(images.column("well_id"))
         )
     )
-    if not candidates.num_rows:
+    if not candidates.num_rows or (site_column is None and _fields_share_wells(candidates)):
         return None
-    plate, well, site = (profiles.column(c) for c in columns)  # type: ignore[arg-type]
-    offset = _site_offset(site, candidates.column("site_id"))
-
-    def shifted_site(value: Any) -> int | None:
-        number = normalize.site(value)
-        return None if number is None else number - offset
-
     text = normalize.text
     parts = [
-        _Part(plate, text, candidates.column("plate_id"), text, pa.string()),
-        _Part(well, normalize.well, candidates.column("well_id"), normalize.well, pa.string()),
-        _Part(site, shifted_site, candidates.column("site_id"), normalize.site, pa.int64()),
-    ]
-    keys = dict(zip(("plate_id", "well_id", "site_id"), columns, strict=True))  # type: ignore[arg-type]
+        _Part(profiles.column(plate_column), text, candidates.column("plate_id"), text,
+              pa.string()),
+        _Part(profiles.column(well_column), normalize.well, candidates.column("well_id"),
+              normalize.well, pa.string()),
+    ]  # fmt: skip
+    keys = {"plate_id": plate_column, "well_id": well_column}
+    offset = 0
+    if site_column is not None:
+        site = profiles.column(site_column)
+        offset = _site_offset(site, candidates.column("site_id"))
+
+        def shifted_site(value: Any) -> int | None:
+            number = normalize.site(value)
+            return None if number is None else number - offset
+
+        image_sites = candidates.column("site_id")
+        parts.append(_Part(site, shifted_site, image_sites, normalize.site, pa.int64()))
+        keys["site_id"] = site_column
     if dataset is not None:
         parts.insert(0, _Part(dataset[0], text, candidates.column("dataset_id"), text, pa.string()))
         keys["dataset_id"] = dataset[1]
     return _Plan("plate_well_site", _lookup(parts), candidates, keys, offset)
+
+
+def _fields_share_wells(images: pa.Table) -> bool:
+    """Whether some well has more than one image (several fields)."""
+    wells = images.select(["dataset_id", "plate_id", "well_id"])
+    return wells.group_by(wells.column_names).aggregate([]).num_rows < wells.num_rows
 
 
 def _site_offset(profile_sites: pa.ChunkedArray, image_sites: pa.ChunkedArray) -> int:
