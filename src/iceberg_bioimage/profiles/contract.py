@@ -23,6 +23,8 @@ from iceberg_bioimage.errors import InputError
 REQUIRED_KEYS = ("dataset_id", "image_id")
 RECOMMENDED_KEYS = ("plate_id", "well_id", "site_id")
 CONTRACT_KEYS = REQUIRED_KEYS + RECOMMENDED_KEYS
+# CellProfiler's number of an image within one run (object tables carry only it)
+IMAGE_NUMBER_COLUMNS = ("Metadata_ImageNumber", "ImageNumber", "Image_ImageNumber")
 
 BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
     "dataset_id": (

@@ -27,7 +27,13 @@ from iceberg_bioimage.compat.results import Table010
 from iceberg_bioimage.display import html_table
 from iceberg_bioimage.errors import InputError
 from iceberg_bioimage.profiles import normalize
-from iceberg_bioimage.profiles.contract import AliasMap, FileColumns, file_columns, resolve_keys
+from iceberg_bioimage.profiles.contract import (
+    IMAGE_NUMBER_COLUMNS,
+    AliasMap,
+    FileColumns,
+    file_columns,
+    resolve_keys,
+)
 
 # Columns we add follow the Cytomining convention: metadata columns start with
 # ``Metadata_``, so pycytominer and coSMicQC keep them as metadata (never as
@@ -321,7 +327,7 @@ def _keyless_detail(columns: list[str], resolved: dict[str, str | None], shown: 
             f"; plate and well found ({plate}, {well}) but no site, and the images"
             " are not one per well: add the site (Metadata_Site) or file names"
         )
-    elif any(c == "ImageNumber" or c.endswith("_ImageNumber") for c in columns):
+    elif not set(IMAGE_NUMBER_COLUMNS).isdisjoint(columns):
         detail += (
             "; a CellProfiler object table names its images by ImageNumber only:"
             " join its Image table, or the table CytoTable merges from both"
@@ -383,20 +389,25 @@ def _by_plate_well_site(
     keys = {"plate_id": plate_column, "well_id": well_column}
     offset = 0
     if site_column is not None:
-        site = profiles.column(site_column)
-        offset = _site_offset(site, candidates.column("site_id"))
-
-        def shifted_site(value: Any) -> int | None:
-            number = normalize.site(value)
-            return None if number is None else number - offset
-
-        image_sites = candidates.column("site_id")
-        parts.append(_Part(site, shifted_site, image_sites, normalize.site, pa.int64()))
+        site_part, offset = _site_part(profiles.column(site_column), candidates.column("site_id"))
+        parts.append(site_part)
         keys["site_id"] = site_column
     if dataset is not None:
         parts.insert(0, _Part(dataset[0], text, candidates.column("dataset_id"), text, pa.string()))
         keys["dataset_id"] = dataset[1]
     return _Plan("plate_well_site", _lookup(parts), candidates, keys, offset)
+
+
+def _site_part(sites: pa.ChunkedArray, image_sites: pa.ChunkedArray) -> tuple[_Part, int]:
+    """The site key, with the profile's numbering shifted to the images' (and
+    that shift)."""
+    offset = _site_offset(sites, image_sites)
+
+    def shifted_site(value: Any) -> int | None:
+        number = normalize.site(value)
+        return None if number is None else number - offset
+
+    return _Part(sites, shifted_site, image_sites, normalize.site, pa.int64()), offset
 
 
 def _fields_share_wells(images: pa.Table) -> bool:

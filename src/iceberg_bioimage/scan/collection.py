@@ -224,11 +224,10 @@ class _Walk:
     def leaf_places(self) -> Iterator[tuple[_Place, str]]:
         """The placed leaves as (place, image id), like ``images``."""
         for child, context, name, path, image_id in self.leaves:
-            tail = path[2:]
             folder = context.folder
             leaf = _Place(child, folder, (*context.names, name), context.parent_id,
                           context.hcs, context.documents)  # fmt: skip
-            leaf.ref = f"{folder}/{tail}" if folder else tail
+            leaf.ref = f"{folder}/{path[2:]}" if folder else path[2:]
             yield leaf, image_id
 
     def image_id(self, place: _Place) -> str:
@@ -357,10 +356,12 @@ class _Walk:
 
     def referenced_groups(
         self, referenced: list[tuple[Any, _Place]]
-    ) -> tuple[list[Any], list[Any]]:
+    ) -> tuple[list[Any], list[Any], dict[str, Any]]:
         """Referenced image groups, read in one batch: those holding an RFC-8
         ``multiscale`` node (its singlescale nodes are read like an inline one)
-        and those holding OME-NGFF ``multiscales`` (read as any OME-Zarr image)."""
+        and those holding OME-NGFF ``multiscales`` (read as any OME-Zarr image;
+        groups without ``zarr.json`` as Zarr v2, see :meth:`zarr_v2_images`),
+        and the nodes read."""
         if not referenced:
             return [], [], {}
         nodes = self.scan.reader.read([request.path for request, _ in referenced])
@@ -389,10 +390,13 @@ class _Walk:
         v2 = _ZarrScan(self.scan.store, self.scan.dataset_id)
         v2.reader.root_format = 2
         nodes = v2.reader.read([request.path for request in requests], probe=False)
-        v2.visit_images([r for r in requests if nodes[r.path].exists], nodes)
+        found, absent = [], []
+        for request in requests:
+            (found if nodes[request.path].exists else absent).append(request)
+        v2.visit_images(found, nodes)
         self.scan.assets += v2.assets
         self.scan.warnings += v2.warnings
-        return [r for r in requests if not nodes[r.path].exists]
+        return absent
 
     def inline_ngff(self, request: Any, place: _Place) -> tuple[Any, ngff.Multiscale, dict] | None:  # type: ignore[type-arg]
         """OME-NGFF ``multiscales`` written into the node itself: dataset paths

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from iceberg_bioimage.profiles.contract import AliasMap, file_columns, resolve_keys
+from iceberg_bioimage.profiles.contract import (
+    IMAGE_NUMBER_COLUMNS,
+    AliasMap,
+    file_columns,
+    resolve_keys,
+)
 
 _OBJECT_ID_COLUMNS = ("ObjectNumber", "Metadata_ObjectNumber", "object_id", "Metadata_object_id")
 # CellProfiler numbers images per run: unique only together with the table number.
-_IMAGE_NUMBER_COLUMNS = (
-    "Metadata_TableNumber",
-    "TableNumber",
-    "Metadata_ImageNumber",
-    "ImageNumber",
-    "Image_ImageNumber",
-)
+_IMAGE_NUMBER_COLUMNS = ("Metadata_TableNumber", "TableNumber", *IMAGE_NUMBER_COLUMNS)
 _OBJECT_LEVELS = (
     "object",
     "cell",
